@@ -1,0 +1,424 @@
+"""Address text normalisation and parsing, English (Australian style) and Chinese.
+
+Pure string work, no gazetteer knowledge: :func:`parse_address` turns free text into a
+:class:`ParsedAddress` (unit, house number, street, areas, postcode) with every word in one
+canonical spelling, so that "Unit 3/12 Smith St." and "3/12 SMITH STREET" compare equal.
+
+Canonical forms
+---------------
+* Latin text is NFKC-folded, case-folded, stripped of accents and punctuation; street types,
+  directions and a few common words are spelled out in full (``st`` -> ``street``,
+  ``rd`` -> ``road``, ``n`` after a street type -> ``north``). ``st`` is ``saint`` where it
+  starts a name ("St Ives", "12 St Johns Rd") and ``street`` after a name ("Smith St").
+* Chinese text is NFKC-folded (full-width digits and letters to half-width), stripped of
+  spaces and punctuation, Chinese numerals before a unit marker (号, 弄, 栋, 单元, 室 ...) are
+  written in Arabic digits, 幢/座/号楼 become 栋 and 至/到/~ between numbers becomes ``-``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Literal
+
+#: Street types: canonical (long) spelling -> accepted abbreviations.
+STREET_TYPES: dict[str, tuple[str, ...]] = {
+    "street": ("st", "str", "sts"),
+    "road": ("rd", "rds"),
+    "avenue": ("ave", "av", "avn", "avenues"),
+    "highway": ("hwy", "hway"),
+    "parade": ("pde", "pd"),
+    "crescent": ("cres", "cresc", "cr", "crs"),
+    "place": ("pl",),
+    "court": ("ct", "crt"),
+    "drive": ("dr", "drv", "drives"),
+    "lane": ("ln",),
+    "terrace": ("tce", "terr"),
+    "boulevard": ("blvd", "bvd", "boul"),
+    "boulevarde": (),
+    "close": ("cl",),
+    "circuit": ("cct", "circ"),
+    "circle": ("cir",),
+    "way": ("wy",),
+    "grove": ("gr", "gv", "gve"),
+    "square": ("sq",),
+    "esplanade": ("esp", "espl"),
+    "parkway": ("pkwy", "pwy"),
+    "promenade": ("prom",),
+    "freeway": ("fwy",),
+    "motorway": ("mwy",),
+    "row": (),
+    "walk": (),
+    "rise": (),
+    "glen": (),
+    "loop": (),
+    "mews": (),
+    "vista": (),
+    "ridge": ("rdg",),
+    "broadway": (),
+    "concourse": ("cnc",),
+}
+
+#: Words abbreviated anywhere in a name (not street types).
+WORDS: dict[str, tuple[str, ...]] = {
+    "mount": ("mt",),
+    "point": ("pt",),
+    "heights": ("hts",),
+    "gardens": ("gdns", "gdn"),
+    "corner": ("cnr",),
+    "north": ("nth",),
+    "south": ("sth",),
+    "upper": ("upr",),
+    "lower": ("lwr",),
+}
+
+#: Single-letter directions, expanded only right after a street type ("Garfield Rd E").
+DIRECTIONS: dict[str, str] = {"n": "north", "s": "south", "e": "east", "w": "west"}
+
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
+             "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth",
+             "eighteenth", "nineteenth", "twentieth")
+
+#: Unit / flat prefixes ("Unit 3/12", "Flat 2, 7", "Apt 5 12").
+UNIT_WORDS = frozenset({"unit", "u", "flat", "apartment", "apt", "suite", "ste", "shop", "villa", "townhouse", "lot"})
+
+#: Words that name a state or country; they narrow nothing in a one-region gazetteer.
+REGION_WORDS = frozenset({"nsw", "vic", "qld", "sa", "wa", "tas", "act", "nt", "australia", "au",
+                          "new south wales", "victoria", "queensland", "china", "prc"})
+
+_EXPAND: dict[str, str] = {}
+for _long, _shorts in STREET_TYPES.items():
+    _EXPAND.update({s: _long for s in _shorts})
+for _long, _shorts in WORDS.items():
+    _EXPAND.update({s: _long for s in _shorts})
+for _i, _word in enumerate(_ORDINALS, start=1):
+    _suffix = {1: "st", 2: "nd", 3: "rd"}.get(_i, "th")
+    _EXPAND[f"{_i}{_suffix}"] = _word  # "2nd Ave" -> "second avenue"
+#: Abbreviations that are also full words used as names ("Sts" only as a type, never "St" alone).
+_TYPE_WORDS = frozenset(STREET_TYPES)
+_SHORT: dict[str, str] = {long: shorts[0] for long, shorts in STREET_TYPES.items() if shorts}
+_SHORT.update({long: shorts[0] for long, shorts in WORDS.items() if long not in {"north", "south"}})
+_SHORT["saint"] = "st"
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_NUMBERISH = re.compile(r"^[a-z]?\d")
+_RANGE = re.compile(r"^(\d+)([a-z]?)(?:-(\d+)([a-z]?))?$")
+_POSTCODE = re.compile(r"^\d{4}$|^\d{6}$")
+
+
+def fold(text: str) -> str:
+    """NFKC-fold, case-fold and strip accents ("Ｃafé" -> "cafe"); CJK text is kept.
+
+    Full-width digits and letters become half-width through NFKC.
+    """
+    t = unicodedata.normalize("NFKC", text).casefold()
+    t = "".join(c for c in unicodedata.normalize("NFKD", t) if unicodedata.category(c) != "Mn")
+    return unicodedata.normalize("NFC", t)
+
+
+def is_chinese(text: str) -> bool:
+    """True when ``text`` contains a CJK ideograph (it is parsed as a Chinese address)."""
+    return _CJK.search(text) is not None
+
+
+def latin_tokens(text: str) -> list[str]:
+    """Fold and split Latin text into words, keeping ``3/12`` and ``12-18`` number forms.
+
+    Apostrophes vanish ("O'Connell" -> "oconnell"); commas survive as a ``","`` token so that
+    callers can see segment boundaries.
+    """
+    t = fold(text)
+    t = re.sub(r"['\u2019`]", "", t)
+    t = re.sub(r"(\d)\s*([/-])\s*(\d)", r"\1\2\3", t)  # "3 / 12" -> "3/12"; "12 - 18" -> "12-18"
+    t = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", t)
+    t = re.sub(r"[^\w/,-]+", " ", t)
+    t = t.replace(",", " , ")
+    out = []
+    for tok in t.split():
+        if tok in {"-", "/"} or tok.strip("-/") == "":
+            continue
+        out.append(tok.strip("-/") if tok != "," else tok)
+    return out
+
+
+def expand_words(tokens: list[str]) -> list[str]:
+    """Spell abbreviations out in canonical form, using position to read ``st`` and ``n/s/e/w``.
+
+    Parameters
+    ----------
+    tokens
+        Output of :func:`latin_tokens`; ``","`` marks a segment boundary.
+
+    Returns
+    -------
+    list of str
+        Canonical words, commas dropped.
+    """
+    out: list[str] = []
+    seg_start = True
+    for tok in tokens:
+        if tok == ",":
+            seg_start = True
+            continue
+        prev = out[-1] if out and not seg_start else None
+        if tok == "st":
+            # "St" opens a name (St Ives, 12 St Johns Rd, Smith St St Peters) or closes one (Smith St).
+            saint = prev is None or _NUMBERISH.match(prev) is not None or prev in _TYPE_WORDS
+            word = "saint" if saint else "street"
+        elif tok in DIRECTIONS:
+            word = DIRECTIONS[tok] if prev in _TYPE_WORDS else tok
+        else:
+            word = _EXPAND.get(tok, tok)
+        out.append(word)
+        seg_start = False
+    return out
+
+
+def normalise(text: str) -> str:
+    """Canonical matching key of any address text (Latin or Chinese).
+
+    Examples
+    --------
+    >>> normalise("Unit 3/12 Smith St., Glebe")
+    'unit 3/12 smith street glebe'
+    >>> normalise("上海市徐汇区漕溪北路８８号")
+    '上海市徐汇区漕溪北路88号'
+    """
+    if is_chinese(text):
+        return normalise_chinese(text)
+    return " ".join(expand_words(latin_tokens(text)))
+
+
+def abbreviate(text: str) -> str:
+    """The short spelling of a canonical name: "smith street north" -> "smith st north"."""
+    return " ".join(_SHORT.get(w, w) for w in normalise(text).split())
+
+
+@dataclass(frozen=True, slots=True)
+class HouseNumber:
+    """A house number or a range of them ("12", "12a", "12-18"); ``last == first`` for one number."""
+
+    first: int
+    last: int
+    suffix: str = ""
+
+    @property
+    def text(self) -> str:
+        base = f"{self.first}{self.suffix}"
+        return base if self.last == self.first else f"{self.first}-{self.last}"
+
+    def covers(self, n: int) -> bool:
+        """True when ``n`` lies in the range on the same side of the street (same parity)."""
+        if self.last == self.first:
+            return n == self.first
+        return self.first <= n <= self.last and (n - self.first) % 2 == 0
+
+
+def parse_house_number(text: str) -> HouseNumber | None:
+    """Parse "12", "12A", "12-18" or "12 - 18" into a :class:`HouseNumber` (None if not one)."""
+    m = _RANGE.match(re.sub(r"\s+", "", fold(text)))
+    if m is None:
+        return None
+    first = int(m.group(1))
+    last = int(m.group(3)) if m.group(3) else first
+    if last < first:
+        first, last = last, first
+    return HouseNumber(first=first, last=last, suffix=m.group(2) if m.group(3) is None else "")
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedAddress:
+    """Free address text split into parts, each in canonical form.
+
+    ``street`` and ``areas`` are set when the text itself shows where the street ends (a comma,
+    a street type, a Chinese 路/街); otherwise ``street`` is None and the gazetteer tries every
+    split of ``words``. ``areas`` are locality-level names, most specific first.
+    """
+
+    text: str
+    script: Literal["latin", "zh"]
+    words: tuple[str, ...]
+    number: HouseNumber | None = None
+    unit: str | None = None
+    street: str | None = None
+    areas: tuple[str, ...] = ()
+    postcode: str | None = None
+    parts: dict[str, str] = field(default_factory=dict)
+
+
+def parse_address(text: str) -> ParsedAddress:
+    """Parse free address text, Chinese when it contains CJK ideographs, else English.
+
+    Examples
+    --------
+    >>> p = parse_address("Unit 3/12-18 Smith St, Glebe NSW 2037")
+    >>> (p.unit, p.number.text, p.street, p.areas, p.postcode)
+    ('3', '12-18', 'smith street', ('glebe',), '2037')
+    """
+    if is_chinese(text):
+        return parse_chinese(text)
+    return parse_english(text)
+
+
+def _split_unit_number(tokens: list[str]) -> tuple[str | None, HouseNumber | None, list[str]]:
+    """Take a leading unit and house number off ``tokens`` ("unit 3 / 12", "3/12", "flat 2, 7")."""
+    toks = list(tokens)
+    unit: str | None = None
+    if toks and toks[0] in {"level", "lvl"} and len(toks) > 1 and toks[1].isdigit():
+        toks = toks[2:]
+    while toks and toks[0] == ",":
+        toks = toks[1:]
+    if toks and toks[0] in UNIT_WORDS and len(toks) > 1:
+        head = toks[1]
+        if "/" in head:
+            unit, head = head.split("/", 1)
+            toks = [head, *toks[2:]]
+        else:
+            unit, toks = head, toks[2:]
+            while toks and toks[0] == ",":
+                toks = toks[1:]
+    elif toks and re.match(r"^[a-z]?\d+[a-z]?/\d", toks[0]):
+        unit, rest = toks[0].split("/", 1)
+        unit = unit.removeprefix("u")  # "u5/7" is unit 5
+        toks = [rest, *toks[1:]]
+    number = parse_house_number(toks[0]) if toks else None
+    if number is not None:
+        toks = toks[1:]
+    return unit, number, toks
+
+
+def parse_english(text: str) -> ParsedAddress:
+    """Parse English-style "unit/number street, locality state postcode" text."""
+    tokens = latin_tokens(text)
+    unit, number, rest = _split_unit_number(tokens)
+    postcode = None
+    # A trailing 4-digit token is a postcode (Australian style); skip trailing state words first.
+    core = [t for t in rest]
+    while core and (core[-1] in REGION_WORDS or core[-1] == ","):
+        core.pop()
+    if core and _POSTCODE.match(core[-1]) and (number is not None or len(core) > 1):
+        postcode = core.pop()
+    words = [w for w in expand_words(core) if w not in REGION_WORDS]
+    street: str | None = None
+    areas: tuple[str, ...] = ()
+    if "," in core:
+        # A comma ends the street: "12 Smith St, Glebe".
+        segs = " ".join(core).split(",")
+        head = expand_words(latin_tokens(segs[0]))
+        tail = [w for w in expand_words(latin_tokens(",".join(segs[1:]))) if w not in REGION_WORDS]
+        if head:
+            street, areas = " ".join(head), ((" ".join(tail),) if tail else ())
+    return ParsedAddress(text=text, script="latin", words=tuple(words), number=number, unit=unit,
+                         street=street, areas=areas, postcode=postcode)
+
+
+def split_street_words(words: list[str]) -> tuple[str, str]:
+    """Split canonical words at the last street type (plus a direction after it).
+
+    "smith street north glebe" -> ("smith street north", "glebe"); no type -> (all words, "").
+    """
+    cut = 0
+    for i, w in enumerate(words):
+        if w in _TYPE_WORDS and i > 0:
+            cut = i + 1
+    if cut and cut < len(words) and words[cut] in {"north", "south", "east", "west"}:
+        cut += 1
+    if cut == 0:
+        return " ".join(words), ""
+    return " ".join(words[:cut]), " ".join(words[cut:])
+
+
+# ----------------------------------------------------------------------------- Chinese
+
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+_CN_NUMERAL = "零〇一二两三四五六七八九十百千"
+_ZH_MARKERS = "号|弄|栋|幢|座|单元|室|楼|层"
+
+
+def cn_numeral_to_int(text: str) -> int:
+    """Convert a Chinese numeral below 10,000 ("十二", "一百零八", "三〇一") to an int.
+
+    Raises
+    ------
+    ValueError
+        When ``text`` is not a Chinese numeral.
+    """
+    if not text or any(c not in _CN_NUMERAL for c in text):
+        msg = f"{text!r} is not a Chinese numeral"
+        raise ValueError(msg)
+    if not any(c in _CN_UNITS for c in text):
+        # Digit-by-digit form used for room numbers: "三〇一" = 301.
+        return int("".join(str(_CN_DIGITS[c]) for c in text))
+    total, digit = 0, 0
+    for c in text:
+        if c in _CN_DIGITS:
+            digit = _CN_DIGITS[c]
+        else:
+            total += (digit or 1) * _CN_UNITS[c]  # "十二" = 12: a bare 十 means one ten
+            digit = 0
+    return total + digit
+
+
+def normalise_chinese(text: str) -> str:
+    """Canonical Chinese address text (see the module docstring for the rules)."""
+    t = unicodedata.normalize("NFKC", text).casefold()
+    t = re.sub(r"[\s,.;:，。、；：·()（）【】\[\]\"'“”‘’]+", "", t)
+    t = t.replace("號", "号").replace("棟", "栋").replace("單元", "单元").replace("區", "区").replace("縣", "县")
+    t = re.sub(r"第(?=[\d" + _CN_NUMERAL + r"])", "", t)
+    t = re.sub(f"([{_CN_NUMERAL}]+)(?={_ZH_MARKERS})", lambda m: str(cn_numeral_to_int(m.group(1))), t)
+    # The first number of a range: "十二至18号" (its second half was converted just above).
+    t = re.sub(rf"([{_CN_NUMERAL}]+)(?=(?:至|到|~|-)\d)", lambda m: str(cn_numeral_to_int(m.group(1))), t)
+    t = re.sub(r"(\d+[a-z]?)\s*(?:至|到|~|—|–|－)\s*(\d+)", r"\1-\2", t)
+    t = re.sub(r"(\d+[a-z]?)(?:号楼|幢|座|#楼|#)", r"\1栋", t)
+    return t
+
+
+_ZH_PATTERN = re.compile(
+    r"^(?:中国|中华人民共和国)?"
+    r"(?P<province>[\u4e00-\u9fff]{2,8}?(?:省|自治区|特别行政区))?"
+    r"(?P<city>[\u4e00-\u9fff]{2,8}?(?:市|自治州|地区|盟))?"
+    r"(?P<district>[\u4e00-\u9fff]{1,8}?(?:区|县|旗|市))?"
+    r"(?P<town>[\u4e00-\u9fff]{1,8}?(?:街道|镇|乡))?"
+    r"(?P<road>[\u4e00-\u9fff\da-z]{1,15}?(?:大道|大街|路|街|巷|胡同|道))?"
+    r"(?:(?P<lane>\d+)弄)?"
+    r"(?:(?P<number>\d+[a-z]?(?:-\d+[a-z]?)?)号)?"
+    r"(?:(?P<building>\d+[a-z]?)栋)?"
+    r"(?:(?P<unit>\d+)单元)?"
+    r"(?:(?P<room>\d+)室)?"
+    r"(?P<rest>.*)$"
+)
+
+#: Chinese part names in the order of :data:`ParsedAddress.parts`.
+ZH_PARTS = ("province", "city", "district", "town", "road", "lane", "number", "building", "unit", "room", "rest")
+
+
+def area_aliases(name: str) -> tuple[str, ...]:
+    """A Chinese area name and its short form without the suffix ("徐汇区" -> ("徐汇区", "徐汇"))."""
+    m = re.match(r"^(.{2,}?)(?:特别行政区|自治区|自治州|街道|省|市|区|县|旗|镇|乡)$", name)
+    return (name, m.group(1)) if m else (name,)
+
+
+def parse_chinese(text: str) -> ParsedAddress:
+    """Parse a Chinese address into 省/市/区/县/街道/镇, 路/街/巷, 弄, 号, 栋, 单元 and 室 parts.
+
+    The street is the road plus its lane ("漕溪北路88弄"), the house number is the 号 number
+    (a range "12-18号" stays a range); 栋/单元/室 are kept in ``parts`` but do not move the point.
+
+    Examples
+    --------
+    >>> p = parse_chinese("上海市徐汇区漕溪北路８８弄三号５栋二单元３０１室")
+    >>> (p.street, p.number.text, p.areas, p.parts["building"], p.parts["unit"], p.parts["room"])
+    ('漕溪北路88弄', '3', ('徐汇区', '上海市'), '5', '2', '301')
+    """
+    t = normalise_chinese(text)
+    m = _ZH_PATTERN.match(t)
+    parts = {k: v for k, v in (m.groupdict() if m else {}).items() if v}
+    street = None
+    if "road" in parts:
+        street = parts["road"] + (f"{parts['lane']}弄" if "lane" in parts else "")
+    number = parse_house_number(parts["number"]) if "number" in parts else None
+    areas = tuple(parts[k] for k in ("town", "district", "city", "province") if k in parts)
+    return ParsedAddress(text=text, script="zh", words=(t,), number=number, unit=parts.get("unit"),
+                         street=street, areas=areas, parts=parts)

@@ -1,0 +1,76 @@
+"""Domain exceptions. ``service/errors.py`` maps each to an HTTP status in one table.
+
+Every exception carries an optional ``where`` (the field, feature or row at fault) so the
+web layer can say precisely what was wrong.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # only for the annotation of AmbiguousAddress.candidates; no runtime import cycle
+    from geo.geocode import GeocodeResult
+
+
+class CatchmentError(Exception):
+    """Base of every domain error."""
+
+    def __init__(self, message: str, *, where: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.where = where
+
+
+class InvalidInput(CatchmentError, ValueError):
+    """The caller sent something malformed (bad coordinates, bad GeoJSON, bad field).
+
+    Also a ValueError, so pydantic validators that raise it report a normal validation error.
+    """
+
+
+class InvalidGeometry(InvalidInput):
+    """A geometry that is not a polygon or that cannot be repaired."""
+
+
+class UnsupportedFile(InvalidInput):
+    """A file whose content is not what its name says, or a format we do not read."""
+
+
+class NotFound(CatchmentError):
+    """A school, plan, zone or key that does not exist."""
+
+
+class Conflict(CatchmentError):
+    """The write clashes with the stored state (duplicate key, stale version, wrong status)."""
+
+
+class StaleVersion(Conflict):
+    """An If-Match precondition that no longer holds."""
+
+
+class Unauthorized(CatchmentError):
+    """No key, or an unknown or revoked one."""
+
+
+class Forbidden(CatchmentError):
+    """A valid key whose role may not do this."""
+
+
+class Unavailable(CatchmentError):
+    """A dependency (database, remote geocoder) is down; retry later."""
+
+
+class AddressNotFound(NotFound):
+    """No address, street or locality matches the text (geocoding)."""
+
+
+class AmbiguousAddress(CatchmentError):
+    """The address text matches several places about equally well; ``candidates`` lists them.
+
+    ``candidates`` are best first, so that a client can ask the user to pick one instead of the
+    geocoder guessing.
+    """
+
+    def __init__(self, message: str, *, candidates: tuple[GeocodeResult, ...], where: str | None = None) -> None:
+        super().__init__(message, where=where)
+        self.candidates = candidates

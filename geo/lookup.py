@@ -1,0 +1,160 @@
+"""Resolve "which school serves (lon, lat)" from a zone index and the schools.
+
+Pure: no I/O. The web layer calls :func:`resolve` on the in-memory index.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from geo.distance import distance_to_boundary_m, geodesic_m
+from geo.errors import InvalidInput
+from geo.index import ZoneIndex
+from geo.models import LevelAnswer, LookupResult, Plan, School, SchoolDistance, SchoolStatus, ZoneHit
+
+
+def check_lon_lat(lon: float, lat: float) -> None:
+    """Raise InvalidInput unless (lon, lat) are finite EPSG:4326 degrees."""
+    if not (np.isfinite(lon) and -180.0 <= lon <= 180.0):
+        msg = f"lon {lon} is outside -180..180 (coordinates are lon, lat in EPSG:4326)"
+        raise InvalidInput(msg, where="lon")
+    if not (np.isfinite(lat) and -90.0 <= lat <= 90.0):
+        msg = f"lat {lat} is outside -90..90 (coordinates are lon, lat in EPSG:4326)"
+        raise InvalidInput(msg, where="lat")
+
+
+def choose_plans(plans: Sequence[Plan], year: int | None) -> set[int]:
+    """Pick, per (district, level), the adopted plan in force for school ``year``.
+
+    The plan with the latest school year not after ``year`` wins; when every plan is later,
+    the earliest one answers. ``year=None`` takes the latest plan.
+    """
+    groups: dict[tuple[str, str], list[Plan]] = defaultdict(list)
+    for p in plans:
+        groups[(p.district, p.level)].append(p)
+    chosen: set[int] = set()
+    for group in groups.values():
+        group.sort(key=lambda p: (p.school_year, p.id))
+        if year is None:
+            chosen.add(group[-1].id)
+            continue
+        past = [p for p in group if p.school_year <= year]
+        chosen.add((past[-1] if past else group[0]).id)
+    return chosen
+
+
+class SchoolBook:
+    """Schools by code, with vectorised nearest-school search per level."""
+
+    def __init__(self, schools: Sequence[School]) -> None:
+        self.by_code: dict[str, School] = {s.code: s for s in schools}
+        self._by_level: dict[str, tuple[list[School], np.ndarray, np.ndarray]] = {}
+        per: dict[str, list[School]] = defaultdict(list)
+        for s in schools:
+            if s.status is SchoolStatus.CLOSED:
+                continue
+            for lv in s.levels:
+                per[lv].append(s)
+        for lv, items in per.items():
+            self._by_level[lv] = (
+                items,
+                np.array([s.lon for s in items], dtype=float),
+                np.array([s.lat for s in items], dtype=float),
+            )
+
+    def nearest(self, lon: float, lat: float, level: str, *, k: int) -> tuple[SchoolDistance, ...]:
+        """The ``k`` open schools of ``level`` nearest to (lon, lat), geodesically."""
+        if level not in self._by_level or k <= 0:
+            return ()
+        items, xs, ys = self._by_level[level]
+        d = geodesic_m(lon, lat, xs, ys)
+        order = np.argsort(d, kind="stable")[:k]
+        return tuple(SchoolDistance(items[i], float(d[i])) for i in order)
+
+
+def _active_hits(index: ZoneIndex, positions: list[int], grade: str | None, year: int | None) -> list[int]:
+    """Drop zones that do not serve the grade/year; a phasing zone in force supersedes the old one."""
+    serving = [p for p in positions if index.entries[p].zone.serves(grade, year)]
+    by_level: dict[str, list[int]] = defaultdict(list)
+    for p in serving:
+        by_level[index.entries[p].plan.level].append(p)
+    out: list[int] = []
+    for items in by_level.values():
+        phased = [p for p in items if index.entries[p].zone.phasing]
+        out.extend(phased if phased else items)
+    return sorted(out)
+
+
+def resolve(
+    index: ZoneIndex,
+    schools: SchoolBook,
+    lon: float,
+    lat: float,
+    *,
+    level: str | None = None,
+    grade: str | None = None,
+    year: int | None = None,
+    near_m: float = 50.0,
+    nearest_k: int = 3,
+    plans: Sequence[Plan] | None = None,
+) -> LookupResult:
+    """Answer which zones and schools serve (lon, lat), EPSG:4326.
+
+    Parameters
+    ----------
+    index
+        The zone index over the adopted plans.
+    schools
+        Every school, for names and distances.
+    lon, lat
+        The point, degrees.
+    level, grade, year
+        Optional filters: one level, one grade ("K", "1".."12"), the school year asked about.
+    near_m
+        Report ``near_boundary_m`` when the zone edge is closer than this.
+    nearest_k
+        How many nearest schools to list for a level with no covering zone.
+    plans
+        All adopted plans (to pick the one in force for ``year``); defaults to those in the index.
+    """
+    check_lon_lat(lon, lat)
+    all_plans = list(plans) if plans is not None else list({e.plan.id: e.plan for e in index.entries}.values())
+    in_force = choose_plans(all_plans, year)
+    hits = [p for p in index.query(lon, lat) if index.entries[p].plan.id in in_force]
+    hits = _active_hits(index, hits, grade, year)
+
+    if level is not None:
+        levels = [level]
+    else:
+        districts = {index.entries[p].plan.district for p in hits}
+        pool = [p for p in all_plans if p.id in in_force and (not districts or p.district in districts)]
+        levels = sorted({p.level for p in pool})
+
+    answers: list[LevelAnswer] = []
+    for lv in levels:
+        zone_hits: list[ZoneHit] = []
+        for pos in (p for p in hits if index.entries[p].plan.level == lv):
+            entry = index.entries[pos]
+            served = tuple(
+                SchoolDistance(s, float(geodesic_m(lon, lat, s.lon, s.lat)))
+                for code in entry.zone.school_codes
+                if (s := schools.by_code.get(code)) is not None
+            )
+            edge = distance_to_boundary_m(entry.zone.geometry, lon, lat, within_m=near_m)
+            zone_hits.append(ZoneHit(entry.plan, entry.zone, served, edge, index.on_boundary(pos, lon, lat)))
+        nearest = () if zone_hits else schools.nearest(lon, lat, lv, k=nearest_k)
+        answers.append(LevelAnswer(lv, tuple(zone_hits), nearest))
+    return LookupResult(lon, lat, tuple(answers))
+
+
+def feeder_codes(schools: Mapping[str, School], codes: Sequence[str]) -> list[str]:
+    """Codes of the schools that the schools in ``codes`` feed into (对口直升), in order, unique."""
+    seen: dict[str, None] = {}
+    for c in codes:
+        s = schools.get(c)
+        for f in s.feeds_into if s else ():
+            seen.setdefault(f, None)
+    return list(seen)

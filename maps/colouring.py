@@ -1,0 +1,130 @@
+"""Graph colouring of zones: neighbouring zones always get different colours.
+
+Two zones are neighbours when they share a stretch of boundary (not just a corner) or overlap.
+Zones of the same school form one node, so a school's zone has one colour however many parts
+it has. The colouring is DSATUR (most-constrained node first), picking among the allowed
+colours the one used least so far, so the palette is spread evenly; it is deterministic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+
+import numpy as np
+import shapely
+
+from geo.models import Zone
+from maps.geometry import to_metric
+from maps.styles import ZONE_PALETTE
+
+
+def zone_adjacency(zones: Sequence[Zone], *, snap_m: float = 1.0, min_shared_m: float = 10.0) -> list[tuple[int, int]]:
+    """Pairs ``(i, j)``, ``i < j``, of zones that touch along an edge or overlap.
+
+    Published zones are often not noded together: a shared boundary may be two lines a few
+    centimetres apart. So besides an exact shared boundary (length > 0) or an overlap
+    (area > 0), two zones are neighbours when more than ``min_shared_m`` of one's boundary runs
+    within ``snap_m`` of the other's; a bare corner contact stays well under that.
+
+    Parameters
+    ----------
+    zones
+        Zones in EPSG:4326; measured in metres after projecting to their UTM zone.
+    snap_m
+        How far apart two boundary lines may be and still count as one shared edge, metres.
+    min_shared_m
+        How long the near-coincident stretch must be, metres.
+    """
+    if len(zones) < 2:
+        return []
+    geoms = to_metric([z.geometry for z in zones])
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(geoms, predicate="dwithin", distance=snap_m)
+    keep = left < right
+    left, right = left[keep], right[keep]
+    if left.size == 0:
+        return []
+    edges = shapely.boundary(geoms)
+    a, b = geoms[left], geoms[right]
+    overlap = shapely.area(shapely.intersection(a, b)) > 0
+    shared = shapely.length(shapely.intersection(edges[left], edges[right])) > 0
+    near = shapely.length(shapely.intersection(edges[left], shapely.buffer(edges[right], snap_m))) > min_shared_m
+    hit = overlap | shared | near
+    return [(int(i), int(j)) for i, j in zip(left[hit], right[hit], strict=True)]
+
+
+def dsatur(n: int, edges: Sequence[tuple[int, int]], *, spread: int = 0) -> list[int]:
+    """Colour nodes ``0..n-1`` so that no edge joins two nodes of one colour.
+
+    DSATUR: repeatedly colour the uncoloured node with the most distinct colours among its
+    neighbours (ties: most neighbours, then lowest index). With ``spread = k`` the node gets,
+    of the first ``k`` colours its neighbours do not use, the one used least so far (ties:
+    lowest), spreading a palette of ``k`` evenly; with ``spread = 0`` it gets the lowest
+    allowed colour, which tends to use fewer colours. A new colour opens only when every
+    colour in use is taken by a neighbour.
+    """
+    adj: list[set[int]] = [set() for _ in range(n)]
+    for i, j in edges:
+        if i != j:
+            adj[i].add(j)
+            adj[j].add(i)
+    colour = [-1] * n
+    seen: list[set[int]] = [set() for _ in range(n)]
+    used: list[int] = []
+    degree = np.array([len(s) for s in adj])
+    for _ in range(n):
+        best, key = -1, (-1, -1, 0)
+        for v in range(n):
+            if colour[v] < 0:
+                k = (len(seen[v]), int(degree[v]), -v)
+                if k > key:
+                    best, key = v, k
+        while len(used) < spread:
+            used.append(0)
+        free = [c for c in range(len(used)) if c not in seen[best]]
+        if not free:
+            used.append(0)
+            c = len(used) - 1
+        elif spread:
+            c = min(free, key=lambda c: (used[c], c))
+        else:
+            c = free[0]
+        colour[best] = c
+        used[c] += 1
+        for w in adj[best]:
+            seen[w].add(c)
+    return colour
+
+
+def colour_zones(zones: Sequence[Zone], *, n_colours: int = len(ZONE_PALETTE), snap_m: float = 1.0) -> list[int]:
+    """A colour index per zone, so that neighbouring zones of different schools differ.
+
+    Zones with the same set of schools share one colour. Uses at most ``n_colours`` colours
+    when the graph allows (the balanced colouring is tried first, then the plain one, which
+    needs fewer); if even that needs more, indices past ``n_colours - 1`` are returned and
+    the caller must have that many colours.
+
+    Parameters
+    ----------
+    zones
+        Zones of one level in EPSG:4326.
+    n_colours
+        Size of the palette.
+    snap_m
+        See :func:`zone_adjacency`.
+    """
+    keys: dict[Hashable, int] = {}
+    node = [keys.setdefault(frozenset(z.school_codes), len(keys)) for z in zones]
+    edges = {(min(node[i], node[j]), max(node[i], node[j])) for i, j in zone_adjacency(zones, snap_m=snap_m)}
+    edges = {e for e in edges if e[0] != e[1]}
+    ordered = sorted(edges)
+    colours = dsatur(len(keys), ordered, spread=n_colours)
+    if colours and max(colours) >= n_colours:
+        colours = dsatur(len(keys), ordered, spread=0)
+    return [colours[k] for k in node]
+
+
+def zone_colours(zones: Sequence[Zone], *, palette: Sequence[str] = ZONE_PALETTE) -> list[str]:
+    """A fill colour per zone from ``palette`` (see :func:`colour_zones`)."""
+    idx = colour_zones(zones, n_colours=len(palette))
+    return [palette[i % len(palette)] for i in idx]

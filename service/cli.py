@@ -1,0 +1,204 @@
+"""The ``catchment`` command: serve, import, export, lookup, keys, db."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from geo.errors import CatchmentError
+from geo.io import schools_frame, write_frame, zones_frame
+from geo.models import Role
+from service.importer import ImportOptions, import_schools_file, import_zones_file, report_lines
+from service.settings import Settings
+from service.storage.base import Repository, open_repository
+
+app = typer.Typer(help="Catchment: school catchment lookup, maps and planning.", no_args_is_help=True)
+import_app = typer.Typer(help="Import schools or zones from GeoJSON, GeoPackage, Shapefile (.shp/.zip) or CSV.")
+export_app = typer.Typer(help="Export schools or a plan's zones.")
+keys_app = typer.Typer(help="API keys for writes.")
+db_app = typer.Typer(help="Database schema.")
+app.add_typer(import_app, name="import")
+app.add_typer(export_app, name="export")
+app.add_typer(keys_app, name="keys")
+app.add_typer(db_app, name="db")
+
+console = Console(stderr=True)
+CLI_ACTOR = f"cli:{os.environ.get('USER', 'unknown')}"
+
+DbOpt = Annotated[str | None, typer.Option("--database", envvar="CATCHMENT_DATABASE_URL", help="sqlite:///path or postgresql://...")]
+MapOpt = Annotated[list[str] | None, typer.Option("--map", help="target=SOURCE_FIELD, e.g. code=USE_ID (repeatable)")]
+WhereOpt = Annotated[list[str] | None, typer.Option("--where", help="FIELD=v1,v2: keep rows whose FIELD is listed")]
+
+
+def _repo(url: str | None) -> Repository:
+    return open_repository(url or Settings().database.url)
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    try:
+        yield
+    except CatchmentError as exc:
+        console.print(f"[red]error[/red]: {exc.message}" + (f" (at {exc.where})" if exc.where else ""))
+        report = getattr(exc, "extra", {}).get("report") if hasattr(exc, "extra") else None
+        if report:
+            for p in report["rejected"][:50]:
+                console.print(f"  rejected row {p['row']} ({p['feature']}): {p['reason']}")
+        raise typer.Exit(2) from exc
+
+
+@contextmanager
+def _bar(label: str) -> Iterator[tuple[Any, Any]]:
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console,
+                  transient=False, disable=not console.is_terminal) as bar:
+        task = bar.add_task(label, total=None)
+        yield (lambda n: bar.advance(task, n)), (lambda total: bar.update(task, total=total))
+
+
+@app.command()
+def serve(host: Annotated[str, typer.Option()] = "127.0.0.1", port: Annotated[int, typer.Option()] = 8000,
+          workers: Annotated[int, typer.Option(min=1)] = 1, sample: Annotated[bool, typer.Option(help="load the bundled sample into an empty database first")] = True,
+          database: DbOpt = None) -> None:
+    """Run the HTTP service (uvicorn)."""
+    import uvicorn
+
+    from service.sample import is_empty, load_sample
+
+    settings = Settings()
+    url = database or settings.database.url
+    os.environ["CATCHMENT_DATABASE_URL"] = url
+    with _errors():
+        repo = open_repository(url)
+        if sample and is_empty(repo):
+            console.print("Loading the bundled real sample (Greater Sydney, Fairfax County) ...")
+            load_sample(repo, settings.sample.dir, say=console.print)
+        repo.close()
+    # The sample is loaded here once, before any worker starts, so workers never race to load it.
+    os.environ["CATCHMENT_SAMPLE_LOAD"] = "false"
+    base = f"http://{host}:{port}"
+    console.print(f"API docs: {base}/docs")
+    console.print(f"Coverage map: {base}/v1/maps/coverage?level=primary")
+    console.print(f"Lookup: {base}/v1/lookup?lon=151.1796&lat=-33.7738")
+    uvicorn.run("service.main:app", host=host, port=port, workers=workers, log_level="info")
+
+
+@import_app.command("schools")
+def import_schools(file: Path, map: MapOpt = None, code_prefix: Annotated[str, typer.Option()] = "",
+                   level_map: Annotated[list[str] | None, typer.Option("--level-map", help="'Source value=level[,level]'")] = None,
+                   where: WhereOpt = None, crs: Annotated[str | None, typer.Option(help="CRS of the file when it has none, e.g. EPSG:28356")] = None,
+                   allow_rejects: Annotated[bool, typer.Option(help="write the valid rows even if some are rejected")] = False,
+                   database: DbOpt = None) -> None:
+    """Import (insert or update) schools, all-or-nothing."""
+    opts = ImportOptions(mapping=map or [], code_prefix=code_prefix, where=where or [], level_map=level_map or [], crs=crs,
+                         allow_rejects=allow_rejects)
+    with _errors(), _bar(f"schools from {file.name}") as (advance, total):
+        report = import_schools_file(_repo(database), file, opts=opts, actor=CLI_ACTOR, progress=advance, on_total=total)
+    for line in report_lines(report):
+        console.print(line)
+
+
+@import_app.command("zones")
+def import_zones(file: Path, plan: Annotated[str, typer.Option(help="name of the new plan")],
+                 level: Annotated[str, typer.Option(help="school level, e.g. primary")],
+                 year: Annotated[int, typer.Option(help="school year the plan is for")],
+                 district: Annotated[str, typer.Option(help="authority the plan belongs to")] = "default",
+                 adopt: Annotated[bool, typer.Option(help="adopt the plan (archives the adopted one)")] = False,
+                 map: MapOpt = None, code_prefix: Annotated[str, typer.Option()] = "", where: WhereOpt = None,
+                 crs: Annotated[str | None, typer.Option()] = None,
+                 allow_rejects: Annotated[bool, typer.Option()] = False, database: DbOpt = None) -> None:
+    """Import zones into a new plan, all-or-nothing; invalid polygons are repaired and reported."""
+    opts = ImportOptions(mapping=map or [], code_prefix=code_prefix, where=where or [], crs=crs, allow_rejects=allow_rejects)
+    with _errors(), _bar(f"zones from {file.name}") as (advance, total):
+        created, report = import_zones_file(_repo(database), file, plan_name=plan, district=district, level=level, year=year,
+                                            adopt=adopt, opts=opts, actor=CLI_ACTOR, progress=advance, on_total=total)
+    for line in report_lines(report):
+        console.print(line)
+    console.print(f"plan {created.id} '{created.name}' ({created.level}, {created.school_year}): {created.status.value}")
+
+
+@import_app.command("sample")
+def import_sample(database: DbOpt = None) -> None:
+    """Load the bundled real sample (see data/boundaries/README.md)."""
+    from service.sample import load_sample
+
+    with _errors():
+        load_sample(_repo(database), Settings().sample.dir, say=console.print)
+
+
+@export_app.command("schools")
+def export_schools(out: Path, database: DbOpt = None) -> None:
+    """Write every school to OUT (.geojson, .gpkg, .shp, .zip or .csv by suffix)."""
+    with _errors():
+        schools = _repo(database).list_schools()
+        write_frame(schools_frame(schools), out)
+    console.print(f"{len(schools)} schools written to {out}")
+
+
+@export_app.command("zones")
+def export_zones(plan_id: int, out: Path, database: DbOpt = None) -> None:
+    """Write one plan's zones to OUT."""
+    with _errors():
+        zones = _repo(database).zones(plan_id)
+        write_frame(zones_frame(zones), out)
+    console.print(f"{len(zones)} zones written to {out}")
+
+
+@app.command()
+def lookup(lon: Annotated[float, typer.Argument(help="longitude, EPSG:4326")], lat: Annotated[float, typer.Argument(help="latitude")],
+           level: Annotated[str | None, typer.Option()] = None, grade: Annotated[str | None, typer.Option()] = None,
+           year: Annotated[int | None, typer.Option()] = None, database: DbOpt = None) -> None:
+    """Which school serves (lon, lat); prints the JSON answer."""
+    from geo.explain import explain
+    from geo.lookup import resolve
+    from service.schemas import LookupOut
+    from service.state import build_snapshot
+
+    with _errors():
+        snap = build_snapshot(_repo(database))
+        result = resolve(snap.index, snap.schools, lon, lat, level=level, grade=grade, year=year, plans=snap.plans)
+    sys.stdout.write(LookupOut.from_domain(result, explanation=explain(result)).model_dump_json(indent=2) + "\n")
+
+
+@keys_app.command("create")
+def keys_create(role: Annotated[Role, typer.Option(help="planner or admin")],
+                name: Annotated[str, typer.Option(help="who the key is for")] = "key", database: DbOpt = None) -> None:
+    """Create a key; the secret is printed once (stored hashed)."""
+    with _errors():
+        key, secret = _repo(database).create_key(name=name, role=role, actor=CLI_ACTOR)
+    console.print(f"key {key.id} ({key.role.value}, {key.name}) created; keep the secret, it is not shown again:")
+    sys.stdout.write(secret + "\n")
+
+
+@keys_app.command("list")
+def keys_list(database: DbOpt = None) -> None:
+    """List keys (never their secrets)."""
+    for k in _repo(database).list_keys():
+        state = f"revoked {k.revoked_at:%Y-%m-%d}" if k.revoked_at else "active"
+        sys.stdout.write(f"{k.id}\t{k.role.value}\t{k.name}\t{state}\n")
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: int, database: DbOpt = None) -> None:
+    """Revoke a key at once."""
+    with _errors():
+        _repo(database).revoke_key(key_id, actor=CLI_ACTOR)
+    console.print(f"key {key_id} revoked")
+
+
+@db_app.command("upgrade")
+def db_upgrade(database: DbOpt = None) -> None:
+    """Apply pending migrations (also done on every start)."""
+    from service.storage.base import open_repository as _open
+
+    with _errors():
+        repo = _open(database or Settings().database.url)
+        console.print(json.dumps({"zone_version": repo.zone_version()}))

@@ -1,0 +1,69 @@
+"""Annotated dependency aliases: routes ask for ``RepoDep``, ``SnapDep``, ``UserDep`` ..."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from geo.errors import Forbidden, Unauthorized
+from geo.models import ApiKey, Role
+from service.settings import Settings
+from service.state import Snapshot, SnapshotHolder
+from service.storage.base import Repository
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def get_repo(request: Request) -> Repository:
+    return request.app.state.repo  # type: ignore[no-any-return]
+
+
+def get_holder(request: Request) -> SnapshotHolder:
+    return request.app.state.holder  # type: ignore[no-any-return]
+
+
+def get_snapshot(request: Request) -> Snapshot:
+    return get_holder(request).current()
+
+
+def get_user(request: Request) -> ApiKey:
+    """The caller's API key from ``Authorization: Bearer KEY``; 401 without a valid one."""
+    header = request.headers.get("authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise Unauthorized("this write needs 'Authorization: Bearer KEY' (create keys with `catchment keys create`)",
+                           where="Authorization")
+    key = get_repo(request).key_for_secret(secret.strip())
+    if key is None:
+        raise Unauthorized("unknown API key", where="Authorization")
+    if key.revoked_at is not None:
+        raise Unauthorized("this API key has been revoked", where="Authorization")
+    return key
+
+
+def require(*roles: Role) -> Callable[[ApiKey], ApiKey]:
+    def check(user: Annotated[ApiKey, Depends(get_user)]) -> ApiKey:
+        if user.role not in roles:
+            allowed = " or ".join(r.value for r in roles)
+            msg = f"a {user.role.value} key may not do this; it needs a {allowed} key"
+            raise Forbidden(msg, where="Authorization")
+        return user
+
+    return check
+
+
+def actor(user: ApiKey) -> str:
+    return f"key:{user.id}:{user.name}"
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+RepoDep = Annotated[Repository, Depends(get_repo)]
+HolderDep = Annotated[SnapshotHolder, Depends(get_holder)]
+SnapDep = Annotated[Snapshot, Depends(get_snapshot)]
+UserDep = Annotated[ApiKey, Depends(get_user)]
+PlannerDep = Annotated[ApiKey, Depends(require(Role.PLANNER, Role.ADMIN))]
+AdminDep = Annotated[ApiKey, Depends(require(Role.ADMIN))]

@@ -1,0 +1,97 @@
+"""One table from domain exception to HTTP status, and RFC 9457 problem+json bodies."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from geo.errors import (
+    CatchmentError,
+    Conflict,
+    Forbidden,
+    InvalidGeometry,
+    InvalidInput,
+    NotFound,
+    StaleVersion,
+    Unauthorized,
+    Unavailable,
+    UnsupportedFile,
+)
+
+log = logging.getLogger("catchment")
+PROBLEM = "application/problem+json"
+
+# Most specific first: the first matching class wins.
+STATUS: tuple[tuple[type[CatchmentError], int, str], ...] = (
+    (StaleVersion, 412, "Precondition failed"),
+    (UnsupportedFile, 415, "Unsupported file"),
+    (InvalidGeometry, 422, "Invalid geometry"),
+    (InvalidInput, 422, "Invalid input"),
+    (NotFound, 404, "Not found"),
+    (Conflict, 409, "Conflict"),
+    (Unauthorized, 401, "Unauthorized"),
+    (Forbidden, 403, "Forbidden"),
+    (Unavailable, 503, "Service unavailable"),
+)
+
+
+def problem(status: int, title: str, detail: str, *, instance: str | None = None, **extra: Any) -> JSONResponse:
+    body: dict[str, Any] = {"type": "about:blank", "status": status, "title": title, "detail": detail}
+    if instance:
+        body["instance"] = instance
+    body.update({k: v for k, v in extra.items() if v is not None})
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 503:
+        headers = {"Retry-After": "5"}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def status_for(exc: CatchmentError) -> tuple[int, str]:
+    for cls, status, title in STATUS:
+        if isinstance(exc, cls):
+            return status, title
+    return 400, "Bad request"
+
+
+def install(app: FastAPI) -> None:
+    """Register handlers so every error leaves as problem+json."""
+
+    @app.exception_handler(CatchmentError)
+    async def _domain(request: Request, exc: CatchmentError) -> JSONResponse:
+        status, title = status_for(exc)
+        extra: dict[str, Any] = dict(getattr(exc, "extra", {}) or {})
+        return problem(status, title, exc.message, instance=str(request.url.path), where=exc.where, **extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"where": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", "invalid")}
+            for e in exc.errors()
+        ]
+        detail = "; ".join(f"{e['where']}: {e['message']}" for e in errors) or "invalid request"
+        first = errors[0]["where"] if errors else None
+        return problem(422, "Invalid input", detail, instance=str(request.url.path), where=first, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem(exc.status_code, _title(exc.status_code), str(exc.detail), instance=str(request.url.path))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Last resort: log the trace, never leak it. Tests assert this path is not reached.
+        log.exception("unexpected error on %s", request.url.path)
+        return problem(500, "Internal error", "an unexpected error happened; it has been logged", instance=str(request.url.path))
+
+
+def _title(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"

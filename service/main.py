@@ -1,0 +1,67 @@
+"""The FastAPI application: ``create_app(settings)``; ``app`` is built from the environment."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+
+from service import errors
+from service.routes import admin, health, imports, lookup, plans, schools
+from service.sample import is_empty, load_sample
+from service.settings import Settings
+from service.state import SnapshotHolder
+from service.storage.base import open_repository
+
+log = logging.getLogger("catchment")
+
+DESCRIPTION = """
+Which school serves this address, school catchment maps, and planning tools.
+
+Coordinates are EPSG:4326 in (lon, lat) order everywhere. Reads are public; writes need
+`Authorization: Bearer KEY` (keys from `catchment keys create`). Errors are RFC 9457
+`application/problem+json`.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        repo = open_repository(settings.database.url, **_repo_options(settings))
+        if settings.sample.load and is_empty(repo):
+            log.info("empty database: loading the bundled sample from %s", settings.sample.dir)
+            load_sample(repo, settings.sample.dir, say=log.info)
+        holder = SnapshotHolder(repo, check_every_s=settings.lookup.version_check_s)
+        holder.refresh()
+        app.state.settings = settings
+        app.state.repo = repo
+        app.state.holder = holder
+        try:
+            yield
+        finally:
+            repo.close()
+
+    app = FastAPI(title="Catchment", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    errors.install(app)
+    for module in (health, schools, plans, lookup, imports, admin):
+        app.include_router(module.router)
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
+    return app
+
+
+def _repo_options(settings: Settings) -> dict[str, object]:
+    if settings.database.url.startswith("sqlite:"):
+        return {}
+    return {"pool_max": settings.database.pool_max}
+
+
+app = create_app()

@@ -1,0 +1,72 @@
+"""The CLI's imports over HTTP: multipart upload of a file plus the same options."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, UploadFile
+
+from geo.errors import UnsupportedFile
+from geo.io import SUFFIXES
+from service.deps import AdminDep, HolderDep, PlannerDep, RepoDep, actor
+from service.importer import ImportOptions, import_schools_file, import_zones_file
+from service.schemas import PlanOut
+
+router = APIRouter(prefix="/v1/imports", tags=["imports"])
+MAX_BYTES = 512 * 1024 * 1024
+
+
+def _saved(upload: UploadFile, tmp: Path) -> Path:
+    name = Path(upload.filename or "upload").name
+    if Path(name).suffix.lower() not in SUFFIXES:
+        msg = f"{name}: unsupported file type; upload .geojson, .gpkg, .zip (shapefile) or .csv"
+        raise UnsupportedFile(msg, where="file")
+    path = tmp / name
+    with path.open("wb") as out:
+        shutil.copyfileobj(upload.file, out, length=1 << 20)
+    if path.stat().st_size > MAX_BYTES:
+        msg = f"{name} is larger than {MAX_BYTES // (1 << 20)} MB"
+        raise UnsupportedFile(msg, where="file")
+    return path
+
+
+def _opts(mapping: list[str], code_prefix: str, where: list[str], level_map: list[str], crs: str | None,
+          allow_rejects: bool) -> ImportOptions:
+    return ImportOptions(mapping=mapping, code_prefix=code_prefix, where=where, level_map=level_map, crs=crs,
+                         allow_rejects=allow_rejects)
+
+
+@router.post("/schools", summary="Import schools from an uploaded file (all-or-nothing)")
+def import_schools(repo: RepoDep, holder: HolderDep, user: AdminDep, file: Annotated[UploadFile, File()],
+                   map: Annotated[list[str], Form(description="target=SOURCE_FIELD, repeatable")] = [],  # noqa: B006
+                   code_prefix: Annotated[str, Form()] = "", where: Annotated[list[str], Form()] = [],  # noqa: B006
+                   level_map: Annotated[list[str], Form()] = [],  # noqa: B006
+                   crs: Annotated[str | None, Form()] = None,
+                   allow_rejects: Annotated[bool, Form()] = False) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = _saved(file, Path(tmp))
+        report = import_schools_file(repo, path, opts=_opts(map, code_prefix, where, level_map, crs, allow_rejects),
+                                     actor=actor(user))
+    holder.refresh()
+    return {"report": report.as_dict()}
+
+
+@router.post("/zones", summary="Import zones from an uploaded file into a new plan (all-or-nothing)")
+def import_zones(repo: RepoDep, holder: HolderDep, user: PlannerDep, file: Annotated[UploadFile, File()],
+                 plan: Annotated[str, Form(min_length=1, max_length=200)], level: Annotated[str, Form()],
+                 year: Annotated[int, Form(ge=1900, le=2200)], district: Annotated[str, Form()] = "default",
+                 adopt: Annotated[bool, Form()] = False,
+                 map: Annotated[list[str], Form()] = [],  # noqa: B006
+                 code_prefix: Annotated[str, Form()] = "", where: Annotated[list[str], Form()] = [],  # noqa: B006
+                 crs: Annotated[str | None, Form()] = None,
+                 allow_rejects: Annotated[bool, Form()] = False) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = _saved(file, Path(tmp))
+        created, report = import_zones_file(repo, path, plan_name=plan, district=district, level=level, year=year,
+                                            adopt=adopt, opts=_opts(map, code_prefix, where, [], crs, allow_rejects),
+                                            actor=actor(user))
+    holder.refresh()
+    return {"plan": PlanOut.from_domain(created).model_dump(mode="json"), "report": report.as_dict()}

@@ -1,0 +1,189 @@
+"""Which school serves this point: single (cheap, on the event loop) and batch (streamed)."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+import numpy as np
+import pandas as pd
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from geo.bulk import assign, zone_mask
+from geo.errors import InvalidInput, UnsupportedFile
+from geo.explain import explain
+from geo.lookup import resolve
+from geo.models import check_slug, normalise_grade
+from service.deps import SettingsDep, SnapDep
+from service.schemas import LookupOut
+from service.state import Snapshot
+
+router = APIRouter(prefix="/v1/lookup", tags=["lookup"])
+CHUNK = 100_000
+
+
+def clean_filters(level: str | None, grade: str | None) -> tuple[str | None, str | None]:
+    try:
+        g = normalise_grade(grade) if grade is not None else None
+    except ValueError as exc:
+        raise InvalidInput(str(exc), where="grade") from exc
+    try:
+        lv = check_slug(level, what="level") if level is not None else None
+    except ValueError as exc:
+        raise InvalidInput(str(exc), where="level") from exc
+    return lv, g
+
+
+@router.get("", response_model=LookupOut, summary="Which zones and schools serve (lon, lat)")
+async def lookup(snap: SnapDep, settings: SettingsDep,
+                 lon: Annotated[float, Query(ge=-180, le=180, description="longitude, EPSG:4326")],
+                 lat: Annotated[float, Query(ge=-90, le=90, description="latitude, EPSG:4326")],
+                 level: str | None = None, grade: str | None = None,
+                 year: Annotated[int | None, Query(ge=1900, le=2200)] = None) -> LookupOut:
+    lv, g = clean_filters(level, grade)
+    result = resolve(snap.index, snap.schools, lon, lat, level=lv, grade=g, year=year, plans=snap.plans,
+                     near_m=settings.lookup.near_boundary_m, nearest_k=settings.lookup.nearest_k)
+    query = {k: v for k, v in {"lon": lon, "lat": lat, "level": level, "grade": grade, "year": year}.items() if v is not None}
+    return LookupOut.from_domain(result, explanation=explain(result), input=query)
+
+
+# --------------------------------------------------------------------------- batch
+
+
+def _points_from_json(raw: bytes) -> pd.DataFrame:
+    try:
+        doc = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        msg = f"body is not valid JSON: {exc}"
+        raise InvalidInput(msg, where="body") from exc
+    pts = doc.get("points") if isinstance(doc, dict) else None
+    if not isinstance(pts, list):
+        raise InvalidInput('expected {"points": [{"id": ..., "lon": ..., "lat": ...}, ...]}', where="points")
+    try:
+        frame = pd.DataFrame.from_records(pts, columns=["id", "lon", "lat"])
+    except (TypeError, ValueError) as exc:
+        msg = f"points must be objects with id, lon, lat: {exc}"
+        raise InvalidInput(msg, where="points") from exc
+    return frame
+
+
+def _points_from_csv(raw: bytes) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(io.BytesIO(raw), dtype={"id": str}, encoding="utf-8-sig")
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        msg = f"upload is not a readable UTF-8 CSV: {exc}"
+        raise UnsupportedFile(msg, where="file") from exc
+    cols = {c.lower().strip(): c for c in frame.columns}
+    if "lon" not in cols or "lat" not in cols:
+        raise InvalidInput("CSV needs lon and lat columns (and optionally id)", where="columns")
+    ids = frame[cols["id"]] if "id" in cols else pd.Series(np.arange(len(frame)))
+    return pd.DataFrame({"id": ids, "lon": frame[cols["lon"]], "lat": frame[cols["lat"]]})
+
+
+def _coords(frame: pd.DataFrame, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    if len(frame) > limit:
+        msg = f"{len(frame)} points is more than the {limit} allowed in one call"
+        raise InvalidInput(msg, where="points")
+    lons = pd.to_numeric(frame["lon"], errors="coerce").to_numpy(dtype=float)
+    lats = pd.to_numeric(frame["lat"], errors="coerce").to_numpy(dtype=float)
+    bad = np.flatnonzero(~(np.isfinite(lons) & np.isfinite(lats)))
+    if bad.size:
+        i = int(bad[0])
+        msg = f"points[{i}] lon/lat are missing or not numbers"
+        raise InvalidInput(msg, where=f"points[{i}]")
+    return lons, lats
+
+
+def _rows(snap: Snapshot, lons: np.ndarray, lats: np.ndarray, mask: np.ndarray) -> Iterator[tuple[int, dict[str, tuple[list[int], list[str]]]]]:
+    """Per chunk: yield (point position, {level: (zone ids, school codes)})."""
+    entries = snap.index.entries
+    zone_ids = np.array([e.zone.id if e.zone.id is not None else -1 for e in entries])
+    for start in range(0, len(lons), CHUNK):
+        stop = min(start + CHUNK, len(lons))
+        ans = assign(snap.index, lons[start:stop], lats[start:stop], mask=mask)
+        per: dict[int, dict[str, tuple[list[int], list[str]]]] = {}
+        for p, z in zip(ans.point.tolist(), ans.zone.tolist(), strict=True):
+            e = entries[z]
+            slot = per.setdefault(p, {}).setdefault(e.plan.level, ([], []))
+            slot[0].append(int(zone_ids[z]))
+            slot[1].extend(e.zone.school_codes)
+        for p in range(stop - start):
+            yield start + p, per.get(p, {})
+
+
+@router.post("/batch", summary="Look up many points (JSON body, or a CSV upload); streamed JSON or CSV")
+async def batch(request: Request, snap: SnapDep, settings: SettingsDep,
+                format: Annotated[str | None, Query(pattern="^(json|csv)$")] = None,
+                level: str | None = None, grade: str | None = None,
+                year: Annotated[int | None, Query(ge=1900, le=2200)] = None) -> StreamingResponse:
+    lv, g = clean_filters(level, grade)
+    ctype = request.headers.get("content-type", "")
+    if ctype.startswith("multipart/form-data"):
+        async with request.form() as form:
+            upload = form.get("file")
+            if upload is None or isinstance(upload, str):
+                raise InvalidInput("multipart upload needs a 'file' field with the CSV", where="file")
+            raw = await upload.read()
+        frame = await run_in_threadpool(_points_from_csv, raw)
+    else:
+        raw = await request.body()
+        frame = await run_in_threadpool(_points_from_csv if ctype.startswith("text/csv") else _points_from_json, raw)
+    lons, lats = _coords(frame, settings.lookup.batch_max_points)
+    ids = frame["id"].to_numpy()
+    mask = zone_mask(snap.index, plans=snap.plans, level=lv, grade=g, year=year)
+    levels = [lv] if lv else sorted({p.level for p in snap.plans})
+    want_csv = format == "csv" or (format is None and "text/csv" in request.headers.get("accept", ""))
+    # Validate coordinates before streaming starts, so errors are still problem+json.
+    bad = np.flatnonzero(~((np.abs(lons) <= 180) & (np.abs(lats) <= 90)))
+    if bad.size:
+        i = int(bad[0])
+        msg = f"points[{i}] lon/lat {lons[i]}, {lats[i]} outside EPSG:4326 range (lon -180..180, lat -90..90)"
+        raise InvalidInput(msg, where=f"points[{i}]")
+    if want_csv:
+        return StreamingResponse(_csv(snap, ids, lons, lats, mask, levels), media_type="text/csv")
+    return StreamingResponse(_json(snap, ids, lons, lats, mask, levels), media_type="application/json")
+
+
+def _id(v: Any) -> Any:
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def _csv(snap: Snapshot, ids: np.ndarray, lons: np.ndarray, lats: np.ndarray, mask: np.ndarray,
+         levels: list[str]) -> Iterator[str]:
+    head = ["id", "lon", "lat"] + [f"{lv}_{k}" for lv in levels for k in ("schools", "zones")]
+    yield ",".join(head) + "\n"
+    buf = io.StringIO()
+    for n, (p, answer) in enumerate(_rows(snap, lons, lats, mask)):
+        cells = [_csv_cell(str(_id(ids[p]))), repr(float(lons[p])), repr(float(lats[p]))]
+        for lv in levels:
+            zones, codes = answer.get(lv, ([], []))
+            cells += [";".join(dict.fromkeys(codes)), ";".join(str(z) for z in zones)]
+        buf.write(",".join(cells) + "\n")
+        if n % 20_000 == 19_999:
+            yield buf.getvalue()
+            buf = io.StringIO()
+    yield buf.getvalue()
+
+
+def _csv_cell(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"' if any(c in text for c in ',"\n') else text
+
+
+def _json(snap: Snapshot, ids: np.ndarray, lons: np.ndarray, lats: np.ndarray, mask: np.ndarray,
+          levels: list[str]) -> Iterator[str]:
+    yield '{"levels":' + json.dumps(levels) + ',"rows":['
+    parts: list[str] = []
+    for p, answer in _rows(snap, lons, lats, mask):
+        row = {"id": _id(ids[p]), "lon": float(lons[p]), "lat": float(lats[p]),
+               "levels": {lv: {"zones": z, "schools": list(dict.fromkeys(c))} for lv, (z, c) in answer.items()}}
+        parts.append(json.dumps(row, separators=(",", ":")))
+        if len(parts) == 20_000:
+            yield ("," if p >= 20_000 else "") + ",".join(parts)
+            parts = []
+    if parts:
+        yield ("," if len(lons) > len(parts) else "") + ",".join(parts)
+    yield "]}"

@@ -1,0 +1,217 @@
+"""Wire models (pydantic v2), converted from the geo models with ``from_domain``.
+
+Coordinates on the wire are EPSG:4326, (lon, lat).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from geo.models import (
+    ApiKey,
+    LevelAnswer,
+    LookupResult,
+    Plan,
+    PlanStatus,
+    School,
+    SchoolDistance,
+    SchoolStatus,
+    ZoneHit,
+    check_slug,
+    normalise_grade,
+)
+
+
+class SchoolIn(BaseModel):
+    """A school to create or update. ``lon``/``lat`` are EPSG:4326."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=300)
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+    name_local: str | None = Field(default=None, max_length=300)
+    levels: list[str] = Field(default_factory=list, max_length=10)
+    grades: list[str] = Field(default_factory=list, max_length=13)
+    address: str | None = Field(default=None, max_length=500)
+    capacity: int | None = Field(default=None, ge=0)
+    enrolment: int | None = Field(default=None, ge=0)
+    classes: int | None = Field(default=None, ge=0)
+    status: SchoolStatus = SchoolStatus.OPEN
+    feeds_into: list[str] = Field(default_factory=list, max_length=20)
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("levels")
+    @classmethod
+    def _levels(cls, v: list[str]) -> list[str]:
+        return [check_slug(x, what="level") for x in v]
+
+    @field_validator("grades")
+    @classmethod
+    def _grades(cls, v: list[str]) -> list[str]:
+        return [normalise_grade(x) for x in v]
+
+    def to_domain(self) -> School:
+        return School(code=self.code.strip(), name=self.name.strip(), lon=self.lon, lat=self.lat, name_local=self.name_local,
+                      levels=tuple(self.levels), grades=tuple(self.grades), address=self.address, capacity=self.capacity,
+                      enrolment=self.enrolment, classes=self.classes, status=self.status,
+                      feeds_into=tuple(self.feeds_into), attributes=self.attributes)
+
+
+class SchoolOut(SchoolIn):
+    model_config = ConfigDict(extra="ignore")
+
+    @classmethod
+    def from_domain(cls, s: School) -> SchoolOut:
+        return cls.model_construct(code=s.code, name=s.name, lon=s.lon, lat=s.lat, name_local=s.name_local,
+                                   levels=list(s.levels), grades=list(s.grades), address=s.address, capacity=s.capacity,
+                                   enrolment=s.enrolment, classes=s.classes, status=s.status,
+                                   feeds_into=list(s.feeds_into), attributes=dict(s.attributes))
+
+
+def school_feature(s: School) -> dict[str, Any]:
+    props = SchoolOut.from_domain(s).model_dump(mode="json", exclude={"lon", "lat"})
+    return {"type": "Feature", "id": s.code, "geometry": {"type": "Point", "coordinates": [s.lon, s.lat]}, "properties": props}
+
+
+class PlanIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    level: str
+    school_year: int = Field(ge=1900, le=2200)
+    district: str = "default"
+    description: str | None = Field(default=None, max_length=2000)
+
+    @field_validator("level", "district")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        return check_slug(v, what="value")
+
+
+class PlanOut(BaseModel):
+    id: int
+    name: str
+    district: str
+    level: str
+    school_year: int
+    status: PlanStatus
+    version: int
+    parent_id: int | None
+    created_by: str | None
+    created_at: datetime | None
+    effective_year: int | None
+    description: str | None
+
+    @classmethod
+    def from_domain(cls, p: Plan) -> PlanOut:
+        return cls(id=p.id, name=p.name, district=p.district, level=p.level, school_year=p.school_year, status=p.status,
+                   version=p.version, parent_id=p.parent_id, created_by=p.created_by, created_at=p.created_at,
+                   effective_year=p.effective_year, description=p.description)
+
+
+class PlanRef(BaseModel):
+    id: int
+    name: str
+    district: str
+    school_year: int
+
+    @classmethod
+    def from_domain(cls, p: Plan) -> PlanRef:
+        return cls(id=p.id, name=p.name, district=p.district, school_year=p.school_year)
+
+
+class SchoolDistanceOut(BaseModel):
+    code: str
+    name: str
+    name_local: str | None = None
+    levels: list[str]
+    lon: float
+    lat: float
+    distance_m: float = Field(description="geodesic distance from the point to the school, metres (WGS84)")
+    status: SchoolStatus
+
+    @classmethod
+    def from_domain(cls, sd: SchoolDistance) -> SchoolDistanceOut:
+        s = sd.school
+        return cls(code=s.code, name=s.name, name_local=s.name_local, levels=list(s.levels), lon=s.lon, lat=s.lat,
+                   distance_m=round(sd.distance_m, 1), status=s.status)
+
+
+class ZoneHitOut(BaseModel):
+    zone_id: int | None
+    zone_name: str | None
+    plan: PlanRef
+    grades: list[str] | None
+    grade_start_years: dict[str, int]
+    schools: list[SchoolDistanceOut]
+    multi_school: bool = Field(description="several schools share this zone (多校划片)")
+    on_boundary: bool = Field(description="the point lies exactly on this zone's edge")
+    near_boundary_m: float | None = Field(description="metres to the zone edge when closer than the warning distance")
+
+    @classmethod
+    def from_domain(cls, h: ZoneHit) -> ZoneHitOut:
+        return cls(zone_id=h.zone.id, zone_name=h.zone.name, plan=PlanRef.from_domain(h.plan),
+                   grades=None if h.zone.grades is None else list(h.zone.grades),
+                   grade_start_years=dict(h.zone.grade_start_years),
+                   schools=[SchoolDistanceOut.from_domain(s) for s in h.schools], multi_school=len(h.zone.school_codes) > 1,
+                   on_boundary=h.on_boundary,
+                   near_boundary_m=None if h.near_boundary_m is None else round(h.near_boundary_m, 1))
+
+
+class LevelOut(BaseModel):
+    level: str
+    covered: bool
+    zones: list[ZoneHitOut]
+    nearest_schools: list[SchoolDistanceOut] = Field(description="when no zone covers the point: nearest schools of the level")
+
+    @classmethod
+    def from_domain(cls, a: LevelAnswer) -> LevelOut:
+        return cls(level=a.level, covered=bool(a.hits), zones=[ZoneHitOut.from_domain(h) for h in a.hits],
+                   nearest_schools=[SchoolDistanceOut.from_domain(s) for s in a.nearest])
+
+
+class LookupOut(BaseModel):
+    lon: float = Field(description="EPSG:4326 longitude of the point looked up")
+    lat: float = Field(description="EPSG:4326 latitude of the point looked up")
+    crs: str = "EPSG:4326"
+    levels: list[LevelOut]
+    explanation: dict[str, str] = Field(default_factory=dict, description="one sentence in English (en) and Chinese (zh)")
+    input: dict[str, Any] = Field(default_factory=dict, description="the query as given")
+
+    @classmethod
+    def from_domain(cls, r: LookupResult, **extra: Any) -> LookupOut:
+        return cls(lon=r.lon, lat=r.lat, levels=[LevelOut.from_domain(a) for a in r.levels], **extra)
+
+
+class BatchPoint(BaseModel):
+    id: str | int
+    lon: float
+    lat: float
+
+
+class KeyOut(BaseModel):
+    id: int
+    name: str
+    role: str
+    created_at: datetime | None
+    revoked_at: datetime | None
+
+    @classmethod
+    def from_domain(cls, k: ApiKey) -> KeyOut:
+        return cls(id=k.id, name=k.name, role=k.role.value, created_at=k.created_at, revoked_at=k.revoked_at)
+
+
+class AdoptIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    effective_year: int | None = Field(default=None, ge=1900, le=2200)
+
+
+class Health(BaseModel):
+    status: Literal["ok", "unavailable"]
+    detail: dict[str, Any] = Field(default_factory=dict)

@@ -1,0 +1,64 @@
+"""Settings grouped by concern, read from the environment (prefix ``CATCHMENT_``) and passed in.
+
+Nothing reads these globally: ``create_app(settings)`` takes them, and tests build their own.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class DatabaseSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CATCHMENT_DATABASE_", extra="ignore")
+
+    url: str = Field(default="sqlite:///var/catchment.db", description="sqlite:///path or postgresql://...")
+    pool_max: int = Field(default=10, ge=1, description="PostGIS connection pool size per worker")
+
+
+class LookupSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CATCHMENT_LOOKUP_", extra="ignore")
+
+    near_boundary_m: float = Field(default=50.0, ge=0)
+    nearest_k: int = Field(default=3, ge=0, le=50)
+    version_check_s: float = Field(default=0.5, ge=0, description="how often the index checks the stored zone version")
+    batch_max_points: int = Field(default=2_000_000, ge=1)
+
+
+class SampleSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CATCHMENT_SAMPLE_", extra="ignore")
+
+    load: bool = Field(default=False, description="load the bundled sample data on start when the database is empty")
+    dir: Path = Field(default=REPO_ROOT / "data" / "boundaries")
+
+
+class MapSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CATCHMENT_", extra="ignore")
+
+    tiles: str = Field(default="openstreetmap", description="tile URL template, 'openstreetmap', or 'none' (offline)")
+    tiles_attribution: str = Field(default="&copy; OpenStreetMap contributors")
+
+
+class GeocoderSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CATCHMENT_", extra="ignore")
+
+    geocoder: str = Field(default="gazetteer", description="'gazetteer' (offline) or 'nominatim'")
+    geocoder_url: str = Field(default="https://nominatim.openstreetmap.org", description="base URL of a Nominatim-style server")
+    geocoder_timeout_s: float = Field(default=5.0, gt=0)
+
+
+class Settings(BaseSettings):
+    """Every setting, one group per concern."""
+
+    model_config = SettingsConfigDict(env_prefix="CATCHMENT_", extra="ignore")
+
+    profile: str = Field(default="generic", description="standards profile: 'generic' or 'cn'")
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    lookup: LookupSettings = Field(default_factory=LookupSettings)
+    sample: SampleSettings = Field(default_factory=SampleSettings)
+    maps: MapSettings = Field(default_factory=MapSettings)
+    geocoder: GeocoderSettings = Field(default_factory=GeocoderSettings)

@@ -1,0 +1,455 @@
+"""SQL shared by both backends, written once with ``?`` placeholders.
+
+Both SQLite and PostGIS speak this SQL; each backend supplies its connection handling, how a
+geometry goes in and out, and its spatial filters. Keeping one copy means the two backends
+cannot drift apart in what they store or check (a deliberate change from "SQL per backend
+module" in DESIGN.md: the dialect parts still live in the backend that runs them).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Any
+
+import shapely
+from shapely.geometry import MultiPolygon
+
+from geo.errors import Conflict, InvalidInput, NotFound, StaleVersion
+from geo.models import ApiKey, Plan, PlanStatus, Role, School, SchoolStatus, Zone
+from service.storage.base import AuditEvent
+
+SCHOOL_COLS = "code, name, name_local, levels, grades, address, capacity, enrolment, classes, status, feeds_into, attributes, lon, lat"
+PLAN_COLS = "id, name, district, level, school_year, status, version, parent_id, created_by, created_at, effective_year, description"
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _json(v: Any) -> str:
+    return json.dumps(v, ensure_ascii=False, sort_keys=True)
+
+
+def _load(v: Any) -> Any:
+    return json.loads(v) if isinstance(v, (str, bytes)) else v
+
+
+def _dt(v: Any) -> datetime | None:
+    if v is None or isinstance(v, datetime):
+        return v
+    return datetime.fromisoformat(str(v))
+
+
+def school_audit(s: School | None) -> dict[str, Any] | None:
+    if s is None:
+        return None
+    return {"code": s.code, "name": s.name, "lon": s.lon, "lat": s.lat, "levels": list(s.levels),
+            "capacity": s.capacity, "enrolment": s.enrolment, "classes": s.classes, "status": s.status.value,
+            "feeds_into": list(s.feeds_into)}
+
+
+def plan_audit(p: Plan) -> dict[str, Any]:
+    return {"id": p.id, "name": p.name, "district": p.district, "level": p.level, "school_year": p.school_year,
+            "status": p.status.value, "version": p.version, "effective_year": p.effective_year}
+
+
+class SqlRepository:
+    """Everything both backends share. Subclasses define the hooks marked below."""
+
+    url_scheme = "sql"
+    migrations_package = ""  # e.g. "service.storage.migrations.sqlite"
+
+    # ---- hooks -----------------------------------------------------------------------
+    def _tx(self) -> AbstractContextManager[Any]:  # yields a cursor-like object; commits or rolls back
+        raise NotImplementedError
+
+    def _read(self) -> AbstractContextManager[Any]:
+        raise NotImplementedError
+
+    def _sql(self, sql: str) -> str:
+        return sql
+
+    def _geom_in_sql(self) -> str:
+        return "?"
+
+    def _geom_in(self, geom: MultiPolygon) -> Any:
+        raise NotImplementedError
+
+    def _geom_out_sql(self) -> str:
+        return "geom"
+
+    def _geom_out(self, value: Any) -> MultiPolygon:
+        return shapely.from_wkb(bytes(value))
+
+    def _zone_extra_cols(self) -> tuple[str, ...]:
+        return ()
+
+    def _zone_extra_vals(self, geom: MultiPolygon) -> tuple[Any, ...]:
+        return ()
+
+    def _school_bbox_sql(self) -> str:
+        return "lon BETWEEN ? AND ? AND lat BETWEEN ? AND ?"
+
+    def _school_bbox_params(self, bbox: tuple[float, float, float, float]) -> tuple[Any, ...]:
+        return (bbox[0], bbox[2], bbox[1], bbox[3])
+
+    def _level_sql(self) -> str:
+        raise NotImplementedError
+
+    def _translate(self, exc: Exception) -> Exception | None:
+        """Map a driver error to a domain error, or None to re-raise as is."""
+        return None
+
+    # ---- helpers -----------------------------------------------------------------------
+    def _x(self, cur: Any, sql: str, params: Sequence[Any] = ()) -> Any:
+        cur.execute(self._sql(sql), tuple(params))
+        return cur
+
+    def _audit(self, cur: Any, actor: str, action: str, target: str, before: Any, after: Any) -> None:
+        self._x(cur, "INSERT INTO audit (at, actor, action, target, before, after) VALUES (?, ?, ?, ?, ?, ?)",
+                (self._ts(now()), actor, action, target, None if before is None else _json(before),
+                 None if after is None else _json(after)))
+
+    def _ts(self, d: datetime) -> Any:
+        return d.isoformat()
+
+    def _bump_zone_version(self, cur: Any) -> None:
+        self._x(cur, "UPDATE meta SET value = value + 1 WHERE key = 'zone_version'")
+
+    def migrations(self) -> list[tuple[str, str]]:
+        folder = resources.files(self.migrations_package)
+        files = sorted(f for f in folder.iterdir() if f.name.endswith(".sql"))
+        return [(f.name.removesuffix(".sql"), f.read_text(encoding="utf-8")) for f in files]
+
+    # ---- rows -> domain ----------------------------------------------------------------
+    @staticmethod
+    def _school(r: Sequence[Any]) -> School:
+        return School(code=r[0], name=r[1], name_local=r[2], levels=tuple(_load(r[3])), grades=tuple(_load(r[4])),
+                      address=r[5], capacity=r[6], enrolment=r[7], classes=r[8], status=SchoolStatus(r[9]),
+                      feeds_into=tuple(_load(r[10])), attributes=_load(r[11]), lon=float(r[12]), lat=float(r[13]))
+
+    @staticmethod
+    def _plan(r: Sequence[Any]) -> Plan:
+        return Plan(id=int(r[0]), name=r[1], district=r[2], level=r[3], school_year=int(r[4]), status=PlanStatus(r[5]),
+                    version=int(r[6]), parent_id=r[7], created_by=r[8], created_at=_dt(r[9]), effective_year=r[10],
+                    description=r[11])
+
+    def _zone(self, r: Sequence[Any]) -> Zone:
+        grades = _load(r[4])
+        return Zone(id=int(r[0]), plan_id=int(r[1]), name=r[2], school_codes=tuple(_load(r[3])),
+                    grades=None if grades is None else tuple(grades),
+                    grade_start_years={k: int(v) for k, v in (_load(r[5]) or {}).items()},
+                    source=r[6], attributes=_load(r[7]) or {}, geometry=self._geom_out(r[8]))
+
+    def _school_vals(self, s: School) -> tuple[Any, ...]:
+        return (s.code, s.name, s.name_local, _json(list(s.levels)), _json(list(s.grades)), s.address, s.capacity,
+                s.enrolment, s.classes, s.status.value, _json(list(s.feeds_into)), _json(dict(s.attributes)), s.lon, s.lat)
+
+    # ---- version -----------------------------------------------------------------------
+    def zone_version(self) -> int:
+        with self._read() as cur:
+            return int(self._x(cur, "SELECT value FROM meta WHERE key = 'zone_version'").fetchone()[0])
+
+    def ping(self) -> None:
+        with self._read() as cur:
+            self._x(cur, "SELECT 1").fetchone()
+
+    # ---- schools -----------------------------------------------------------------------
+    def _school_where(self, bbox: tuple[float, float, float, float] | None, level: str | None) -> tuple[str, list[Any]]:
+        clauses, params = [], []
+        if bbox is not None:
+            clauses.append(self._school_bbox_sql())
+            params.extend(self._school_bbox_params(bbox))
+        if level is not None:
+            clauses.append(self._level_sql())
+            params.append(level)
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def list_schools(self, *, bbox: tuple[float, float, float, float] | None = None, level: str | None = None,
+                     limit: int | None = None, offset: int = 0) -> list[School]:
+        where, params = self._school_where(bbox, level)
+        sql = f"SELECT {SCHOOL_COLS} FROM schools{where} ORDER BY code"
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            params += [limit, offset]
+        with self._read() as cur:
+            return [self._school(r) for r in self._x(cur, sql, params).fetchall()]
+
+    def count_schools(self, *, bbox: tuple[float, float, float, float] | None = None, level: str | None = None) -> int:
+        where, params = self._school_where(bbox, level)
+        with self._read() as cur:
+            return int(self._x(cur, f"SELECT count(*) FROM schools{where}", params).fetchone()[0])
+
+    def _get_school(self, cur: Any, code: str) -> School | None:
+        r = self._x(cur, f"SELECT {SCHOOL_COLS} FROM schools WHERE code = ?", (code,)).fetchone()
+        return None if r is None else self._school(r)
+
+    def get_school(self, code: str) -> School:
+        with self._read() as cur:
+            s = self._get_school(cur, code)
+        if s is None:
+            msg = f"no school with code {code!r}"
+            raise NotFound(msg, where="code")
+        return s
+
+    def _insert_school(self, cur: Any, s: School) -> None:
+        marks = ", ".join(["?"] * 14)
+        self._x(cur, f"INSERT INTO schools ({SCHOOL_COLS}) VALUES ({marks})", self._school_vals(s))
+
+    def create_school(self, school: School, *, actor: str) -> School:
+        with self._tx() as cur:
+            if self._get_school(cur, school.code) is not None:
+                msg = f"a school with code {school.code!r} exists already"
+                raise Conflict(msg, where="code")
+            self._insert_school(cur, school)
+            self._audit(cur, actor, "school.create", f"school:{school.code}", None, school_audit(school))
+            self._bump_zone_version(cur)
+        return school
+
+    def update_school(self, school: School, *, actor: str) -> School:
+        with self._tx() as cur:
+            before = self._get_school(cur, school.code)
+            if before is None:
+                msg = f"no school with code {school.code!r}"
+                raise NotFound(msg, where="code")
+            sets = ", ".join(f"{c.strip()} = ?" for c in SCHOOL_COLS.split(",")[1:])
+            self._x(cur, f"UPDATE schools SET {sets} WHERE code = ?", self._school_vals(school)[1:] + (school.code,))
+            self._audit(cur, actor, "school.update", f"school:{school.code}", school_audit(before), school_audit(school))
+            self._bump_zone_version(cur)
+        return school
+
+    def delete_school(self, code: str, *, actor: str) -> None:
+        with self._tx() as cur:
+            before = self._get_school(cur, code)
+            if before is None:
+                msg = f"no school with code {code!r}"
+                raise NotFound(msg, where="code")
+            used = self._x(cur, "SELECT count(*) FROM zone_schools WHERE school_code = ?", (code,)).fetchone()[0]
+            if used:
+                msg = f"school {code} is named by {used} zone(s); remove it from them first"
+                raise Conflict(msg, where="code")
+            self._x(cur, "DELETE FROM schools WHERE code = ?", (code,))
+            self._audit(cur, actor, "school.delete", f"school:{code}", school_audit(before), None)
+            self._bump_zone_version(cur)
+
+    def import_schools(self, schools: Sequence[School], *, actor: str) -> int:
+        """Insert or replace every school, all in one transaction."""
+        sets = ", ".join(f"{c.strip()} = excluded.{c.strip()}" for c in SCHOOL_COLS.split(",")[1:])
+        marks = ", ".join(["?"] * 14)
+        sql = f"INSERT INTO schools ({SCHOOL_COLS}) VALUES ({marks}) ON CONFLICT (code) DO UPDATE SET {sets}"
+        with self._tx() as cur:
+            cur.executemany(self._sql(sql), [self._school_vals(s) for s in schools])
+            self._audit(cur, actor, "school.import", "schools", None, {"count": len(schools)})
+            self._bump_zone_version(cur)
+        return len(schools)
+
+    # ---- plans -------------------------------------------------------------------------
+    def _get_plan(self, cur: Any, plan_id: int) -> Plan:
+        r = self._x(cur, f"SELECT {PLAN_COLS} FROM plans WHERE id = ?", (plan_id,)).fetchone()
+        if r is None:
+            msg = f"no plan with id {plan_id}"
+            raise NotFound(msg, where="plan_id")
+        return self._plan(r)
+
+    def get_plan(self, plan_id: int) -> Plan:
+        with self._read() as cur:
+            return self._get_plan(cur, plan_id)
+
+    def list_plans(self, *, district: str | None = None, level: str | None = None, school_year: int | None = None,
+                   status: PlanStatus | None = None) -> list[Plan]:
+        clauses, params = [], []
+        for col, val in (("district", district), ("level", level), ("school_year", school_year),
+                         ("status", status.value if status else None)):
+            if val is not None:
+                clauses.append(f"{col} = ?")
+                params.append(val)
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        with self._read() as cur:
+            return [self._plan(r) for r in self._x(cur, f"SELECT {PLAN_COLS} FROM plans{where} ORDER BY id", params).fetchall()]
+
+    def _insert_plan(self, cur: Any, *, name: str, district: str, level: str, school_year: int, actor: str,
+                     parent_id: int | None, description: str | None) -> int:
+        r = self._x(cur, "INSERT INTO plans (name, district, level, school_year, status, version, parent_id, created_by, "
+                    "created_at, description) VALUES (?, ?, ?, ?, 'draft', 1, ?, ?, ?, ?) RETURNING id",
+                    (name, district, level, school_year, parent_id, actor, self._ts(now()), description)).fetchone()
+        return int(r[0])
+
+    def create_plan(self, *, name: str, district: str, level: str, school_year: int, actor: str,
+                    parent_id: int | None = None, description: str | None = None) -> Plan:
+        with self._tx() as cur:
+            if parent_id is not None:
+                self._get_plan(cur, parent_id)
+            pid = self._insert_plan(cur, name=name, district=district, level=level, school_year=school_year,
+                                    actor=actor, parent_id=parent_id, description=description)
+            plan = self._get_plan(cur, pid)
+            self._audit(cur, actor, "plan.create", f"plan:{pid}", None, plan_audit(plan))
+        return plan
+
+    # ---- zones -------------------------------------------------------------------------
+    def zones(self, plan_id: int) -> list[Zone]:
+        with self._read() as cur:
+            self._get_plan(cur, plan_id)
+            return self._zones(cur, "WHERE plan_id = ?", (plan_id,))
+
+    def _zones(self, cur: Any, where: str, params: Sequence[Any]) -> list[Zone]:
+        sql = (f"SELECT id, plan_id, name, school_codes, grades, grade_start_years, source, attributes, "
+               f"{self._geom_out_sql()} FROM zones {where} ORDER BY id")
+        return [self._zone(r) for r in self._x(cur, sql, params).fetchall()]
+
+    def _check_codes(self, cur: Any, zones: Sequence[Zone]) -> None:
+        wanted = sorted({c for z in zones for c in z.school_codes})
+        known: set[str] = set()
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i : i + 500]
+            marks = ", ".join(["?"] * len(chunk))
+            known.update(r[0] for r in self._x(cur, f"SELECT code FROM schools WHERE code IN ({marks})", chunk).fetchall())
+        for i, z in enumerate(zones):
+            missing = [c for c in z.school_codes if c not in known]
+            if missing:
+                msg = f"zone {i} names unknown school code(s) {', '.join(missing)}; import the schools first"
+                raise InvalidInput(msg, where=f"features[{i}].school_codes")
+
+    def _write_zones(self, cur: Any, plan_id: int, zones: Sequence[Zone]) -> None:
+        self._check_codes(cur, zones)
+        self._x(cur, "DELETE FROM zones WHERE plan_id = ?", (plan_id,))
+        extra = self._zone_extra_cols()
+        cols = "plan_id, name, school_codes, grades, grade_start_years, source, attributes, geom" + "".join(f", {c}" for c in extra)
+        marks = "?, ?, ?, ?, ?, ?, ?, " + self._geom_in_sql() + "".join(", ?" for _ in extra)
+        link_rows = []
+        for z in zones:
+            vals = (plan_id, z.name, _json(list(z.school_codes)), None if z.grades is None else _json(list(z.grades)),
+                    _json(dict(z.grade_start_years)), z.source, _json(dict(z.attributes)), self._geom_in(z.geometry))
+            zid = int(self._x(cur, f"INSERT INTO zones ({cols}) VALUES ({marks}) RETURNING id",
+                              vals + self._zone_extra_vals(z.geometry)).fetchone()[0])
+            link_rows.extend((zid, c) for c in dict.fromkeys(z.school_codes))
+        if link_rows:
+            cur.executemany(self._sql("INSERT INTO zone_schools (zone_id, school_code) VALUES (?, ?)"), link_rows)
+
+    def replace_zones(self, plan_id: int, zones: Sequence[Zone], *, actor: str, expected_version: int | None = None) -> Plan:
+        with self._tx() as cur:
+            plan = self._lock_plan(cur, plan_id)
+            if expected_version is not None and plan.version != expected_version:
+                msg = f"plan {plan_id} is at version {plan.version}, not {expected_version}; reload and retry"
+                raise StaleVersion(msg, where="If-Match")
+            if plan.status is PlanStatus.ARCHIVED:
+                msg = f"plan {plan_id} is archived; copy it to a new draft to change it"
+                raise Conflict(msg, where="plan_id")
+            before = self._x(cur, "SELECT count(*) FROM zones WHERE plan_id = ?", (plan_id,)).fetchone()[0]
+            self._write_zones(cur, plan_id, zones)
+            self._x(cur, "UPDATE plans SET version = version + 1 WHERE id = ?", (plan_id,))
+            self._audit(cur, actor, "plan.zones.replace", f"plan:{plan_id}", {"zones": before, "version": plan.version},
+                        {"zones": len(zones), "version": plan.version + 1})
+            self._bump_zone_version(cur)
+            return self._get_plan(cur, plan_id)
+
+    def _lock_plan(self, cur: Any, plan_id: int) -> Plan:
+        return self._get_plan(cur, plan_id)
+
+    def set_plan_status(self, plan_id: int, status: PlanStatus, *, actor: str, effective_year: int | None = None) -> Plan:
+        if status is PlanStatus.ADOPTED:
+            return self.adopt_plan(plan_id, actor=actor, effective_year=effective_year)
+        with self._tx() as cur:
+            before = self._lock_plan(cur, plan_id)
+            self._x(cur, "UPDATE plans SET status = ?, version = version + 1 WHERE id = ?", (status.value, plan_id))
+            after = self._get_plan(cur, plan_id)
+            self._audit(cur, actor, f"plan.{status.value}", f"plan:{plan_id}", plan_audit(before), plan_audit(after))
+            if before.status is PlanStatus.ADOPTED:
+                self._bump_zone_version(cur)
+            return after
+
+    def _adopt(self, cur: Any, plan: Plan, actor: str, effective_year: int | None) -> Plan:
+        year = effective_year if effective_year is not None else plan.school_year
+        prior = self._x(cur, "SELECT id FROM plans WHERE district = ? AND level = ? AND school_year = ? AND status = 'adopted' AND id <> ?",
+                        (plan.district, plan.level, year, plan.id)).fetchall()
+        for (old,) in prior:
+            self._x(cur, "UPDATE plans SET status = 'archived', version = version + 1 WHERE id = ?", (old,))
+            self._audit(cur, actor, "plan.archive", f"plan:{old}", {"status": "adopted"}, {"status": "archived", "replaced_by": plan.id})
+        self._x(cur, "UPDATE plans SET status = 'adopted', school_year = ?, effective_year = ?, version = version + 1 WHERE id = ?",
+                (year, year, plan.id))
+        after = self._get_plan(cur, plan.id)
+        self._audit(cur, actor, "plan.adopt", f"plan:{plan.id}", plan_audit(plan), plan_audit(after))
+        self._bump_zone_version(cur)
+        return after
+
+    def adopt_plan(self, plan_id: int, *, actor: str, effective_year: int | None = None) -> Plan:
+        with self._tx() as cur:
+            plan = self._lock_plan(cur, plan_id)
+            if plan.status is PlanStatus.ADOPTED and effective_year in (None, plan.school_year):
+                return plan
+            return self._adopt(cur, plan, actor, effective_year)
+
+    def import_plan(self, *, name: str, district: str, level: str, school_year: int, zones: Sequence[Zone],
+                    adopt: bool, actor: str) -> Plan:
+        """Create a plan with its zones (and adopt it), all in one transaction."""
+        with self._tx() as cur:
+            pid = self._insert_plan(cur, name=name, district=district, level=level, school_year=school_year,
+                                    actor=actor, parent_id=None, description=None)
+            self._write_zones(cur, pid, zones)
+            plan = self._get_plan(cur, pid)
+            self._audit(cur, actor, "plan.import", f"plan:{pid}", None, plan_audit(plan) | {"zones": len(zones)})
+            if adopt:
+                plan = self._adopt(cur, plan, actor, None)
+            return plan
+
+    def adopted_zones(self) -> list[tuple[Plan, Zone]]:
+        with self._read() as cur:
+            plans = {p.id: p for p in (self._plan(r) for r in self._x(cur, f"SELECT {PLAN_COLS} FROM plans WHERE status = 'adopted'").fetchall())}
+            zones = self._zones(cur, "WHERE plan_id IN (SELECT id FROM plans WHERE status = 'adopted')", ())
+        return [(plans[z.plan_id], z) for z in zones if z.plan_id in plans]
+
+    # ---- keys --------------------------------------------------------------------------
+    @staticmethod
+    def _key(r: Sequence[Any]) -> ApiKey:
+        return ApiKey(id=int(r[0]), name=r[1], role=Role(r[2]), created_at=_dt(r[3]), revoked_at=_dt(r[4]))
+
+    def create_key(self, *, name: str, role: Role, actor: str) -> tuple[ApiKey, str]:
+        secret = "ck_" + secrets.token_urlsafe(32)
+        with self._tx() as cur:
+            r = self._x(cur, "INSERT INTO api_keys (name, role, hash, created_at) VALUES (?, ?, ?, ?) RETURNING id, name, role, created_at, revoked_at",
+                        (name, role.value, hash_secret(secret), self._ts(now()))).fetchone()
+            key = self._key(r)
+            self._audit(cur, actor, "key.create", f"key:{key.id}", None, {"name": name, "role": role.value})
+        return key, secret
+
+    def key_for_secret(self, secret: str) -> ApiKey | None:
+        with self._read() as cur:
+            r = self._x(cur, "SELECT id, name, role, created_at, revoked_at FROM api_keys WHERE hash = ?", (hash_secret(secret),)).fetchone()
+        return None if r is None else self._key(r)
+
+    def list_keys(self) -> list[ApiKey]:
+        with self._read() as cur:
+            return [self._key(r) for r in self._x(cur, "SELECT id, name, role, created_at, revoked_at FROM api_keys ORDER BY id").fetchall()]
+
+    def revoke_key(self, key_id: int, *, actor: str) -> ApiKey:
+        with self._tx() as cur:
+            r = self._x(cur, "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL RETURNING id, name, role, created_at, revoked_at",
+                        (self._ts(now()), key_id)).fetchone()
+            if r is None:
+                exists = self._x(cur, "SELECT 1 FROM api_keys WHERE id = ?", (key_id,)).fetchone()
+                msg = f"key {key_id} is revoked already" if exists else f"no key with id {key_id}"
+                raise (Conflict if exists else NotFound)(msg, where="key_id")
+            self._audit(cur, actor, "key.revoke", f"key:{key_id}", None, {"revoked": True})
+            return self._key(r)
+
+    # ---- audit -------------------------------------------------------------------------
+    def audit_events(self, *, target: str | None = None, limit: int = 100, offset: int = 0) -> list[AuditEvent]:
+        where, params = ("WHERE target = ?", [target]) if target else ("", [])
+        with self._read() as cur:
+            rows = self._x(cur, f"SELECT id, at, actor, action, target, before, after FROM audit {where} ORDER BY id DESC LIMIT ? OFFSET ?",
+                           params + [limit, offset]).fetchall()
+        return [AuditEvent(int(r[0]), _dt(r[1]), r[2], r[3], r[4], _load(r[5]), _load(r[6])) for r in rows]
+
+
+def iter_chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
