@@ -83,9 +83,9 @@ _ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", 
 #: Unit / flat prefixes ("Unit 3/12", "Flat 2, 7", "Apt 5 12").
 UNIT_WORDS = frozenset({"unit", "u", "flat", "apartment", "apt", "suite", "ste", "shop", "villa", "townhouse", "lot"})
 
-#: Words that name a state or country; they narrow nothing in a one-region gazetteer.
-REGION_WORDS = frozenset({"nsw", "vic", "qld", "sa", "wa", "tas", "act", "nt", "australia", "au",
-                          "new south wales", "victoria", "queensland", "china", "prc"})
+#: State and country abbreviations dropped from the end of English text ("... Glebe NSW 2037");
+#: only at the end, so that "Victoria St" or "Act Pl" keep their names.
+REGION_WORDS = frozenset({"nsw", "vic", "qld", "sa", "wa", "tas", "act", "nt", "australia", "au", "china", "prc"})
 
 _EXPAND: dict[str, str] = {}
 for _long, _shorts in STREET_TYPES.items():
@@ -293,20 +293,24 @@ def parse_english(text: str) -> ParsedAddress:
     tokens = latin_tokens(text)
     unit, number, rest = _split_unit_number(tokens)
     postcode = None
-    # A trailing 4-digit token is a postcode (Australian style); skip trailing state words first.
-    core = [t for t in rest]
-    while core and (core[-1] in REGION_WORDS or core[-1] == ","):
-        core.pop()
+    core = list(rest)
+
+    def strip_tail() -> None:
+        while core and (core[-1] in REGION_WORDS or core[-1] == ","):
+            core.pop()
+
+    # A trailing 4-digit token is a postcode (Australian style), around state/country words.
+    strip_tail()
     if core and _POSTCODE.match(core[-1]) and (number is not None or len(core) > 1):
         postcode = core.pop()
-    words = [w for w in expand_words(core) if w not in REGION_WORDS]
+        strip_tail()
+    words = expand_words(core)
     street: str | None = None
     areas: tuple[str, ...] = ()
     if "," in core:
         # A comma ends the street: "12 Smith St, Glebe".
-        segs = " ".join(core).split(",")
-        head = expand_words(latin_tokens(segs[0]))
-        tail = [w for w in expand_words(latin_tokens(",".join(segs[1:]))) if w not in REGION_WORDS]
+        cut = core.index(",")
+        head, tail = expand_words(core[:cut]), expand_words(core[cut + 1:])
         if head:
             street, areas = " ".join(head), ((" ".join(tail),) if tail else ())
     return ParsedAddress(text=text, script="latin", words=tuple(words), number=number, unit=unit,

@@ -21,9 +21,9 @@ Outside China the offset is not applied, in either direction: the obfuscation on
 mainland China. "In China" is the widely used rough test of six including and six excluding
 rectangles (first published by Aimeast, cnblogs 2012, and copied by most GCJ libraries): it
 keeps Taiwan and the northern neighbours out and is loose along land borders (parts of
-northern Vietnam, Myanmar and Korea count as China). For the offset inverse the test is made on
-the offset input itself (the offset is at most about 700 m, so only points that close to the
-rectangles' edges can be judged differently).
+northern Vietnam, Myanmar and Korea count as China). The test is always made on the WGS84
+point: the inverse solves for it and keeps the solution only when that point is in China, so
+forward and inverse agree even within the offset's reach (< 1.5 km) of a rectangle's edge.
 """
 
 from __future__ import annotations
@@ -76,6 +76,8 @@ _CHINA_OUT = np.array([
     (127.456800, 49.557400, 137.022700, 55.817500),  # Russia, north of the Amur
     (131.266200, 42.569200, 137.022700, 44.892200),  # Russia, Primorye
 ])
+# Every point the offsets can move into or out of the test lies in this box (rectangles + 0.05 deg).
+_CHINA_BOX = (72.9, 17.8, 137.1, 55.9)
 
 
 def parse_crs(crs: str) -> str:
@@ -199,13 +201,24 @@ def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArr
     return x, y
 
 
+def _inverse_in_china(x: FloatArray, y: FloatArray, forward: _Forward) -> tuple[FloatArray, FloatArray]:
+    """Invert ``forward`` where its solution lies in China (so the forward would have moved it)."""
+    shape = x.shape
+    fx, fy = x.reshape(-1), y.reshape(-1)
+    w, s, e, n = _CHINA_BOX
+    near = (fx >= w) & (fx <= e) & (fy >= s) & (fy <= n)
+    sx, sy = _invert(fx[near], fy[near], forward)
+    moved = in_china(sx, sy)
+    idx = np.flatnonzero(near)[moved]
+    fx[idx], fy[idx] = sx[moved], sy[moved]
+    return fx.reshape(shape), fy.reshape(shape)
+
+
 def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArray]:
     """GCJ-02 -> WGS84 by iterating the forward formula (error < 0.01 m), unchanged outside China."""
     x, y = _arrays(lon, lat)
     _check_lon_lat(x, y, what="gcj02")
-    m = in_china(x, y)
-    x[m], y[m] = _invert(x[m], y[m], _wgs_to_gcj_all)
-    return x, y
+    return _inverse_in_china(x, y, _wgs_to_gcj_all)
 
 
 def wgs84_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArray]:
@@ -221,9 +234,7 @@ def bd09_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArra
     """BD-09 -> WGS84 by iterating the composed forward formula, unchanged outside China."""
     x, y = _arrays(lon, lat)
     _check_lon_lat(x, y, what="bd09")
-    m = in_china(x, y)
-    x[m], y[m] = _invert(x[m], y[m], _wgs_to_bd_all)
-    return x, y
+    return _inverse_in_china(x, y, _wgs_to_bd_all)
 
 
 def to_wgs84(x: ArrayLike, y: ArrayLike, crs: str) -> tuple[FloatArray, FloatArray]:

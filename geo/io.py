@@ -552,3 +552,31 @@ def write_frame(frame: gpd.GeoDataFrame, path: Path) -> None:
                     zf.write(f, f.name)
     else:
         pyogrio.write_dataframe(frame, path, driver=SUFFIXES[suffix])
+
+
+def zone_feature(z: Zone) -> dict[str, Any]:
+    """A Zone as a GeoJSON Feature (EPSG:4326), the native zone format."""
+    return {
+        "type": "Feature",
+        "id": z.id,
+        "geometry": shapely.geometry.mapping(z.geometry),
+        "properties": {**dict(z.attributes), "zone_id": z.id, "plan_id": z.plan_id, "name": z.name,
+                       "school_codes": list(z.school_codes), "grades": None if z.grades is None else list(z.grades),
+                       "grade_start_years": dict(z.grade_start_years), "source": z.source},
+    }
+
+
+def zones_from_features(features: Sequence[Mapping[str, Any]]) -> list[Zone]:
+    """Inverse of :func:`zone_feature` for stored, already valid features."""
+    out = []
+    for f in features:
+        p = dict(f.get("properties") or {})
+        geom = shapely.geometry.shape(f["geometry"])
+        attrs = {k: v for k, v in p.items() if k not in {"zone_id", "plan_id", "name", "school_codes", "grades",
+                                                        "grade_start_years", "source"}}
+        out.append(Zone(school_codes=tuple(p.get("school_codes") or ()), geometry=repair_polygonal(geom)[0],
+                        id=p.get("zone_id"), plan_id=p.get("plan_id"), name=p.get("name"),
+                        grades=None if p.get("grades") is None else tuple(p["grades"]),
+                        grade_start_years={k: int(v) for k, v in (p.get("grade_start_years") or {}).items()},
+                        source=p.get("source"), attributes=attrs))
+    return out

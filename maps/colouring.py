@@ -8,6 +8,7 @@ colours the one used least so far, so the palette is spread evenly; it is determ
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Hashable, Sequence
 
 import numpy as np
@@ -39,17 +40,27 @@ def zone_adjacency(zones: Sequence[Zone], *, snap_m: float = 1.0, min_shared_m: 
         return []
     geoms = to_metric([z.geometry for z in zones])
     tree = shapely.STRtree(geoms)
-    left, right = tree.query(geoms, predicate="dwithin", distance=snap_m)
+    # Bounding-box pairs are nearly free; the DE-9IM matrix below sorts them out.
+    left, right = tree.query(geoms)
     keep = left < right
     left, right = left[keep], right[keep]
     if left.size == 0:
         return []
-    edges = shapely.boundary(geoms)
-    a, b = geoms[left], geoms[right]
-    overlap = shapely.area(shapely.intersection(a, b)) > 0
-    shared = shapely.length(shapely.intersection(edges[left], edges[right])) > 0
-    near = shapely.length(shapely.intersection(edges[left], shapely.buffer(edges[right], snap_m))) > min_shared_m
-    hit = overlap | shared | near
+    # One DE-9IM matrix per pair answers both exact tests: interiors meet in an area
+    # (overlap) or boundaries meet along a line (shared edge). Much cheaper than intersections.
+    matrix = shapely.relate(geoms[left], geoms[right])
+    overlap = np.array([m[0] == "2" for m in matrix], dtype=bool)
+    shared = np.array([m[4] == "1" for m in matrix], dtype=bool)
+    hit = overlap | shared
+    rest = np.flatnonzero(~hit)
+    rest = rest[shapely.dwithin(geoms[left[rest]], geoms[right[rest]], snap_m)]
+    if rest.size:
+        edges = shapely.boundary(geoms)
+        li, ri = left[rest], right[rest]
+        near_zone = np.unique(ri)
+        halo = np.empty(len(geoms), dtype=object)
+        halo[near_zone] = shapely.buffer(edges[near_zone], snap_m, quad_segs=1)
+        hit[rest] = shapely.length(shapely.intersection(edges[li], halo[ri])) > min_shared_m
     return [(int(i), int(j)) for i, j in zip(left[hit], right[hit], strict=True)]
 
 
@@ -70,18 +81,15 @@ def dsatur(n: int, edges: Sequence[tuple[int, int]], *, spread: int = 0) -> list
             adj[j].add(i)
     colour = [-1] * n
     seen: list[set[int]] = [set() for _ in range(n)]
-    used: list[int] = []
-    degree = np.array([len(s) for s in adj])
-    for _ in range(n):
-        best, key = -1, (-1, -1, 0)
-        for v in range(n):
-            if colour[v] < 0:
-                k = (len(seen[v]), int(degree[v]), -v)
-                if k > key:
-                    best, key = v, k
-        while len(used) < spread:
-            used.append(0)
-        free = [c for c in range(len(used)) if c not in seen[best]]
+    used: list[int] = [0] * spread
+    # Max-heap on (saturation, degree, -index) with lazy deletion of stale entries.
+    heap = [(0, -len(adj[v]), v) for v in range(n)]
+    heapq.heapify(heap)
+    while heap:
+        neg_sat, _, v = heapq.heappop(heap)
+        if colour[v] >= 0 or -neg_sat != len(seen[v]):
+            continue
+        free = [c for c in range(len(used)) if c not in seen[v]]
         if not free:
             used.append(0)
             c = len(used) - 1
@@ -89,10 +97,12 @@ def dsatur(n: int, edges: Sequence[tuple[int, int]], *, spread: int = 0) -> list
             c = min(free, key=lambda c: (used[c], c))
         else:
             c = free[0]
-        colour[best] = c
+        colour[v] = c
         used[c] += 1
-        for w in adj[best]:
-            seen[w].add(c)
+        for w in adj[v]:
+            if colour[w] < 0 and c not in seen[w]:
+                seen[w].add(c)
+                heapq.heappush(heap, (-len(seen[w]), -len(adj[w]), w))
     return colour
 
 

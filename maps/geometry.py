@@ -120,6 +120,22 @@ def round_coordinates(geoms: NDArray[np.object_], *, decimals: int = DECIMALS) -
     return np.asarray(shapely.remove_repeated_points(rounded), dtype=object)
 
 
+def prepare_for_display(
+    geoms: Sequence[BaseGeometry], *, tolerance_deg: float = 0.0, coverage: bool = True, decimals: int = DECIMALS
+) -> NDArray[np.object_]:
+    """Simplify (as a coverage when every geometry is polygonal and ``coverage``) and round."""
+    arr = np.asarray(list(geoms), dtype=object)
+    if arr.size == 0:
+        return arr
+    if tolerance_deg > 0:
+        polygonal = np.isin(shapely.get_type_id(arr), (3, 6))
+        if coverage and polygonal.all():
+            arr = simplify_coverage(arr, tolerance_deg)
+        else:
+            arr = np.asarray(shapely.simplify(arr, tolerance_deg, preserve_topology=True), dtype=object)
+    return round_coordinates(arr, decimals=decimals)
+
+
 def light_geojson(
     geoms: Sequence[BaseGeometry],
     properties: Sequence[Mapping[str, Any]],
@@ -128,7 +144,7 @@ def light_geojson(
     coverage: bool = True,
     decimals: int = DECIMALS,
 ) -> dict[str, Any]:
-    """A GeoJSON FeatureCollection (EPSG:4326) made light for display.
+    """A GeoJSON FeatureCollection (EPSG:4326) made light for display or streaming.
 
     Parameters
     ----------
@@ -147,20 +163,45 @@ def light_geojson(
     if len(geoms) != len(properties):
         msg = f"{len(geoms)} geometries but {len(properties)} property mappings"
         raise ValueError(msg)
-    arr = np.asarray(list(geoms), dtype=object)
-    if arr.size and tolerance_deg > 0:
-        polygonal = np.isin(shapely.get_type_id(arr), (3, 6))
-        if coverage and polygonal.all():
-            arr = simplify_coverage(arr, tolerance_deg)
-        else:
-            arr = np.asarray(shapely.simplify(arr, tolerance_deg, preserve_topology=True), dtype=object)
-    arr = round_coordinates(arr, decimals=decimals) if arr.size else arr
+    arr = prepare_for_display(geoms, tolerance_deg=tolerance_deg, coverage=coverage, decimals=decimals)
     texts = shapely.to_geojson(arr) if arr.size else []
     features = [
         {"type": "Feature", "id": i, "geometry": json.loads(str(t)), "properties": dict(p)}
         for i, (t, p) in enumerate(zip(texts, properties, strict=True))
     ]
     return {"type": "FeatureCollection", "features": features}
+
+
+def _delta(coords: NDArray[np.float64], scale: float) -> list[int]:
+    q = np.rint(coords[:, :2] * scale).astype(np.int64)
+    return np.diff(q, axis=0, prepend=np.zeros((1, 2), dtype=np.int64)).ravel().tolist()
+
+
+def _encode_polygon(p: Polygon, scale: float) -> list[list[int]]:
+    return [_delta(np.asarray(p.exterior.coords), scale)] + [_delta(np.asarray(r.coords), scale) for r in p.interiors]
+
+
+def encode_geometry(g: BaseGeometry, *, decimals: int = DECIMALS) -> dict[str, Any]:
+    """A geometry as GeoJSON whose coordinates are integer deltas (TopoJSON-style quantisation).
+
+    Each ring or line is a flat list ``[x0, y0, dx1, dy1, ...]`` in units of ``10**-decimals``
+    degrees; a point is ``[x, y]``. About a third of the size of plain GeoJSON; the page decodes
+    it (``catchmentDecode``) before handing it to Leaflet.
+    """
+    scale = 10.0**decimals
+    kind = g.geom_type
+    if isinstance(g, shapely.Point):
+        return {"type": kind, "coordinates": _delta(np.asarray(g.coords), scale)}
+    if isinstance(g, shapely.LineString):
+        return {"type": kind, "coordinates": _delta(np.asarray(g.coords), scale)}
+    if isinstance(g, Polygon):
+        return {"type": kind, "coordinates": _encode_polygon(g, scale)}
+    if isinstance(g, MultiPolygon):
+        return {"type": kind, "coordinates": [_encode_polygon(p, scale) for p in g.geoms]}
+    if isinstance(g, shapely.MultiLineString):
+        return {"type": kind, "coordinates": [_delta(np.asarray(line.coords), scale) for line in g.geoms]}
+    msg = f"cannot encode a {kind} for display"
+    raise ValueError(msg)
 
 
 # --------------------------------------------------------------------------- gaps and overlaps
@@ -178,13 +219,14 @@ class ProblemAreas:
         return not self.gaps and not self.overlaps
 
 
-def _polygons(geom: BaseGeometry) -> list[Polygon]:
-    if isinstance(geom, Polygon):
-        return [] if geom.is_empty else [geom]
-    if isinstance(geom, MultiPolygon):
-        return [g for g in geom.geoms if not g.is_empty]
-    parts = getattr(geom, "geoms", ())
-    return [p for g in parts for p in _polygons(g)]
+def _polygons(geoms: Sequence[BaseGeometry] | NDArray[np.object_]) -> list[Polygon]:
+    """The non-empty polygons inside ``geoms`` (collections and multi-parts flattened)."""
+    parts = shapely.get_parts(np.asarray(geoms, dtype=object))
+    nested = parts[np.isin(shapely.get_type_id(parts), (6, 7))]
+    if nested.size:
+        parts = np.concatenate([parts[~np.isin(shapely.get_type_id(parts), (6, 7))], shapely.get_parts(nested)])
+    keep = (shapely.get_type_id(parts) == 3) & ~shapely.is_empty(parts)
+    return list(parts[keep])
 
 
 def _claims_together(a: Zone, b: Zone) -> bool:
@@ -220,18 +262,21 @@ def find_problem_areas(zones: Sequence[Zone], *, min_area_m2: float = 100.0) -> 
     epsg = utm_epsg((x0 + x1) / 2, (y0 + y1) / 2)
 
     union = shapely.union_all(geoms)
-    holes = [Polygon(ring) for poly in _polygons(union) for ring in poly.interiors]
+    holes = [Polygon(ring) for poly in _polygons([union]) for ring in poly.interiors]
 
     tree = shapely.STRtree(geoms)
-    left, right = tree.query(geoms, predicate="intersects")
-    keep = [k for k in np.flatnonzero(left < right) if _claims_together(zones[left[k]], zones[right[k]])]
+    left, right = tree.query(geoms)
+    pairs = np.flatnonzero(left < right)
+    keep = np.array([k for k in pairs if _claims_together(zones[left[k]], zones[right[k]])], dtype=np.intp)
     pieces: list[Polygon] = []
-    if keep:
-        inter = shapely.intersection(geoms[left[keep]], geoms[right[keep]])
-        for g in inter:
-            pieces.extend(_polygons(g))
+    if keep.size:
+        # Intersect only pairs whose interiors meet in an area: relate is far cheaper than
+        # intersection, and most neighbouring pairs only share an edge.
+        a, b = geoms[left[keep]], geoms[right[keep]]
+        inside = shapely.relate_pattern(a, b, "2********")
+        pieces = _polygons(shapely.intersection(a[inside], b[inside]))
     if pieces:
-        pieces = _polygons(shapely.union_all(np.asarray(pieces, dtype=object)))
+        pieces = _polygons([shapely.union_all(np.asarray(pieces, dtype=object))])
 
     def big(polys: list[Polygon]) -> tuple[Polygon, ...]:
         if not polys:

@@ -149,6 +149,9 @@ LABELS: Mapping[str, Mapping[Lang, str]] = {
     "from_to": {"en": "{a} → {b}", "zh": "{a} → {b}"},
     "none": {"en": "none", "zh": "无"},
     "changed_area": {"en": "Changed area", "zh": "变化面积"},
+    "area": {"en": "Area", "zh": "面积"},
+    "address": {"en": "Address", "zh": "地址"},
+    "in_force_from": {"en": "In force from school year", "zh": "生效学年"},
 }
 
 LEVEL_NAMES: Mapping[LevelKind, Mapping[Lang, str]] = {
@@ -202,6 +205,10 @@ def fmt_minutes(seconds: float, lang: Lang) -> str:
 def fmt_share(value: float) -> str:
     """0.873 -> ``87 %``."""
     return f"{value * 100:.0f} %"
+
+
+def fmt_hectares(square_metres: float, lang: Lang) -> str:
+    return f"{square_metres / 10_000:,.2f} 公顷" if lang == "zh" else f"{square_metres / 10_000:,.2f} ha"
 
 
 def fmt_int(value: float | None, lang: Lang) -> str:

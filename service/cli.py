@@ -125,6 +125,30 @@ def import_zones(file: Path, plan: Annotated[str, typer.Option(help="name of the
     console.print(f"plan {created.id} '{created.name}' ({created.level}, {created.school_year}): {created.status.value}")
 
 
+@import_app.command("demand")
+def import_demand(file: Path, name: Annotated[str, typer.Option(help="name of the demand set (replaced if it exists)")],
+                  id: Annotated[str, typer.Option("--id", help="column with each unit's unique id")],
+                  population: Annotated[str | None, typer.Option(help="column of residents")] = None,
+                  level: Annotated[list[str] | None, typer.Option("--level", help="LEVEL=COLUMN of children of that level")] = None,
+                  grade: Annotated[list[str] | None, typer.Option("--grade", help="GRADE=COLUMN of children of that grade")] = None,
+                  rate: Annotated[list[str] | None, typer.Option("--rate", help="LEVEL=children per resident")] = None,
+                  calibrate: Annotated[list[str] | None, typer.Option("--calibrate", help="LEVEL: rate = enrolment of the area's schools / population")] = None,
+                  crs: Annotated[str | None, typer.Option()] = None, database: DbOpt = None) -> None:
+    """Import demand units (blocks, compounds, address points) with children per level or grade."""
+    from service.importer import import_demand_file
+
+    with _errors():
+        report = import_demand_file(_repo(database), file, name=name, id_column=id, population=population,
+                                    level_columns=level or [], grade_columns=grade or [], rates=rate or [],
+                                    calibrate=calibrate or [], crs=crs, actor=CLI_ACTOR)
+    console.print(f"demand set {name!r}: {report['units']} units ({report['method']})")
+    for lv, total in dict(report["totals"]).items():  # type: ignore[call-overload]
+        console.print(f"  {lv}: {total:,.0f} children")
+    for e in report["explanations"]:  # type: ignore[attr-defined]
+        console.print(f"  {e['en']}")
+        console.print(f"  {e['zh']}")
+
+
 @import_app.command("sample")
 def import_sample(database: DbOpt = None) -> None:
     """Load the bundled real sample (see data/boundaries/README.md)."""

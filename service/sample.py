@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from geo.io import ImportReport
-from service.importer import ImportOptions, import_schools_file, import_zones_file
+from service.importer import ImportOptions, import_demand_file, import_schools_file, import_zones_file
 from service.storage.base import Repository
 
 NSW_SCHOOL_MAP = ("code=School_code", "name=School_name", "levels=Level_of_schooling", "grades=School_subtype",
@@ -23,11 +23,12 @@ NSW_HIGH = "CATCH_TYPE=HIGH_COED,HIGH_GIRLS,HIGH_BOYS,CENTRAL_HIGH"
 FCPS_SCHOOL_MAP = ("code=OBJECTID", "name=SCHOOL_NAM", "levels=SCHOOL_TYP", "grades=GRADES", "capacity=capacity",
                    "enrolment=membership", "address=ADDRESS")
 FCPS_LEVEL_MAP = ("ES=elementary", "MS=middle", "HS=high")
+FCPS_LEVELS = ("elementary", "middle", "high")
 
 
 @dataclass(frozen=True)
 class Step:
-    kind: str  # "schools" or "zones"
+    kind: str  # "schools", "zones" or "demand"
     file: str
     opts: ImportOptions
     plan: str = ""
@@ -57,6 +58,8 @@ STEPS: tuple[Step, ...] = (
     Step("zones", "fairfax/zones_HS.geojson",
          ImportOptions(mapping=("school_code=object_id_school", "name=name"), code_prefix="fcps-"),
          plan="FCPS high 2024-25", district="fairfax", level="high", year=2024),
+    # Children per level = block population x a rate calibrated from the county's membership.
+    Step("demand", "fairfax/blocks2020.gpkg", ImportOptions(), plan="fairfax-blocks"),
 )
 
 
@@ -68,6 +71,11 @@ def load_sample(repo: Repository, data_dir: Path, *, actor: str = "sample-loader
         path = data_dir / step.file
         if step.kind == "schools":
             report = import_schools_file(repo, path, opts=step.opts, actor=actor)
+        elif step.kind == "demand":
+            demand = import_demand_file(repo, path, name=step.plan, id_column="geoid20", population="pop",
+                                        calibrate=FCPS_LEVELS, actor=actor)
+            say(f"{step.file}: {demand['units']} demand units, rates calibrated from school membership")
+            continue
         else:
             plan, report = import_zones_file(repo, path, plan_name=step.plan, district=step.district, level=step.level,
                                              year=step.year, adopt=step.adopt, opts=step.opts, actor=actor)

@@ -134,6 +134,7 @@ class SchoolDistanceOut(BaseModel):
     lat: float
     distance_m: float = Field(description="geodesic distance from the point to the school, metres (WGS84)")
     status: SchoolStatus
+    utilisation_band: dict[str, Any] | None = Field(default=None, description="enrolment / capacity band of the school")
 
     @classmethod
     def from_domain(cls, sd: SchoolDistance) -> SchoolDistanceOut:

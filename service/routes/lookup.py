@@ -14,10 +14,12 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from geo.bulk import assign, zone_mask
+from geo.capacity import utilisation_band
 from geo.errors import InvalidInput, UnsupportedFile
 from geo.explain import explain
 from geo.lookup import resolve
 from geo.models import check_slug, normalise_grade
+from geo.standards import StandardsProfile, get_profile
 from service.deps import SettingsDep, SnapDep
 from service.schemas import LookupOut
 from service.state import Snapshot
@@ -48,7 +50,19 @@ async def lookup(snap: SnapDep, settings: SettingsDep,
     result = resolve(snap.index, snap.schools, lon, lat, level=lv, grade=g, year=year, plans=snap.plans,
                      near_m=settings.lookup.near_boundary_m, nearest_k=settings.lookup.nearest_k)
     query = {k: v for k, v in {"lon": lon, "lat": lat, "level": level, "grade": grade, "year": year}.items() if v is not None}
-    return LookupOut.from_domain(result, explanation=explain(result), input=query)
+    out = LookupOut.from_domain(result, explanation=explain(result), input=query)
+    add_bands(out, snap, get_profile(settings.profile))
+    return out
+
+
+def add_bands(out: LookupOut, snap: Snapshot, profile: StandardsProfile) -> None:
+    """Each answering school's utilisation band (enrolment / capacity) under the active profile."""
+    for lv in out.levels:
+        for z in lv.zones:
+            for s in z.schools:
+                school = snap.schools.by_code.get(s.code)
+                band = utilisation_band(school, level=lv.level, profile=profile) if school else None
+                s.utilisation_band = band.as_dict() if band else None
 
 
 # --------------------------------------------------------------------------- batch

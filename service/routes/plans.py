@@ -8,8 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Header, Query, Request, Response
 
 from geo.errors import InvalidInput
-from geo.io import frame_from_geojson, parse_zones
-from geo.models import PlanStatus, Zone, check_slug
+from geo.io import frame_from_geojson, parse_zones, zone_feature
+from geo.models import PlanStatus, check_slug
 from service.deps import HolderDep, PlannerDep, RepoDep, actor
 from service.importer import RejectedRows
 from service.schemas import AdoptIn, PlanIn, PlanOut
@@ -30,17 +30,6 @@ def parse_if_match(value: str | None) -> int | None:
         msg = f"If-Match {value!r} must be an ETag from this API, like \"3\""
         raise InvalidInput(msg, where="If-Match")
     return int(text)
-
-
-def zone_feature(z: Zone) -> dict[str, Any]:
-    return {
-        "type": "Feature",
-        "id": z.id,
-        "geometry": z.geometry.__geo_interface__,
-        "properties": {"zone_id": z.id, "plan_id": z.plan_id, "name": z.name, "school_codes": list(z.school_codes),
-                       "grades": None if z.grades is None else list(z.grades),
-                       "grade_start_years": dict(z.grade_start_years), "source": z.source, **dict(z.attributes)},
-    }
 
 
 @router.get("", response_model=list[PlanOut])

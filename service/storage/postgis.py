@@ -151,7 +151,7 @@ class PostgisRepository(SqlRepository):
             if isinstance(exc, errors.CheckViolation):
                 return Conflict(f"a value is out of range: {exc}")
             return Conflict(f"the write conflicts with stored data: {exc}")
-        if isinstance(exc, errors.TransactionRollbackError):
+        if isinstance(exc, errors.TransactionRollback | errors.DeadlockDetected):
             # Deadlock or serialisation failure: nothing was written and a retry will succeed.
             msg = f"the database rolled the write back under contention; retry: {exc}"
             return Unavailable(msg)
@@ -176,6 +176,9 @@ class PostgisRepository(SqlRepository):
 
     def _geom_out_sql(self) -> str:
         return "ST_AsBinary(geom)"
+
+    def _anygeom_in_sql(self) -> str:
+        return "ST_GeomFromWKB(?, 4326)"
 
     def _school_bbox_sql(self) -> str:
         # && finds candidates through the GiST index but compares float4 boxes, rounded

@@ -23,6 +23,7 @@ from shapely.geometry import MultiPolygon
 from geo.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from geo.models import ApiKey, Plan, PlanStatus, Role, School, SchoolStatus, Zone
 from service.storage.base import AuditEvent
+from service.storage.sqlstores import PlanningStores
 
 SCHOOL_COLS = "code, name, name_local, levels, grades, address, capacity, enrolment, classes, status, feeds_into, attributes, lon, lat"
 PLAN_COLS = "id, name, district, level, school_year, status, version, parent_id, created_by, created_at, effective_year, description"
@@ -63,7 +64,7 @@ def plan_audit(p: Plan) -> dict[str, Any]:
             "status": p.status.value, "version": p.version, "effective_year": p.effective_year}
 
 
-class SqlRepository:
+class SqlRepository(PlanningStores):
     """Everything both backends share. Subclasses define the hooks marked below."""
 
     url_scheme = "sql"
@@ -347,6 +348,7 @@ class SqlRepository:
             before = self._x(cur, "SELECT count(*) FROM zones WHERE plan_id = ?", (plan_id,)).fetchone()[0]
             self._write_zones(cur, plan_id, zones)
             self._x(cur, "UPDATE plans SET version = version + 1 WHERE id = ?", (plan_id,))
+            self._record_version(cur, plan_id, plan.version + 1, "zones.replace", actor, self._zones(cur, "WHERE plan_id = ?", (plan_id,)))
             self._audit(cur, actor, "plan.zones.replace", f"plan:{plan_id}", {"zones": before, "version": plan.version},
                         {"zones": len(zones), "version": plan.version + 1})
             self._bump_zone_version(cur)
@@ -396,6 +398,7 @@ class SqlRepository:
                                     actor=actor, parent_id=None, description=None)
             self._write_zones(cur, pid, zones)
             plan = self._get_plan(cur, pid)
+            self._record_version(cur, pid, plan.version, "plan.import", actor, self._zones(cur, "WHERE plan_id = ?", (pid,)))
             self._audit(cur, actor, "plan.import", f"plan:{pid}", None, plan_audit(plan) | {"zones": len(zones)})
             if adopt:
                 plan = self._adopt(cur, plan, actor, None)

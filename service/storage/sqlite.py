@@ -116,25 +116,29 @@ class SqliteRepository(SqlRepository):
         return "EXISTS (SELECT 1 FROM json_each(schools.levels) WHERE json_each.value = ?)"
 
     def upgrade(self) -> list[str]:
-        """Apply the migrations not yet applied, each in its own transaction."""
+        """Apply the migrations not yet applied, in one write transaction.
+
+        The applied set is read inside the transaction (BEGIN IMMEDIATE holds the write lock),
+        so two processes starting together never apply the same migration twice.
+        """
         conn = self._conn()
-        conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
-        done = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
+        conn.execute("BEGIN IMMEDIATE")
         applied = []
-        for version, sql in self.migrations():
-            if version in done:
-                continue
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+        try:
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+            done = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
+            for version, sql in self.migrations():
+                if version in done:
+                    continue
                 # executescript would commit on its own; run statement by statement instead.
                 for stmt in _statements(sql):
                     conn.execute(stmt)
                 conn.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", (version, now().isoformat()))
-            except BaseException:
-                conn.rollback()
-                raise
-            conn.commit()
-            applied.append(version)
+                applied.append(version)
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
         return applied
 
     def zones_covering(self, lon: float, lat: float, *, adopted_only: bool = True) -> list[int]:

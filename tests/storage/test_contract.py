@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -266,13 +267,12 @@ def test_concurrent_adopts_leave_exactly_one(repo_url: str, repo: Repository, ho
     try:
         for year in (2026, 2027, 2028):
             if how == "adopt_plan":
-                a, b = (repo.create_plan(name=n, district="d", level="primary", school_year=year, actor="ann") for n in "ab")
-                results = run_together(lambda: repo.adopt_plan(a.id, actor="w1"), lambda: other.adopt_plan(b.id, actor="w2"))
+                a, b = (repo.create_plan(name=n, district="d", level="primary", school_year=year, actor="ann").id for n in "ab")
+                results = run_together(partial(repo.adopt_plan, a, actor="w1"), partial(other.adopt_plan, b, actor="w2"))
             else:
-                def imp(r: Repository, n: str, y: int = year) -> Any:
-                    return r.import_plan(name=n, district="d", level="primary", school_year=y, zones=make_zones(codes),
-                                         adopt=True, actor=n)
-                results = run_together(lambda: imp(repo, "w1"), lambda: imp(other, "w2"))
+                args = {"district": "d", "level": "primary", "school_year": year, "zones": make_zones(codes), "adopt": True}
+                results = run_together(partial(repo.import_plan, name="w1", actor="w1", **args),
+                                       partial(other.import_plan, name="w2", actor="w2", **args))
             assert not [r for r in results if isinstance(r, BaseException)], results
             plans = repo.list_plans(district="d", level="primary", school_year=year)
             assert sorted(p.status.value for p in plans) == ["adopted", "archived"]

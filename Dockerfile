@@ -1,0 +1,22 @@
+# Catchment service image: uvicorn service.main:app as a non-root user.
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
+    CATCHMENT_DATABASE_URL=sqlite:////app/var/catchment.db \
+    CATCHMENT_SAMPLE_LOAD=true \
+    CATCHMENT_SAMPLE_DIR=/app/data/boundaries
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY geo ./geo
+COPY maps ./maps
+COPY service ./service
+COPY data ./data
+RUN pip install . \
+ && useradd --create-home --uid 10001 catchment \
+ && mkdir -p /app/var && chown -R catchment /app/var
+
+USER catchment
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')"
+CMD ["uvicorn", "service.main:app", "--host", "0.0.0.0", "--port", "8000"]

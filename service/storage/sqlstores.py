@@ -1,0 +1,155 @@
+"""Planning data both backends share: address points, demand units, networks, plan history.
+
+Mixed into :class:`service.storage.sqlbase.SqlRepository`; the same hooks apply (``_tx``,
+``_read``, ``_x``, ``_geom_in``, ``_anygeom_in_sql``, ``_geom_out_sql``). Every write is one
+transaction with its audit event, and bumps the data version so every worker's in-memory
+snapshot (zone index, gazetteer) follows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import shapely
+
+from geo.demand import DemandUnit
+from geo.errors import InvalidInput, NotFound
+from geo.geocode import AddressRecord
+from geo.io import zone_feature, zones_from_features
+from geo.models import Zone
+
+
+def _j(v: Any) -> str:
+    return json.dumps(v, ensure_ascii=False, sort_keys=True)
+
+
+def _l(v: Any) -> Any:
+    return json.loads(v) if isinstance(v, (str, bytes)) else v
+
+
+class PlanningStores:
+    """Methods over the tables of migration 0002."""
+
+    # hooks from SqlRepository, declared for type checkers
+    def _tx(self) -> Any: ...
+    def _read(self) -> Any: ...
+    def _x(self, cur: Any, sql: str, params: Sequence[Any] = ()) -> Any: ...
+    def _sql(self, sql: str) -> str: ...
+    def _geom_in(self, geom: Any) -> Any: ...
+    def _geom_out_sql(self) -> str: ...
+    def _geom_out(self, value: Any) -> Any: ...
+    def _ts(self, d: Any) -> Any: ...
+    def _audit(self, cur: Any, actor: str, action: str, target: str, before: Any, after: Any) -> None: ...
+    def _bump_zone_version(self, cur: Any) -> None: ...
+
+    def _anygeom_in_sql(self) -> str:
+        """SQL for a geometry parameter of any type (WKB in); PostGIS wraps it in ST_GeomFromWKB."""
+        return "?"
+
+    # ---- addresses -------------------------------------------------------------------
+    def import_addresses(self, dataset: str, records: Sequence[AddressRecord], *, actor: str, replace: bool = True) -> int:
+        """Load address points into ``dataset`` (replacing it by default), all in one transaction."""
+        from service.storage.sqlbase import now
+
+        rows = [(dataset, r.id, r.text, r.number, r.street, r.locality, r.postcode, r.lon, r.lat) for r in records]
+        with self._tx() as cur:
+            if replace:
+                self._x(cur, "DELETE FROM addresses WHERE dataset = ?", (dataset,))
+            cur.executemany(self._sql("INSERT INTO addresses (dataset, ext_id, full_text, number, street, locality, postcode, lon, lat) "
+                                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"), rows)
+            self._audit(cur, actor, "addresses.import", f"addresses:{dataset}", None,
+                        {"count": len(rows), "replace": replace, "at": str(now())})
+            self._bump_zone_version(cur)
+        return len(rows)
+
+    def addresses(self, dataset: str | None = None) -> list[AddressRecord]:
+        where, params = ("WHERE dataset = ?", (dataset,)) if dataset else ("", ())
+        with self._read() as cur:
+            rows = self._x(cur, f"SELECT ext_id, lon, lat, full_text, number, street, locality, postcode FROM addresses {where} ORDER BY id",
+                           params).fetchall()
+        return [AddressRecord(id=r[0], lon=float(r[1]), lat=float(r[2]), text=r[3], number=r[4], street=r[5], locality=r[6],
+                              postcode=r[7]) for r in rows]
+
+    def count_addresses(self) -> int:
+        with self._read() as cur:
+            return int(self._x(cur, "SELECT count(*) FROM addresses").fetchone()[0])
+
+    # ---- demand ----------------------------------------------------------------------
+    def import_demand(self, name: str, units: Sequence[DemandUnit], *, kind: str, report: dict[str, Any], actor: str) -> int:
+        """Replace the demand set ``name`` with ``units``, atomically."""
+        from service.storage.sqlbase import now
+
+        seen: set[str] = set()
+        for u in units:
+            if u.id in seen:
+                msg = f"demand unit id {u.id!r} appears twice"
+                raise InvalidInput(msg, where=f"unit {u.id}")
+            seen.add(u.id)
+        with self._tx() as cur:
+            self._x(cur, "DELETE FROM demand_sets WHERE name = ?", (name,))
+            self._x(cur, "INSERT INTO demand_sets (name, kind, report, created_at) VALUES (?, ?, ?, ?)",
+                    (name, kind, _j(report), self._ts(now())))
+            sql = (f"INSERT INTO demand_units (dataset, unit_id, counts, grade_counts, population, attributes, geom) "
+                   f"VALUES (?, ?, ?, ?, ?, ?, {self._anygeom_in_sql()})")
+            cur.executemany(self._sql(sql), [
+                (name, u.id, _j(dict(u.counts)), _j(dict(u.grade_counts)), u.population, _j(dict(u.attributes)),
+                 self._geom_in(u.geometry)) for u in units])
+            self._audit(cur, actor, "demand.import", f"demand:{name}", None, {"units": len(units), "kind": kind})
+        return len(units)
+
+    def demand_sets(self) -> list[dict[str, Any]]:
+        with self._read() as cur:
+            rows = self._x(cur, "SELECT s.name, s.kind, s.report, s.created_at, count(u.id) FROM demand_sets s "
+                                "LEFT JOIN demand_units u ON u.dataset = s.name GROUP BY s.name, s.kind, s.report, s.created_at "
+                                "ORDER BY s.name").fetchall()
+        return [{"name": r[0], "kind": r[1], "report": _l(r[2]), "created_at": str(r[3]), "units": int(r[4])} for r in rows]
+
+    def demand_units(self, name: str) -> list[DemandUnit]:
+        with self._read() as cur:
+            if self._x(cur, "SELECT 1 FROM demand_sets WHERE name = ?", (name,)).fetchone() is None:
+                msg = f"no demand set named {name!r}; load one with `catchment import demand`"
+                raise NotFound(msg, where="demand")
+            rows = self._x(cur, f"SELECT unit_id, counts, grade_counts, population, attributes, {self._geom_out_sql()} "
+                                f"FROM demand_units WHERE dataset = ? ORDER BY id", (name,)).fetchall()
+        return [DemandUnit(id=r[0], counts=_l(r[1]), grade_counts=_l(r[2]), population=r[3], attributes=_l(r[4]),
+                           geometry=shapely.from_wkb(bytes(r[5]))) for r in rows]
+
+    # ---- networks --------------------------------------------------------------------
+    def register_network(self, name: str, *, mode: str, path: str, source: str | None, stats: dict[str, Any], actor: str) -> None:
+        from service.storage.sqlbase import now
+
+        with self._tx() as cur:
+            self._x(cur, "DELETE FROM networks WHERE name = ?", (name,))
+            self._x(cur, "INSERT INTO networks (name, mode, path, source, stats, built_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    (name, mode, path, source, _j(stats), self._ts(now())))
+            self._audit(cur, actor, "network.register", f"network:{name}", None, {"mode": mode, "path": path, **stats})
+            self._bump_zone_version(cur)
+
+    def networks(self) -> list[dict[str, Any]]:
+        with self._read() as cur:
+            rows = self._x(cur, "SELECT name, mode, path, source, stats, built_at FROM networks ORDER BY name").fetchall()
+        return [{"name": r[0], "mode": r[1], "path": r[2], "source": r[3], "stats": _l(r[4]), "built_at": str(r[5])} for r in rows]
+
+    # ---- plan history ----------------------------------------------------------------
+    def _record_version(self, cur: Any, plan_id: int, version: int, action: str, actor: str, zones: Sequence[Zone]) -> None:
+        from service.storage.sqlbase import now
+
+        doc = {"type": "FeatureCollection", "features": [zone_feature(z) for z in zones]}
+        self._x(cur, "INSERT INTO plan_versions (plan_id, version, action, actor, at, zones) VALUES (?, ?, ?, ?, ?, ?)",
+                (plan_id, version, action, actor, self._ts(now()), json.dumps(doc, separators=(",", ":"))))
+
+    def plan_versions(self, plan_id: int) -> list[dict[str, Any]]:
+        with self._read() as cur:
+            rows = self._x(cur, "SELECT version, action, actor, at FROM plan_versions WHERE plan_id = ? ORDER BY version",
+                           (plan_id,)).fetchall()
+        return [{"version": int(r[0]), "action": r[1], "actor": r[2], "at": str(r[3])} for r in rows]
+
+    def plan_version_zones(self, plan_id: int, version: int) -> list[Zone]:
+        with self._read() as cur:
+            r = self._x(cur, "SELECT zones FROM plan_versions WHERE plan_id = ? AND version = ?", (plan_id, version)).fetchone()
+        if r is None:
+            msg = f"plan {plan_id} has no stored version {version}"
+            raise NotFound(msg, where="version")
+        return zones_from_features(_l(r[0])["features"])
