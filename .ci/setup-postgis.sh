@@ -22,7 +22,7 @@ fi
 
 if ! pg_lsclusters -h 2>/dev/null | awk -v v="$PG_VERSION" -v c="$PG_CLUSTER" '$1 == v && $2 == c' | grep -q .; then
     echo "setup-postgis: creating cluster ${PG_VERSION}/${PG_CLUSTER}"
-    as_root pg_createcluster "$PG_VERSION" "$PG_CLUSTER"
+    as_root pg_createcluster -p "$PGPORT" "$PG_VERSION" "$PG_CLUSTER"
 fi
 if ! pg_lsclusters -h | awk -v v="$PG_VERSION" -v c="$PG_CLUSTER" '$1 == v && $2 == c {print $4}' | grep -q online; then
     echo "setup-postgis: starting cluster ${PG_VERSION}/${PG_CLUSTER}"
@@ -35,7 +35,7 @@ psql_admin() {
     if psql -w -X -q -d postgres -c "SELECT 1" >/dev/null 2>&1; then
         psql -w -X -q -v ON_ERROR_STOP=1 "$@"
     else
-        as_root runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -p "$PGPORT" "$@"
+        as_root runuser -u postgres -- env -u PGHOST psql -X -q -v ON_ERROR_STOP=1 -p "$PGPORT" "$@"
     fi
 }
 
@@ -51,6 +51,15 @@ if [ "$(psql_admin -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '
 fi
 PGOPTIONS="-c client_min_messages=warning" psql_admin -d "$DB" -c "CREATE EXTENSION IF NOT EXISTS postgis"
 
+# A fresh Debian cluster asks for a password over TCP; the tests connect without one. Let the
+# test user into the test database from localhost only (first matching pg_hba line wins).
+if ! psql -w -X -q -d "$DB" -c "SELECT 1" >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+    hba="$(runuser -u postgres -- env -u PGHOST psql -X -tA -p "$PGPORT" -c "SHOW hba_file")"
+    echo "setup-postgis: allowing ${PGUSER} into ${DB} from localhost without a password (${hba})"
+    printf 'host %s %s 127.0.0.1/32 trust\nhost %s %s ::1/128 trust\n' "$DB" "$PGUSER" "$DB" "$PGUSER" | cat - "$hba" > "$hba.new"
+    chown --reference="$hba" "$hba.new" && chmod --reference="$hba" "$hba.new" && mv "$hba.new" "$hba"
+    runuser -u postgres -- env -u PGHOST psql -X -q -p "$PGPORT" -c "SELECT pg_reload_conf()" >/dev/null
+fi
 if ! psql -w -X -q -d "$DB" -c "SELECT 1" >/dev/null 2>&1; then
     echo "setup-postgis: ${PGUSER}@${PGHOST}:${PGPORT}/${DB} refuses a password-less TCP login;" >&2
     echo "  allow it in pg_hba.conf (host ${DB} ${PGUSER} 127.0.0.1/32 trust) or set CATCHMENT_TEST_PG_URL with a password" >&2

@@ -333,6 +333,21 @@ def split_street_words(words: list[str]) -> tuple[str, str]:
     return " ".join(words[:cut]), " ".join(words[cut:])
 
 
+def street_name_type(street: str) -> tuple[str, str]:
+    """Split a canonical street into its name and its type (with a trailing direction).
+
+    "great north road" -> ("great north", "road"); "rooty hill road north" -> ("rooty hill",
+    "road north"); "the boulevarde" -> ("the boulevarde", "") (a type alone is the name).
+    """
+    words = street.split()
+    end = len(words)
+    if end > 1 and words[-1] in {"north", "south", "east", "west"} and words[-2] in _TYPE_WORDS:
+        end -= 1
+    if end > 1 and words[end - 1] in _TYPE_WORDS and words[end - 2] != "the":
+        return " ".join(words[:end - 1]), " ".join(words[end - 1:])
+    return street, ""
+
+
 # ----------------------------------------------------------------------------- Chinese
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}

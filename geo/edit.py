@@ -77,22 +77,30 @@ def _take(zones: list[Zone], geometry: MultiPolygon, *, skip: set[int]) -> None:
 
 
 def settle(before: Sequence[Zone], after: Sequence[Zone]) -> list[Zone]:
-    """Make the zones an edit changed edge-match again (``shapely.coverage_clean``).
+    """Make the zones an edit changed edge-match their neighbours again (``shapely.coverage_clean``).
 
-    Overlay leaves new vertices on one side of a shared edge only (where a unit's edge crosses
-    a zone's), so neighbours no longer match vertex for vertex. When the changed zones formed a
-    clean coverage before the edit, they are cleaned together so they form one after it; a
-    plan that had overlaps there keeps them for validation to report.
+    Overlay adds vertices on one side of a shared edge only (where a cut line or a unit's edge
+    crosses it), so neighbours no longer match vertex for vertex. When the changed zones and
+    their neighbours formed a clean coverage before the edit, they are cleaned together so they
+    form one after it; a plan that had overlaps there keeps them for validation to report.
     """
     out = list(after)
-    changed = [i for i, z in enumerate(out) if (i >= len(before) or z is not before[i])
-               and not z.phasing and not z.geometry.is_empty]
-    old = np.array([before[i].geometry for i in changed if i < len(before) and not before[i].geometry.is_empty], dtype=object)
-    if len(changed) < 2 or not bool(shapely.coverage_is_valid(old)):
+    changed = {i for i, z in enumerate(out) if (i >= len(before) or z is not before[i])
+               and not z.phasing and not z.geometry.is_empty}
+    if not changed:
         return out
-    cleaned = shapely.coverage_clean(np.array([out[i].geometry for i in changed], dtype=object))
-    for i, geom in zip(changed, cleaned, strict=True):
-        out[i] = dataclasses.replace(out[i], geometry=clean_polygonal(geom))
+    live = np.array([i for i, z in enumerate(out) if not z.phasing and not z.geometry.is_empty], dtype=np.intp)
+    geoms = np.array([out[i].geometry for i in live], dtype=object)
+    probe = np.array([out[i].geometry for i in sorted(changed)], dtype=object)
+    near = set(live[np.unique(shapely.STRtree(geoms).query(probe, predicate="intersects")[1])].tolist()) | changed
+    group = sorted(near)
+    old = np.array([before[i].geometry for i in group if i < len(before) and not before[i].geometry.is_empty], dtype=object)
+    if len(group) < 2 or not bool(shapely.coverage_is_valid(old)):
+        return out
+    cleaned = shapely.coverage_clean(np.array([out[i].geometry for i in group], dtype=object))
+    for i, geom in zip(group, cleaned, strict=True):
+        if i in changed or not geom.equals_exact(out[i].geometry, 0.0):
+            out[i] = dataclasses.replace(out[i], geometry=clean_polygonal(geom))
     return out
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -43,14 +44,24 @@ from geo.addressing import (
     parse_address,
     parse_house_number,
     split_street_words,
+    street_name_type,
 )
 from geo.geocode import AddressRecord, GeocodeResult, Precision, Suggestion, check_address_text, pick_best
 from geo.suggest import SuggestIndex
 
 #: Below this best exact-street score the fuzzy street search also runs.
 _FUZZY_BELOW = 0.95
-_PAIR_CUTOFF = 75.0
-_NAME_CUTOFF = 80.0
+#: rapidfuzz cut-offs (0-100) for street names without their type, Chinese roads, localities.
+_NAME_CUTOFF = 75.0
+_ZH_CUTOFF = 75.0
+#: Weight of the street type in a fuzzy street score ("Smith Rd" for "Smith St" keeps 0.8).
+_TYPE_WEIGHT = 0.2
+#: Weight of the locality/postcode agreement: a street in another suburb than the one asked
+#: keeps at most half its score, so the suburb named outweighs an exact house number elsewhere.
+_AREA_WEIGHT = 0.5
+#: Locality names less similar than this (0-100) are different places, not typos: "Condell
+#: Park" and "Bardwell Park" share "park" and score 72 with fuzz.ratio, and must not half-match.
+_AREA_CUTOFF = 85.0
 _LOCALITY_CUTOFF = 85.0
 #: Street candidates scoring below this are dropped (the locality fallback answers instead).
 _STREET_MIN = 0.7
@@ -90,6 +101,19 @@ class _Locality:
     lat: float = 0.0
 
 
+class _Place(NamedTuple):
+    """What records on one street of one locality share (parsed once per load)."""
+
+    street_key: str
+    street_name: str
+    loc_key: str
+    loc_name: str
+    postcode: str
+    zh: bool
+    street: _Street | None
+    localities: tuple[_Locality, ...]
+
+
 def _area_set(names: Iterable[str]) -> set[str]:
     return {alias for n in names if n for alias in area_aliases(n)}
 
@@ -115,7 +139,6 @@ class Gazetteer:
         self._ids: list[str] = []
         self._display: list[str] = []
         self._number: list[HouseNumber | None] = []
-        self._street_of: list[_Street | None] = []
         self._postcode: list[str | None] = []
         lons: list[float] = []
         lats: list[float] = []
@@ -124,40 +147,38 @@ class Gazetteer:
         self._localities: dict[str, _Locality] = {}
         full_keys: list[str] = []
         street_keys: list[str] = []
-        norm_cache: dict[str, str] = {}
+        # Many records share a street, suburb and postcode, and numbers repeat: parse each once.
+        places: dict[tuple[str, str, str], _Place] = {}
+        numbers: dict[str, HouseNumber | None] = {}
         for rec in records:
             i = len(self._ids)
-            number, street, loc_key, loc_name, areas, postcode, zh, label = self._parse(rec, norm_cache)
+            if rec.street or rec.locality:
+                key = (rec.street or "", rec.locality or "", rec.postcode or "")
+                place = places.get(key) or places.setdefault(key, self._place_of(*key))
+                raw = rec.number or ""
+                number = numbers[raw] if raw in numbers else numbers.setdefault(raw, parse_house_number(raw))
+            else:
+                place, number = self._place_of_text(rec.text or "", rec.postcode or "")
+            num = number.text if number else ""
+            label = rec.text or (f"{place.loc_name}{place.street_name}{num}{'号' if num else ''}" if place.zh else
+                                 ", ".join(x for x in (f"{num} {place.street_name}".strip(),
+                                                       f"{place.loc_name} {place.postcode}".strip()) if x))
             self._ids.append(rec.id)
             lons.append(rec.lon)
             lats.append(rec.lat)
             self._number.append(number)
-            self._postcode.append(postcode)
+            self._postcode.append(place.postcode or None)
             self._display.append(label)
-            entry: _Street | None = None
-            if street[0]:
-                entry = self._streets.get((street[0], loc_key))
-                if entry is None:
-                    entry = _Street(street[0], loc_key, street[1], loc_name, zh)
-                    self._streets[(street[0], loc_key)] = entry
-                    self._by_name.setdefault(street[0], []).append(entry)
-                entry.members.append(i)
-                entry.areas |= areas
-                if postcode:
-                    entry.postcodes.add(postcode)
-            self._street_of.append(entry)
-            for a in areas | ({postcode} if postcode else set()):
-                loc = self._localities.setdefault(a, _Locality(loc_name if a in area_aliases(loc_key) else a))
+            if place.street is not None:
+                place.street.members.append(i)
+            for loc in place.localities:
                 loc.members.append(i)
-                if postcode:
-                    loc.postcodes.add(postcode)
-            num = number.text if number else ""
-            if zh:
+            if place.zh:
                 full_keys.append(normalise_chinese(label))
-                street_keys.append(f"{street[0]}{num}{'号' if num else ''}{loc_key}")
+                street_keys.append(f"{place.street_key}{num}{'号' if num else ''}{place.loc_key}")
             else:
-                full_keys.append(" ".join(x for x in (num, street[0], loc_key, postcode or "") if x))
-                street_keys.append(" ".join(x for x in (street[0], num, loc_key, postcode or "") if x))
+                full_keys.append(" ".join(x for x in (num, place.street_key, place.loc_key, place.postcode) if x))
+                street_keys.append(" ".join(x for x in (place.street_key, num, place.loc_key, place.postcode) if x))
         self._lon = np.asarray(lons, dtype=np.float64)
         self._lat = np.asarray(lats, dtype=np.float64)
         for entry in self._streets.values():
@@ -168,48 +189,65 @@ class Gazetteer:
         self._pairs = list(self._streets.values())
         for j, e in enumerate(self._pairs):
             e.pos = j
-        self._pair_keys = [f"{e.key} {e.locality}" if not e.zh else f"{e.locality}{e.key}" for e in self._pairs]
-        self._street_names = list(self._by_name)
+        # Fuzzy search compares names without their type: "tower" vs "nowhere", not "tower street"
+        # vs "nowhere street", whose shared type would inflate the similarity.
+        self._by_bare: dict[str, list[tuple[str, str]]] = {}
+        self._zh_names: list[str] = []
+        for key, entries in self._by_name.items():
+            if entries[0].zh:
+                self._zh_names.append(key)
+            else:
+                bare, kind = street_name_type(key)
+                self._by_bare.setdefault(bare, []).append((key, kind))
+        self._bare_names = list(self._by_bare)
+        # Names that are all name and no type ("the avenue", "broadway") are also compared with
+        # the whole street text typed, type word included ("teh avenue").
+        self._typeless = [b for b, kinds in self._by_bare.items() if any(k == "" for _, k in kinds)]
         self._locality_names = list(self._localities)
         self._index = SuggestIndex(full_keys, street_keys)
 
     # ------------------------------------------------------------------ loading
 
-    @staticmethod
-    def _parse(rec: AddressRecord, cache: dict[str, str]) -> tuple[
-            HouseNumber | None, tuple[str, str], str, str, set[str], str | None, bool, str]:
-        """(number, (street key, street name), locality key, locality name, areas, postcode, zh, label)."""
-        def norm(s: str) -> str:
-            if s not in cache:
-                cache[s] = normalise(s)
-            return cache[s]
+    def _register(self, street_key: str, street_name: str, loc_key: str, loc_name: str, areas: set[str],
+                  postcode: str, zh: bool) -> _Place:
+        """The street entry and locality entries of one (street, locality, postcode), created once."""
+        entry: _Street | None = None
+        if street_key:
+            entry = self._streets.get((street_key, loc_key))
+            if entry is None:
+                entry = _Street(street_key, loc_key, street_name, loc_name, zh)
+                self._streets[(street_key, loc_key)] = entry
+                self._by_name.setdefault(street_key, []).append(entry)
+            entry.areas |= areas
+            if postcode:
+                entry.postcodes.add(postcode)
+        locs = []
+        own = set(area_aliases(loc_key))
+        for a in sorted(areas | ({postcode} if postcode else set())):
+            loc = self._localities.setdefault(a, _Locality(loc_name if a in own else a))
+            if postcode:
+                loc.postcodes.add(postcode)
+            locs.append(loc)
+        return _Place(street_key, street_name, loc_key, loc_name, postcode, zh, entry, tuple(locs))
 
-        postcode = rec.postcode
-        if rec.street or rec.locality:
-            street_name, loc_name = rec.street or "", rec.locality or ""
-            zh = is_chinese(street_name + loc_name)
-            number = parse_house_number(rec.number) if rec.number else None
-            loc_key = norm(loc_name)
-            areas = _area_set([loc_key])
-            if zh:
-                label = rec.text or f"{loc_name}{street_name}{number.text + '号' if number else ''}"
-            else:
-                label = rec.text or ", ".join(x for x in (
-                    " ".join(x for x in ((number.text if number else ""), street_name) if x),
-                    " ".join(x for x in (loc_name, postcode or "") if x)) if x)
-            return number, (norm(street_name), street_name), loc_key, loc_name, areas, postcode, zh, label
-        text = rec.text or ""
+    def _place_of(self, street: str, locality: str, postcode: str) -> _Place:
+        zh = is_chinese(street + locality)
+        loc_key = normalise(locality) if locality else ""
+        return self._register(normalise(street) if street else "", street, loc_key, locality,
+                              _area_set([loc_key]), postcode, zh)
+
+    def _place_of_text(self, text: str, postcode: str) -> tuple[_Place, HouseNumber | None]:
         p = parse_address(text)
         if p.script == "zh":
             loc_key, street_key = _zh_display(p.parts)
-            return p.number, (street_key, street_key), loc_key, loc_key, _area_set(p.areas), postcode, True, text
+            return self._register(street_key, street_key, loc_key, loc_key, _area_set(p.areas), postcode, True), p.number
         if p.street is not None:
             street_key, loc_key = p.street, (p.areas[0] if p.areas else "")
         else:
             street_key, loc_key = split_street_words(list(p.words))
-        postcode = postcode or p.postcode
-        return (p.number, (street_key, street_key.title()), loc_key, loc_key.title(), _area_set([loc_key]),
-                postcode, False, text)
+        place = self._register(street_key, street_key.title(), loc_key, loc_key.title(), _area_set([loc_key]),
+                               postcode or p.postcode or "", False)
+        return place, p.number
 
     def _finish_street(self, e: _Street) -> None:
         idx = np.asarray(e.members)
@@ -260,10 +298,11 @@ class Gazetteer:
     def _area_factor(self, rest: str, postcode: str | None, e: _Street) -> float:
         parts: list[float] = []
         if rest:
-            parts.append(max((fuzz.ratio(rest, a) for a in e.areas), default=0.0) / 100.0)
+            sim = max((fuzz.ratio(rest, a, score_cutoff=_AREA_CUTOFF) for a in e.areas), default=0.0)
+            parts.append(sim / 100.0)
         if postcode:
             parts.append(1.0 if postcode in e.postcodes else 0.0)
-        return 1.0 if not parts else 0.7 + 0.3 * sum(parts) / len(parts)
+        return 1.0 if not parts else 1 - _AREA_WEIGHT + _AREA_WEIGHT * sum(parts) / len(parts)
 
     @staticmethod
     def _add(found: dict[int, float], e: _Street, score: float) -> None:
@@ -276,17 +315,22 @@ class Gazetteer:
             for e in self._by_name.get(" ".join(words[:i]), ()):
                 self._add(found, e, self._area_factor(" ".join(words[i:]), p.postcode, e))
         if words and max(found.values(), default=0.0) < _FUZZY_BELOW:
-            whole = " ".join(words)
-            for _, sc, j in process.extract(whole, self._pair_keys, scorer=fuzz.ratio, limit=10,
-                                            score_cutoff=_PAIR_CUTOFF):
-                e = self._pairs[j]
-                pc = 1.0 if not p.postcode or p.postcode in e.postcodes else 0.7
-                self._add(found, e, sc / 100.0 * pc)
-            street, rest = (p.street, " ".join(p.areas)) if p.street else split_street_words(words)
-            for name, sc, _ in process.extract(street, self._street_names, scorer=fuzz.ratio, limit=5,
-                                               score_cutoff=_NAME_CUTOFF):
-                for e in self._by_name[name]:
-                    self._add(found, e, sc / 100.0 * self._area_factor(rest, p.postcode, e))
+            for i in range(len(words), 0, -1):
+                typed = " ".join(words[:i])
+                bare, kind = street_name_type(typed)
+                rest = " ".join(words[i:])
+                for name, sc, _ in process.extract(bare, self._bare_names, scorer=fuzz.ratio, limit=5,
+                                                   score_cutoff=_NAME_CUTOFF):
+                    for key, key_kind in self._by_bare[name]:
+                        # A query without a type loses the type's share; a different type too.
+                        sim = (1 - _TYPE_WEIGHT) * sc / 100.0 + _TYPE_WEIGHT * (kind == key_kind and kind != "")
+                        for e in self._by_name[key]:
+                            self._add(found, e, sim * self._area_factor(rest, p.postcode, e))
+                if kind:
+                    for name, sc, _ in process.extract(typed, self._typeless, scorer=fuzz.ratio, limit=3,
+                                                       score_cutoff=_NAME_CUTOFF):
+                        for e in self._by_name[name]:
+                            self._add(found, e, sc / 100.0 * self._area_factor(rest, p.postcode, e))
         return found
 
     def _zh_streets(self, p: ParsedAddress) -> dict[int, float]:
@@ -301,7 +345,7 @@ class Gazetteer:
             if not asked:
                 return 1.0
             hit = sum(1 for a in asked if any(x in e.areas for x in area_aliases(a)))
-            return 0.7 + 0.3 * hit / len(asked)
+            return 1 - _AREA_WEIGHT + _AREA_WEIGHT * hit / len(asked)
 
         # The longest known street name that ends the road text; what precedes it is an area
         # written without its suffix ("徐汇漕溪北路" = 徐汇 + 漕溪北路).
@@ -312,8 +356,8 @@ class Gazetteer:
                     self._add(found, e, factor(road[:k], e))
                 break
         if max(found.values(), default=0.0) < _FUZZY_BELOW:
-            for name, sc, _ in process.extract(road, self._street_names, scorer=fuzz.ratio, limit=5,
-                                               score_cutoff=_PAIR_CUTOFF):
+            for name, sc, _ in process.extract(road, self._zh_names, scorer=fuzz.ratio, limit=5,
+                                               score_cutoff=_ZH_CUTOFF):
                 for e in self._by_name[name]:
                     self._add(found, e, sc / 100.0 * factor("", e))
         return found

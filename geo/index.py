@@ -4,6 +4,12 @@ Built once from the adopted zones (the database stays the source of truth) and s
 when the stored zone version changes. Points exactly on an edge count for every zone whose
 closed polygon holds them (the ``covers`` predicate), so a point on a shared edge returns
 both zones.
+
+How it is fast and still exact: a cell grid (:mod:`geo.grid`) answers from the cell a point
+falls in. Cells inside zones and touched by no edge answer directly; only cells an edge passes
+through (a band about 100 m wide along the edges) keep candidate zones, which get the exact
+prepared-polygon test (``shapely.intersects_xy``). Answers are identical to running that test
+on every zone.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
+from geo.grid import CellGrid
+from geo.grid_build import build_grid
 from geo.models import Plan, Zone
 
 
@@ -24,8 +32,17 @@ class IndexedZone:
     zone: Zone
 
 
+def _expand(answer: NDArray[np.int32], ptr: NDArray[np.int64], idx: NDArray[np.int32]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """(point, zone) pairs listed by each point's answer in one CSR table, in point order."""
+    start = ptr[answer]
+    count = ptr[answer + 1] - start
+    point = np.repeat(np.arange(answer.size, dtype=np.int64), count)
+    offset = np.arange(point.size, dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
+    return point, idx[np.repeat(start, count) + offset].astype(np.int64)
+
+
 class ZoneIndex:
-    """Zones of one or more plans behind a shapely STRtree over prepared polygons.
+    """Zones of one or more plans behind a cell grid with an exact prepared-polygon fallback.
 
     Parameters
     ----------
@@ -40,24 +57,35 @@ class ZoneIndex:
         self.version = version
         self.geoms: NDArray[np.object_] = np.array([e.zone.geometry for e in self.entries], dtype=object)
         shapely.prepare(self.geoms)
-        self.tree = shapely.STRtree(self.geoms)
         self.levels: NDArray[np.str_] = np.array([e.plan.level for e in self.entries], dtype=str)
+        self.grid: CellGrid | None = build_grid(self.geoms) if len(self.entries) else None
+        self._rows = self.grid.answers.rows if self.grid is not None else ((), ())
+        self._geom_list: list[shapely.Geometry] = list(self.geoms)
 
     def __len__(self) -> int:
         return len(self.entries)
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the cell grid (the polygons themselves are extra)."""
+        return self.grid.nbytes if self.grid is not None else 0
+
     def query(self, lon: float, lat: float) -> list[int]:
         """Positions in ``entries`` of every zone covering (lon, lat), in index order."""
-        if not len(self.entries):
+        grid = self.grid
+        if grid is None:
             return []
-        cand = self.tree.query(shapely.Point(lon, lat))
-        if cand.size == 0:
-            return []
-        keep = shapely.intersects_xy(self.geoms[cand], lon, lat)
-        return sorted(int(i) for i in cand[keep])
+        sure, cands = self._rows[grid.lookup(lon, lat)]
+        if not cands:
+            return list(sure)
+        hits = tuple(c for c in cands if shapely.intersects_xy(self._geom_list[c], lon, lat))
+        return sorted(sure + hits) if hits else list(sure)
 
     def on_boundary(self, pos: int, lon: float, lat: float) -> bool:
         """True when (lon, lat) lies on the edge of zone ``pos`` rather than strictly inside."""
+        if self.grid is not None and pos in self._rows[self.grid.lookup(lon, lat)][0]:
+            # The point's cell lies inside the zone and no edge of it comes near: strictly inside.
+            return False
         return not bool(shapely.contains_xy(self.geoms[pos], lon, lat))
 
     def query_bulk(self, lons: ArrayLike, lats: ArrayLike) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
@@ -73,14 +101,20 @@ class ZoneIndex:
         (point_positions, zone_positions)
             Two equal-length integer arrays, sorted by point then zone.
         """
-        xs = np.asarray(lons, dtype=float)
-        ys = np.asarray(lats, dtype=float)
-        if xs.size == 0 or not len(self.entries):
+        xs = np.asarray(lons, dtype=float).ravel()
+        ys = np.asarray(lats, dtype=float).ravel()
+        if xs.size == 0 or self.grid is None:
             empty = np.empty(0, dtype=np.intp)
             return empty, empty
-        points = shapely.points(xs, ys)
-        pi, zi = self.tree.query(points)
-        keep = shapely.intersects_xy(self.geoms[zi], xs[pi], ys[pi])
-        pi, zi = pi[keep], zi[keep]
-        order = np.lexsort((zi, pi))
-        return pi[order].astype(np.intp), zi[order].astype(np.intp)
+        answer = self.grid.lookup_many(xs, ys)
+        table = self.grid.answers
+        pi, zi = _expand(answer, table.sure_ptr, table.sure_idx)
+        cp, cz = _expand(answer, table.cand_ptr, table.cand_idx)
+        if cp.size:
+            keep = shapely.intersects_xy(self.geoms[cz], xs[cp], ys[cp])
+            cp, cz = cp[keep], cz[keep]
+            # Both lists are sorted by (point, zone); merge the few exact hits into the sure pairs.
+            n = len(self.entries)
+            at = np.searchsorted(pi * n + zi, cp * n + cz)
+            pi, zi = np.insert(pi, at, cp), np.insert(zi, at, cz)
+        return pi.astype(np.intp), zi.astype(np.intp)

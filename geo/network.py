@@ -57,7 +57,7 @@ def check_mode(mode: str) -> TravelMode:
 
 def utm_crs(lon: float, lat: float) -> CRS:
     """The UTM zone CRS (WGS84) holding (lon, lat): metric, conformal, < 0.1 % scale error nearby."""
-    zone = min(max(int(math.floor((lon + 180.0) / 6.0)) + 1, 1), 60)
+    zone = min(max(math.floor((lon + 180.0) / 6.0) + 1, 1), 60)
     return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
 
 

@@ -175,10 +175,12 @@ def build_network(pbf_path: str | Path, *, mode: TravelMode, progress: ProgressF
               .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
               .with_filter(osmium.filter.KeyFilter("highway")))
         for way in fp:
+            if not isinstance(way, osmium.osm.Way):
+                continue
             seen += 1
             if progress is not None and seen % 1000 == 0:
                 progress(1000)
-            rule = rule_for(way.tags)
+            rule = rule_for(dict(way.tags))
             if rule is None:
                 continue
             for r, x, y in _valid_runs(way.nodes):

@@ -32,6 +32,8 @@ from geo.network_snap import DEFAULT_MAX_SNAP_M, SnappedPoints, snap_points
 
 Direction = Literal["to_school", "from_school"]
 T = TypeVar("T")
+#: (node_a, cost_a, node_b, cost_b): how a position on an edge joins the edge's two ends.
+Ends = tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]
 _INF = np.inf
 
 
@@ -116,7 +118,7 @@ def _hash_arrays(*parts: object) -> str:
     return h.hexdigest()[:20]
 
 
-def _exits(net: StreetNetwork, edge: NDArray[np.int64], frac: NDArray[np.float64]) -> tuple[NDArray[np.int64], ...]:
+def _exits(net: StreetNetwork, edge: NDArray[np.int64], frac: NDArray[np.float64]) -> Ends:
     """Ways off a position: (node_a, cost_a, node_b, cost_b) to reach each edge end from it."""
     w = net.edge_weight[edge]
     ca = np.where(net.edge_forward[edge], (1.0 - frac) * w, _INF)
@@ -124,7 +126,7 @@ def _exits(net: StreetNetwork, edge: NDArray[np.int64], frac: NDArray[np.float64
     return net.edge_v[edge].astype(np.int64), ca, net.edge_u[edge].astype(np.int64), cb
 
 
-def _entries(net: StreetNetwork, edge: NDArray[np.int64], frac: NDArray[np.float64]) -> tuple[NDArray[np.int64], ...]:
+def _entries(net: StreetNetwork, edge: NDArray[np.int64], frac: NDArray[np.float64]) -> Ends:
     """Ways onto a position: (node_a, cost_a, node_b, cost_b) to reach it from each edge end."""
     w = net.edge_weight[edge]
     ca = np.where(net.edge_forward[edge], frac * w, _INF)
@@ -204,7 +206,7 @@ class SchoolTravel:
         return np.where(snapped.too_far, _INF, leg)
 
     def _cached(self, op: str, compute: Callable[[], T], *params: object) -> T:
-        return self.cache.get_or_compute((self.network.key, self.key, op, *params), compute)
+        return self.cache.get_or_compute((self.network.key, self.key, op, *params), lambda: _frozen(compute()))
 
     # -- graph with schools as virtual nodes ------------------------------------------------
     @property
@@ -262,14 +264,22 @@ class SchoolTravel:
         return self._cached("school_costs", run, int(school), float(limit))
 
     # -- per place -------------------------------------------------------------------------
-    def _ends(self, pts: SnappedPoints) -> tuple[NDArray[np.int64], ...]:
+    def _check(self, pts: SnappedPoints) -> SnappedPoints:
+        if pts.network_key != self.network.key:
+            msg = "places were snapped onto another street network; snap them with travel.snap()"
+            raise InvalidInput(msg, where="points")
+        return pts
+
+    def _ends(self, pts: SnappedPoints) -> Ends:
         """(node_a, cost_a, node_b, cost_b) joining each place to the graph, snap leg included."""
+        self._check(pts)
         a, ca, b, cb = (_exits if self.direction == "to_school" else _entries)(self.network, pts.edge, pts.fraction)
         leg = self.snap_cost(pts)
         return a, ca + leg, b, cb + leg
 
     def _direct(self, pts: SnappedPoints) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
         """(school, point, cost) for places on the same edge as a school, going straight along it."""
+        self._check(pts)
         s = self.schools
         order = np.argsort(s.edge, kind="stable")
         lo = np.searchsorted(s.edge[order], pts.edge, side="left")
@@ -316,7 +326,7 @@ class SchoolTravel:
         for k in np.argsort(c):  # few places share an edge with a school
             if c[k] < cost[p[k]]:
                 cost[p[k]], school[p[k]] = c[k], si[k]
-        none = ~(cost <= limit)
+        none = ~np.isfinite(cost) | (cost > limit)
         return NearestSchools(np.where(none, -1, school), np.where(none, _INF, cost), self.unit)
 
     def point_top_k(self, pts: SnappedPoints, *, k: int, limit: float = _INF) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
@@ -351,8 +361,16 @@ class SchoolTravel:
         return self._point_matrix(pts, _INF)[:, 0], pts
 
 
+def _frozen(value: T) -> T:
+    """Make cached arrays read-only: every caller shares them."""
+    arrays = [value] if isinstance(value, np.ndarray) else [value.school, value.cost] if isinstance(value, NearestSchools) else []
+    for a in arrays:
+        a.flags.writeable = False
+    return value
+
+
 def _points_key(pts: SnappedPoints) -> str:
-    return _hash_arrays(pts.lon, pts.lat, pts.max_snap_m)
+    return _hash_arrays(pts.network_key, pts.lon, pts.lat, pts.max_snap_m)
 
 
 def summarise_costs(cost: ArrayLike, *, weights: ArrayLike | None = None, within: float | None = None,

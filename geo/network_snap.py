@@ -59,6 +59,8 @@ class SnappedPoints:
         True where ``snap_m`` exceeds the limit: such points are reported, not routed.
     max_snap_m
         The limit used.
+    network_key
+        :attr:`StreetNetwork.key` of the network snapped onto (edges index that network).
     """
 
     lon: NDArray[np.float64]
@@ -71,6 +73,7 @@ class SnappedPoints:
     snap_lat: NDArray[np.float64]
     too_far: NDArray[np.bool_]
     max_snap_m: float
+    network_key: str
 
     def __len__(self) -> int:
         return int(self.edge.size)
@@ -156,4 +159,4 @@ def snap_points(network: StreetNetwork, lons: ArrayLike, lats: ArrayLike, *,
     fraction = np.where(length > 0, np.clip(offset / np.where(length > 0, length, 1.0), 0.0, 1.0), 0.0)
     return SnappedPoints(lon=lon, lat=lat, edge=edge, offset_m=np.minimum(offset, length), fraction=fraction,
                          snap_m=snap_m, snap_lon=slon, snap_lat=slat, too_far=snap_m > max_snap_m,
-                         max_snap_m=float(max_snap_m))
+                         max_snap_m=float(max_snap_m), network_key=network.key)

@@ -12,12 +12,14 @@ Walk-sheds: the stretches of street within a cost of a school, buffered into a p
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import shapely
 from numpy.typing import NDArray
+from shapely.errors import GEOSException
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
@@ -28,6 +30,7 @@ from geo.network_paths import SchoolTravel, _entries, _exits
 from geo.network_snap import snap_index
 
 _INF = np.inf
+_EARTH_R = 6_371_008.8
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +129,21 @@ def _samples(travel: SchoolTravel, spacing_m: float) -> tuple[NDArray[np.float64
     return x, y, edge, np.clip(frac, 0.0, 1.0)
 
 
+def _voronoi(x: NDArray[np.float64], y: NDArray[np.float64], cost: NDArray[np.float64], school: NDArray[np.int64],
+             area_xy: BaseGeometry, *, grid_m: float) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.object_]]:
+    """Voronoi cells (in input order) of the points merged on a ``grid_m`` grid, cheapest kept."""
+    grid = np.column_stack([np.round(x / grid_m), np.round(y / grid_m)])
+    order = np.lexsort((cost, grid[:, 1], grid[:, 0]))
+    g = grid[order]
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = (g[1:] != g[:-1]).any(axis=1)
+    pts = g[first] * grid_m
+    owner = school[order[first]]
+    env = shapely.buffer(shapely.envelope(shapely.union(area_xy, shapely.multipoints(pts))), 1000.0)
+    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(pts), extend_to=env, ordered=True))
+    return pts, owner, cells
+
+
 def nearest_school_zones(travel: SchoolTravel, *, area: Polygon | MultiPolygon | None = None,
                          spacing_m: float = 30.0, limit: float = _INF) -> NetworkZones:
     """Zones whose every point is served by the school nearest along the network.
@@ -175,19 +193,11 @@ def nearest_school_zones(travel: SchoolTravel, *, area: Polygon | MultiPolygon |
         msg = "no street is within reach of any school / 没有学校可达的道路"
         raise InvalidInput(msg, where="schools")
     x, y, cost, school = x[ok], y[ok], cost[ok], school[ok]
-    # Merge points closer than 0.1 m (GEOS' ordered Voronoi rejects near-duplicates); keep the cheapest.
-    grid = np.column_stack([np.round(x * 10.0), np.round(y * 10.0)])
-    order = np.lexsort((cost, grid[:, 1], grid[:, 0]))
-    g = grid[order]
-    first = np.ones(order.size, dtype=bool)
-    first[1:] = (g[1:] != g[:-1]).any(axis=1)
-    pick = order[first]
-    pts = np.column_stack([g[first, 0] / 10.0, g[first, 1] / 10.0])
-    owner = school[pick]
-
     area_xy = _to_xy(frame, area_ll)
-    env = shapely.buffer(shapely.envelope(shapely.union(area_xy, shapely.multipoints(pts))), 1000.0)
-    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(pts), extend_to=env, ordered=True))
+    try:
+        pts, owner, cells = _voronoi(x, y, cost, school, area_xy, grid_m=0.1)
+    except GEOSException:  # near-duplicate points GEOS cannot order; merge more
+        pts, owner, cells = _voronoi(x, y, cost, school, area_xy, grid_m=1.0)
     zones: list[tuple[str, MultiPolygon]] = []
     missing: list[str] = []
     for i, code in enumerate(travel.codes):
@@ -195,8 +205,8 @@ def nearest_school_zones(travel: SchoolTravel, *, area: Polygon | MultiPolygon |
         if mine.size == 0:
             missing.append(code)
             continue
-        clipped = shapely.intersection(shapely.coverage_union_all(mine), area_xy)
-        geom = _as_multi(_to_lonlat(frame, clipped))
+        # Clip in lon/lat: the area's edges are straight there, not in the UTM frame.
+        geom = _as_multi(shapely.intersection(_to_lonlat(frame, shapely.coverage_union_all(mine)), area_ll))
         if geom.is_empty:
             missing.append(code)
             continue
@@ -270,17 +280,27 @@ def reach_polygon(travel: SchoolTravel, school: int, *, within: float, buffer_m:
     coords = np.concatenate(pieces) if pieces else np.empty((0, 2, 2))
     if coords.shape[0] == 0:
         return MultiPolygon()
-    lines = shapely.multilinestrings(shapely.linestrings(coords))
-    return _as_multi(_to_lonlat(frame, shapely.buffer(lines, buffer_m)))
+    return _as_multi(_to_lonlat(frame, _band(coords, buffer_m)))
 
 
-def coverage_gaps_overlaps(zones: Sequence[tuple[str, MultiPolygon]], area: Polygon | MultiPolygon, *,
-                           frame: LocalFrame) -> tuple[bool, float, float]:
-    """(shapely coverage_is_valid, gap area m2, overlap area m2) of zones against ``area``."""
+def _band(coords: NDArray[np.float64], buffer_m: float) -> BaseGeometry:
+    """Union of ``buffer_m`` bands around straight pieces (n x 2 x 2 planar coordinates)."""
+    lines = shapely.line_merge(shapely.union_all(shapely.linestrings(coords)))
+    return shapely.union_all(shapely.buffer(shapely.get_parts(lines), buffer_m, quad_segs=4))
+
+
+def coverage_gaps_overlaps(zones: Sequence[tuple[str, MultiPolygon]], area: Polygon | MultiPolygon) -> tuple[bool, float, float]:
+    """(shapely ``coverage_is_valid``, gap area m2, overlap area m2) of zones against ``area``.
+
+    Geometries are EPSG:4326 with edges straight in lon/lat. Areas are planar in lon/lat scaled
+    to square metres at the area's latitude: a geodesic measure would count the bulge of each
+    geodesic against the straight edge of a long sliver as area.
+    """
     geoms = np.array([g for _, g in zones], dtype=object)
     valid = bool(shapely.coverage_is_valid(geoms))
-    geoms_xy = np.array([_to_xy(frame, g) for g in geoms], dtype=object)
-    union = shapely.union_all(geoms_xy)
-    gap = float(shapely.area(shapely.difference(_to_xy(frame, area), union)))
-    overlap = float(shapely.area(geoms_xy).sum() - shapely.area(union))
+    union = shapely.union_all(geoms)
+    lat = math.radians(area.centroid.y)
+    m2_per_deg2 = (math.pi / 180.0 * _EARTH_R) ** 2 * math.cos(lat)
+    gap = float(shapely.area(shapely.difference(area, union))) * m2_per_deg2
+    overlap = (float(shapely.area(geoms).sum()) - float(shapely.area(union))) * m2_per_deg2
     return valid, gap, max(overlap, 0.0)

@@ -74,6 +74,8 @@ def _relation_fallback(path: Path, pending: _Relations) -> list[_Feature]:
     fp = (osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY).with_locations()
           .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY)).with_filter(osmium.filter.IdFilter(wanted_ways)))
     for way in fp:
+        if not isinstance(way, osmium.osm.Way):
+            continue
         coords[way.id] = [(n.lon, n.lat) for n in way.nodes if n.location.valid()]
     out = []
     for code, (tags, amenity, ways) in pending.items():

@@ -21,8 +21,19 @@ import numpy as np
 from numpy.typing import NDArray
 
 IntArray = NDArray[np.int64]
-#: Above this many postings under a partial word, pass 3 scans candidates instead of building a union.
-_UNION_MAX = 50_000
+#: Up to this many postings under a partly typed word, pass 3 intersects them with the candidates;
+#: above it, it scans the candidates (at most _SCAN_MAX of them, so a type-ahead stays fast).
+_UNION_MAX = 20_000
+_SCAN_MAX = 20_000
+
+
+def _intersect_sorted(a: IntArray, b: IntArray) -> IntArray:
+    """Sorted unique ``a`` and ``b`` -> their intersection, in O(len(small) * log(len(big)))."""
+    small, big = (a, b) if a.size <= b.size else (b, a)
+    if small.size == 0 or big.size == 0:
+        return small[:0]
+    idx = np.minimum(np.searchsorted(big, small), big.size - 1)
+    return small[big[idx] == small]
 
 
 class SuggestIndex:
@@ -106,28 +117,33 @@ class SuggestIndex:
             lists.sort(key=len)
             cand = lists[0]
             for other in lists[1:]:
-                cand = np.intersect1d(cand, other, assume_unique=True)
+                cand = _intersect_sorted(cand, other)
                 if cand.size == 0:
                     return
             if partial:
-                total = int(self._word_count_cum[hi] - self._word_count_cum[lo])
-                if total <= _UNION_MAX:
-                    union = np.concatenate([self._postings[self._word_start[j]:self._word_end[j]] for j in range(lo, hi)])
-                    cand = cand[np.isin(cand, union)]
-                else:
-                    # A short, common partial word: most candidates have it, so scanning stops early.
-                    needle = " " + partial
-                    kept: list[int] = []
-                    for p in cand.tolist():
-                        if needle in " " + self._full[p]:
-                            kept.append(p)
-                            if len(kept) >= limit:
-                                break
-                    cand = np.asarray(kept, dtype=np.int64)
+                cand = self._with_partial(cand, partial, lo, hi, limit)
         for pos in cand[: limit * 4].tolist():
             if len(out) >= limit:
                 break
             out.setdefault(int(self._full_rec[pos]), None)
+
+    def _with_partial(self, cand: IntArray, partial: str, lo: int, hi: int, limit: int) -> IntArray:
+        """The candidates (sorted key positions) whose key has a word starting with ``partial``."""
+        total = int(self._word_count_cum[hi] - self._word_count_cum[lo])
+        if total <= _UNION_MAX and total < cand.size:
+            # Few keys have such a word: walk those (sorted) and keep the ones among the candidates.
+            union = np.sort(np.concatenate([self._postings[self._word_start[j]:self._word_end[j]] for j in range(lo, hi)]))
+            return _intersect_sorted(union, cand)
+        # Many have it (a short, common start such as "e" or "dr"): scan the candidates in key
+        # order and stop at the limit; matches are dense, so the scan is short.
+        needle = " " + partial
+        kept: list[int] = []
+        for p in cand[:_SCAN_MAX].tolist():
+            if needle in " " + self._full[p]:
+                kept.append(p)
+                if len(kept) >= limit:
+                    break
+        return np.asarray(kept, dtype=np.int64)
 
     def query(self, variants: Sequence[str], *, words: Sequence[str] = (), partial: str | None = None,
               limit: int = 10) -> list[int]:

@@ -274,8 +274,8 @@ def _check_gaps(ctx: _Plan, area: shapely.Geometry | None, union: MultiPolygon) 
     for k, (piece, a) in enumerate(zip(pieces, areas, strict=True)):
         touching = live[zi[gi == k]]
         if a < ctx.sliver_m2:
-            ctx.add("sliver", Severity.WARNING, f"a sliver gap of {area_text(a)} lies between zones",
-                    f"学区之间有 {area_text_zh(a)} 的细碎空隙", location=piece, zones=touching, area_m2=float(a), kind="gap")
+            ctx.add("sliver", Severity.WARNING, f"a sliver of {area_text(a)} is in no zone",
+                    f"有 {area_text_zh(a)} 的细碎空隙不属于任何学区", location=piece, zones=touching, area_m2=float(a), kind="gap")
         else:
             ctx.add("gap", Severity.ERROR, f"{area_text(a)} inside the plan's area is in no zone",
                     f"规划范围内有 {area_text_zh(a)} 不属于任何学区", location=piece, zones=touching, area_m2=float(a))
@@ -286,13 +286,15 @@ def _check_grades(ctx: _Plan, level_grades: Sequence[str] | None) -> None:
     sets = {int(p): ctx.grades[p] for p in pos}
     known = [s for s in sets.values() if s is not None]
     target = list(level_grades) if level_grades is not None else sorted({g for s in known for g in s}, key=GRADE_ORDER.index)
-    if not target or not known:
+    if not target:
         return
     nowhere = [g for g in target if not any(s is None or g in s for s in sets.values())]
     if nowhere:
         text = grades_text(nowhere)
         ctx.add("grade_missing", Severity.ERROR, f"no zone of this plan serves grade(s) {text}",
                 f"本方案没有任何学区招收 {text} 年级", location=None, grades=nowhere)
+    if not known:
+        return  # every zone serves every grade: nothing can be missing in places
     groups: dict[tuple[int, ...], list[str]] = defaultdict(list)
     for g in target:
         if g in nowhere:

@@ -15,7 +15,7 @@ from typing import Any
 import folium
 import folium.plugins
 import shapely
-from branca.element import Element, MacroElement
+from branca.element import Element, Figure, MacroElement
 from folium.template import Template
 
 from geo.errors import InvalidInput
@@ -46,6 +46,7 @@ __all__ = [
     "light_geojson",
     "parse_tiles",
     "register_layers",
+    "resolve_tiles",
     "school_layer",
 ]
 
@@ -92,12 +93,21 @@ def parse_tiles(setting: str | None) -> Tiles | None:
     return Tiles(url=url, attribution=attribution)
 
 
-def _tiles(tiles: TilesArg) -> Tiles | None:
+def resolve_tiles(tiles: TilesArg) -> Tiles | None:
+    """A :class:`Tiles`, or a setting string parsed with :func:`parse_tiles`; None = no tiles."""
     return parse_tiles(tiles) if isinstance(tiles, str) else tiles
 
 
 # Loaded before leaflet.css, so the selector is made more specific than Leaflet's own.
-_PAGE_CSS = "div.folium-map.leaflet-container{background:#f4f2ee}" + BOX_CSS
+_PAGE_CSS = ("div.folium-map.leaflet-container{background:#f4f2ee}"
+             ".leaflet-control-layers-expanded{font-size:12px;line-height:1.5}" + BOX_CSS)
+
+
+def add_page_css(m: folium.Map) -> None:
+    """The page's own CSS (legend and popup boxes, background); added once per page."""
+    root = m.get_root()
+    if isinstance(root, Figure):
+        root.header.add_child(Element(f"<style>{_PAGE_CSS}</style>"), name="catchment_css")
 
 
 def base_map(*, bounds: Bounds, lang: Lang, tiles: TilesArg = OSM, fullscreen: bool = True) -> folium.Map:
@@ -124,11 +134,11 @@ def base_map(*, bounds: Bounds, lang: Lang, tiles: TilesArg = OSM, fullscreen: b
         zoom_snap=0.25,
     )
     use_lean_assets(m)
-    spec = _tiles(tiles)
+    spec = resolve_tiles(tiles)
     if spec is not None:
         folium.TileLayer(tiles=spec.url, attr=spec.attribution, name=spec.name, max_zoom=spec.max_zoom,
                          control=False).add_to(m)
-    m.get_root().header.add_child(Element(f"<style>{_PAGE_CSS}</style>"), name="catchment_css")
+    add_page_css(m)
     m.fit_bounds([[y0, x0], [y1, x1]], padding=(12, 12))
     if fullscreen:
         folium.plugins.Fullscreen(

@@ -17,7 +17,17 @@ import shapely
 from shapely.geometry import Polygon
 
 from geo.models import School, Zone
-from maps.base import OSM, TilesArg, add_layer_control, add_legend, base_map, register_layers, school_layer, school_popup_rows, school_utilisation
+from maps.base import (
+    OSM,
+    TilesArg,
+    add_layer_control,
+    add_legend,
+    base_map,
+    register_layers,
+    school_layer,
+    school_popup_rows,
+    school_utilisation,
+)
 from maps.colouring import zone_colours
 from maps.geometry import ProblemAreas, bounds_of, display_tolerance_deg, find_problem_areas, to_metric
 from maps.layer import LightGeoJson

@@ -7,6 +7,7 @@ to the UTM zone of the data.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -20,6 +21,7 @@ from pyproj import Transformer
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from geo.findings import Finding
 from geo.models import Zone
 
 #: 5 decimals of a degree is 1.1 m of latitude (less of longitude): finer than a display needs.
@@ -46,6 +48,8 @@ def to_metric(geoms: Sequence[BaseGeometry] | NDArray[np.object_], *, epsg: int 
         return arr
     if epsg is None:
         x0, y0, x1, y1 = shapely.total_bounds(arr)
+        if not np.isfinite(x0):
+            return arr  # only empty geometries: nothing to project
         epsg = utm_epsg((x0 + x1) / 2, (y0 + y1) / 2)
     tr = Transformer.from_crs(4326, epsg, always_xy=True)
 
@@ -80,7 +84,7 @@ def fit_zoom(bounds: Bounds, *, width_px: int = 1200, height_px: int = 800) -> i
     lat_span = max(merc(y1) - merc(y0), 1e-9)
     zx = math.log2(width_px * 360.0 / (256.0 * lon_span))
     zy = math.log2(height_px * 360.0 / (256.0 * lat_span))
-    return max(0, min(int(math.floor(min(zx, zy))), 22))
+    return max(0, min(math.floor(min(zx, zy)), 22))
 
 
 def display_tolerance_deg(bounds: Bounds, *, zoom_in: int = 4, width_px: int = 1200, height_px: int = 800) -> float:
@@ -99,7 +103,7 @@ def display_tolerance_deg(bounds: Bounds, *, zoom_in: int = 4, width_px: int = 1
 # --------------------------------------------------------------------------- light GeoJSON
 
 
-def simplify_coverage(geoms: Sequence[BaseGeometry], tolerance_deg: float) -> NDArray[np.object_]:
+def simplify_coverage(geoms: Sequence[BaseGeometry] | NDArray[np.object_], tolerance_deg: float) -> NDArray[np.object_]:
     """Topology-preserving simplification of polygons that tile an area (shapely ``coverage_simplify``).
 
     Edges shared by two zones are simplified once, so they stay shared: no slivers or gaps
@@ -219,7 +223,7 @@ class ProblemAreas:
         return not self.gaps and not self.overlaps
 
 
-def _polygons(geoms: Sequence[BaseGeometry] | NDArray[np.object_]) -> list[Polygon]:
+def polygon_parts(geoms: Sequence[BaseGeometry] | NDArray[np.object_]) -> list[Polygon]:
     """The non-empty polygons inside ``geoms`` (collections and multi-parts flattened)."""
     parts = shapely.get_parts(np.asarray(geoms, dtype=object))
     nested = parts[np.isin(shapely.get_type_id(parts), (6, 7))]
@@ -235,9 +239,8 @@ def _claims_together(a: Zone, b: Zone) -> bool:
         return False  # one school's two shapes: a duplicate, not a conflict
     if a.phasing != b.phasing:
         return False  # an old zone and the zone that replaces it from a later year
-    if a.grades is not None and b.grades is not None and not set(a.grades) & set(b.grades):
-        return False
-    return True
+    # Zones of disjoint grades (an infants K-2 and a primary 3-6 zone) do not compete.
+    return a.grades is None or b.grades is None or bool(set(a.grades) & set(b.grades))
 
 
 def find_problem_areas(zones: Sequence[Zone], *, min_area_m2: float = 100.0) -> ProblemAreas:
@@ -258,11 +261,31 @@ def find_problem_areas(zones: Sequence[Zone], *, min_area_m2: float = 100.0) -> 
     if not zones:
         return ProblemAreas()
     geoms = np.asarray([z.geometry for z in zones], dtype=object)
+    # The union behind the gaps takes about a second for a city; a service redraws the same
+    # plan often, so answers are kept for the last few distinct inputs.
+    digest = hashlib.blake2b(digest_size=16)
+    for wkb in shapely.to_wkb(geoms):
+        digest.update(wkb)
+    digest.update(repr([(z.school_codes, z.grades, z.phasing) for z in zones]).encode())
+    key = (digest.hexdigest(), float(min_area_m2))
+    if key in _PROBLEM_CACHE:
+        return _PROBLEM_CACHE[key]
+    found = _find_problem_areas(zones, geoms, min_area_m2)
+    _PROBLEM_CACHE[key] = found
+    while len(_PROBLEM_CACHE) > 8:
+        _PROBLEM_CACHE.pop(next(iter(_PROBLEM_CACHE)))
+    return found
+
+
+_PROBLEM_CACHE: dict[tuple[str, float], ProblemAreas] = {}
+
+
+def _find_problem_areas(zones: Sequence[Zone], geoms: NDArray[np.object_], min_area_m2: float) -> ProblemAreas:
     x0, y0, x1, y1 = shapely.total_bounds(geoms)
     epsg = utm_epsg((x0 + x1) / 2, (y0 + y1) / 2)
 
     union = shapely.union_all(geoms)
-    holes = [Polygon(ring) for poly in _polygons([union]) for ring in poly.interiors]
+    holes = [Polygon(ring) for poly in polygon_parts([union]) for ring in poly.interiors]
 
     tree = shapely.STRtree(geoms)
     left, right = tree.query(geoms)
@@ -274,9 +297,9 @@ def find_problem_areas(zones: Sequence[Zone], *, min_area_m2: float = 100.0) -> 
         # intersection, and most neighbouring pairs only share an edge.
         a, b = geoms[left[keep]], geoms[right[keep]]
         inside = shapely.relate_pattern(a, b, "2********")
-        pieces = _polygons(shapely.intersection(a[inside], b[inside]))
+        pieces = polygon_parts(shapely.intersection(a[inside], b[inside]))
     if pieces:
-        pieces = _polygons([shapely.union_all(np.asarray(pieces, dtype=object))])
+        pieces = polygon_parts([shapely.union_all(np.asarray(pieces, dtype=object))])
 
     def big(polys: list[Polygon]) -> tuple[Polygon, ...]:
         if not polys:
@@ -285,3 +308,22 @@ def find_problem_areas(zones: Sequence[Zone], *, min_area_m2: float = 100.0) -> 
         return tuple(p for p, a in zip(polys, areas, strict=True) if a >= min_area_m2)
 
     return ProblemAreas(gaps=big(holes), overlaps=big(pieces))
+
+
+def problems_from_findings(findings: Sequence[Finding], *, slivers: bool = True) -> ProblemAreas:
+    """Gaps and overlaps of :func:`geo.validate.validate_plan` findings, for the coverage map.
+
+    ``gap`` findings (and gap slivers when ``slivers``) become gaps; ``overlap`` and
+    ``grade_twice`` findings (and overlap slivers) become overlaps.
+    """
+    gaps: list[Polygon] = []
+    overlaps: list[Polygon] = []
+    for f in findings:
+        if f.location is None:
+            continue
+        kind = f.detail.get("kind") if f.code == "sliver" else None
+        if f.code == "gap" or (slivers and kind == "gap"):
+            gaps.extend(polygon_parts([f.location]))
+        elif f.code in ("overlap", "grade_twice") or (slivers and kind == "overlap"):
+            overlaps.extend(polygon_parts([f.location]))
+    return ProblemAreas(gaps=tuple(gaps), overlaps=tuple(overlaps))

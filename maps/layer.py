@@ -24,20 +24,23 @@ from maps.geometry import DECIMALS, encode_geometry, prepare_for_display
 Rows = Sequence[tuple[str, str]]
 
 _HELPERS = """
-function catchmentDecode(fc, decimals) {
+function catchmentDecode(data, decimals) {
     var scale = Math.pow(10, decimals);
-    var depth = {Point: 0, LineString: 0, Polygon: 1, MultiLineString: 1, MultiPolygon: 2};
+    var types = ["Point", "LineString", "Polygon", "MultiLineString", "MultiPolygon"];
+    var depth = [0, 0, 1, 1, 2];
     function line(a) {
         var out = [], x = 0, y = 0;
         for (var i = 0; i < a.length; i += 2) { x += a[i]; y += a[i + 1]; out.push([x / scale, y / scale]); }
         return out;
     }
     function walk(a, d) { return d === 0 ? line(a) : a.map(function (b) { return walk(b, d - 1); }); }
-    fc.features.forEach(function (f) {
-        var g = f.geometry;
-        g.coordinates = g.type === "Point" ? line(g.coordinates)[0] : walk(g.coordinates, depth[g.type]);
-    });
-    return fc;
+    return {type: "FeatureCollection", features: data.p.map(function (props, i) {
+        var g = data.g[i], c = g[0] === 0 ? line(g[1])[0] : walk(g[1], depth[g[0]]);
+        if (props.rows) {
+            props.rows = props.rows.map(function (r) { return [r[0], typeof r[1] === "number" ? data.v[r[1]] : r[1]]; });
+        }
+        return {type: "Feature", id: i, properties: props, geometry: {type: types[g[0]], coordinates: c}};
+    })};
 }
 function catchmentPopup(p, keys) {
     var div = document.createElement("div");
@@ -54,6 +57,7 @@ function catchmentPopup(p, keys) {
     return div;
 }
 """
+_TYPE_CODES = {"Point": 0, "LineString": 1, "Polygon": 2, "MultiLineString": 3, "MultiPolygon": 4}
 
 
 class LightGeoJson(folium.GeoJson):
@@ -133,17 +137,24 @@ class LightGeoJson(folium.GeoJson):
         table: dict[str, int] = {}
         style_idx = [table.setdefault(_style_js(st), len(table)) for st in styles]
         keys: dict[str, int] = {}
+        # Popup values that repeat (a school's name on every block of its zone) are stored once.
+        counts: dict[str, int] = {}
+        for r in rows or ():
+            for _, v in r:
+                counts[v] = counts.get(v, 0) + 1
+        values: dict[str, int] = {}
         props: list[dict[str, Any]] = []
         for i in range(n):
             p: dict[str, Any] = {"name": names[i], "s": style_idx[i]}
             if rows is not None:
-                p["rows"] = [[keys.setdefault(k, len(keys)), v] for k, v in rows[i]]
+                p["rows"] = [[keys.setdefault(k, len(keys)), values.setdefault(v, len(values)) if counts[v] > 1 else v]
+                             for k, v in rows[i]]
             if extra is not None:
                 p.update(extra[i])
             props.append(p)
         shapes = prepare_for_display(geoms, tolerance_deg=tolerance_deg, coverage=coverage, decimals=decimals)
-        features = [{"type": "Feature", "id": i, "properties": props[i], "geometry": encode_geometry(shapes[i], decimals=decimals)}
-                    for i in range(n)]
+        encoded = [encode_geometry(g, decimals=decimals) for g in shapes]
+        payload = {"p": props, "g": [[_TYPE_CODES[e["type"]], e["coordinates"]] for e in encoded], "v": list(values)}
         # folium (layer control, search box) reads properties from self.data; the page gets the payload.
         super().__init__({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": p, "geometry": None}
                                                                     for p in props]},
@@ -155,8 +166,7 @@ class LightGeoJson(folium.GeoJson):
         self.hover = highlight
         self.decimals = decimals
         # "</" inside a string would end the <script> element early.
-        self.payload = json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False,
-                                  separators=(",", ":")).replace("</", "<\\/")
+        self.payload = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
         self.add_child(_Helpers(), name="catchment_helpers")
 
     @property
@@ -176,7 +186,8 @@ def _style_js(style: Mapping[str, Any]) -> str:
 class _Helpers(MacroElement):
     """Adds the decode and popup functions to the page once (by name)."""
 
-    def render(self, **kwargs: Any) -> None:
+    def render(self, **kwargs: Any) -> str:
         figure = self.get_root()
         if isinstance(figure, Figure):
             figure.script.add_child(Element(_HELPERS), name="catchment_helpers")
+        return ""

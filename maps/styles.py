@@ -86,6 +86,20 @@ def distance_bands(service_radius_m: float) -> BandScale:
     return BandScale(tuple(Band(f"d{i + 1}", en[i], zh[i], cuts[i] if i < 3 else None) for i in range(4)))
 
 
+def time_bands(standard_s: float) -> BandScale:
+    """Travel-time bands from a time standard t: within t, to 2t, to 4t, beyond (same keys as distance)."""
+    if not standard_s > 0:
+        msg = f"time standard {standard_s} must be a positive number of seconds"
+        raise InvalidInput(msg, where="standard_s")
+    t = float(standard_s)
+    en = (f"within standard (<= {fmt_minutes(t, 'en')})", f"{fmt_minutes(t, 'en')} - {fmt_minutes(2 * t, 'en')}",
+          f"{fmt_minutes(2 * t, 'en')} - {fmt_minutes(4 * t, 'en')}", f"beyond {fmt_minutes(4 * t, 'en')}")
+    zh = (f"达标（≤{fmt_minutes(t, 'zh')}）", f"{fmt_minutes(t, 'zh')}–{fmt_minutes(2 * t, 'zh')}",
+          f"{fmt_minutes(2 * t, 'zh')}–{fmt_minutes(4 * t, 'zh')}", f"超过 {fmt_minutes(4 * t, 'zh')}")
+    cuts = (t, 2 * t, 4 * t)
+    return BandScale(tuple(Band(f"d{i + 1}", en[i], zh[i], cuts[i] if i < 3 else None) for i in range(4)))
+
+
 # --------------------------------------------------------------------------- labels
 
 LABELS: Mapping[str, Mapping[Lang, str]] = {
@@ -136,6 +150,11 @@ LABELS: Mapping[str, Mapping[Lang, str]] = {
     "mode_straight": {"en": "straight line", "zh": "直线距离"},
     "mode_walk": {"en": "walking", "zh": "步行"},
     "mode_drive": {"en": "driving", "zh": "驾车"},
+    "mode": {"en": "Measured", "zh": "计算方式"},
+    "unreachable": {"en": "No route / not assigned", "zh": "无路径或未分配"},
+    "time": {"en": "Travel time", "zh": "通行时间"},
+    "unit": {"en": "Unit", "zh": "单元"},
+    "assigned_school": {"en": "Assigned school", "zh": "对口学校"},
     "your_address": {"en": "Your address", "zh": "您的地址"},
     "your_zone": {"en": "Your zone", "zh": "您所在的学区"},
     "nearby_zones": {"en": "Nearby zones", "zh": "周边学区"},

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
 from service import errors
-from service.routes import admin, health, imports, lookup, plans, reports, schools
+from service.routes import admin, health, imports, lookup, planning, plans, reports, schools
 from service.sample import is_empty, load_sample
 from service.settings import Settings
 from service.state import SnapshotHolder
@@ -48,7 +48,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="Catchment", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     errors.install(app)
-    for module in (health, schools, plans, lookup, imports, reports, admin):
+    # planning before plans: /v1/plans/compare must win over /v1/plans/{plan_id}.
+    for module in (health, schools, planning, plans, lookup, imports, reports, admin):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)

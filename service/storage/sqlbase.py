@@ -336,7 +336,9 @@ class SqlRepository(PlanningStores):
         if link_rows:
             cur.executemany(self._sql("INSERT INTO zone_schools (zone_id, school_code) VALUES (?, ?)"), link_rows)
 
-    def replace_zones(self, plan_id: int, zones: Sequence[Zone], *, actor: str, expected_version: int | None = None) -> Plan:
+    def replace_zones(self, plan_id: int, zones: Sequence[Zone], *, actor: str, expected_version: int | None = None,
+                      action: str = "zones.replace", new_schools: Sequence[School] = ()) -> Plan:
+        """Replace a plan's zones (one versioned change); ``new_schools`` are created in the same transaction."""
         with self._tx() as cur:
             plan = self._lock_plan(cur, plan_id)
             if expected_version is not None and plan.version != expected_version:
@@ -346,10 +348,16 @@ class SqlRepository(PlanningStores):
                 msg = f"plan {plan_id} is archived; copy it to a new draft to change it"
                 raise Conflict(msg, where="plan_id")
             before = self._x(cur, "SELECT count(*) FROM zones WHERE plan_id = ?", (plan_id,)).fetchone()[0]
+            for school in new_schools:
+                if self._get_school(cur, school.code) is not None:
+                    msg = f"a school with code {school.code!r} exists already"
+                    raise Conflict(msg, where="school.code")
+                self._insert_school(cur, school)
+                self._audit(cur, actor, "school.create", f"school:{school.code}", None, school_audit(school))
             self._write_zones(cur, plan_id, zones)
             self._x(cur, "UPDATE plans SET version = version + 1 WHERE id = ?", (plan_id,))
-            self._record_version(cur, plan_id, plan.version + 1, "zones.replace", actor, self._zones(cur, "WHERE plan_id = ?", (plan_id,)))
-            self._audit(cur, actor, "plan.zones.replace", f"plan:{plan_id}", {"zones": before, "version": plan.version},
+            self._record_version(cur, plan_id, plan.version + 1, action, actor, self._zones(cur, "WHERE plan_id = ?", (plan_id,)))
+            self._audit(cur, actor, f"plan.{action}", f"plan:{plan_id}", {"zones": before, "version": plan.version},
                         {"zones": len(zones), "version": plan.version + 1})
             self._bump_zone_version(cur)
             return self._get_plan(cur, plan_id)
@@ -402,6 +410,20 @@ class SqlRepository(PlanningStores):
             self._audit(cur, actor, "plan.import", f"plan:{pid}", None, plan_audit(plan) | {"zones": len(zones)})
             if adopt:
                 plan = self._adopt(cur, plan, actor, None)
+            return plan
+
+    def copy_plan(self, plan_id: int, *, name: str, actor: str, school_year: int | None = None) -> Plan:
+        """A new draft holding a copy of plan ``plan_id``'s zones (its parent), in one transaction."""
+        with self._tx() as cur:
+            src = self._get_plan(cur, plan_id)
+            zones = self._zones(cur, "WHERE plan_id = ?", (plan_id,))
+            pid = self._insert_plan(cur, name=name, district=src.district, level=src.level,
+                                    school_year=school_year if school_year is not None else src.school_year, actor=actor,
+                                    parent_id=src.id, description=f"copy of plan {src.id} '{src.name}'")
+            self._write_zones(cur, pid, zones)
+            plan = self._get_plan(cur, pid)
+            self._record_version(cur, pid, plan.version, "plan.copy", actor, self._zones(cur, "WHERE plan_id = ?", (pid,)))
+            self._audit(cur, actor, "plan.copy", f"plan:{pid}", {"from": plan_audit(src)}, plan_audit(plan) | {"zones": len(zones)})
             return plan
 
     def adopted_zones(self) -> list[tuple[Plan, Zone]]:

@@ -94,3 +94,21 @@ def neighbours(zone: Zone) -> list[tuple[Zone, float]]:
         if shared > 0:
             out.append((z, shared))
     return sorted(out, key=lambda p: -p[1])
+
+
+def blocks_along(src: Zone, dst: Zone) -> list[str]:
+    """Ids of the census blocks of ``src`` with children that lie along ``dst``, in id order.
+
+    Block edges and zone edges are not vertex-identical, so "along" means within about a metre.
+    """
+    return sorted(u.id for u in units() if u.attributes["elem_current"] == src.id and u.count(LEVEL) > 0
+                  and shapely.dwithin(u.geometry, dst.geometry, 1e-5))
+
+
+def transfer(src_name: str, n: int) -> tuple[Zone, Zone, list[str]]:
+    """(source zone, the neighbour with most populated blocks along it, ``n`` of those blocks)."""
+    src = by_name(src_name)
+    dst = max((z for z, _ in neighbours(src)), key=lambda z: len(blocks_along(src, z)))
+    picked = blocks_along(src, dst)[:n]
+    assert len(picked) == n
+    return src, dst, picked

@@ -84,8 +84,8 @@ def test_interpolated_same_side(gaz: Gazetteer, rows: list[dict[str, str]]) -> N
     """Streets with two known numbers of one parity: a number between them lands between them."""
     tested = 0
     for (_, _), members in _street_rows(rows).items():
-        nums = sorted((parse_house_number(r["number"]), r) for r in members if r["number"] and "-" not in r["number"])
-        nums = [(n, r) for n, r in nums if n is not None and not n.suffix]
+        parsed = [(parse_house_number(r["number"]), r) for r in members if r["number"] and "-" not in r["number"]]
+        nums = sorted(((n, r) for n, r in parsed if n is not None and not n.suffix), key=lambda nr: nr[0].first)
         if len(nums) != 2 or (nums[0][0].first - nums[1][0].first) % 2 or nums[1][0].first - nums[0][0].first < 4:
             continue
         (lo, a), (hi, b) = nums

@@ -1,0 +1,238 @@
+"""Two plans compared: where the assigned school changes.
+
+By default one map: plan B's zones filled, plan A's boundaries dashed on top, and the changed
+areas (places whose set of assigned schools differs between the plans: the symmetric
+difference of the assignment) highlighted with "from -> to" popups. ``side_by_side=True``
+gives two synchronised maps (folium ``DualMap``) instead.
+"""
+
+from __future__ import annotations
+
+import html
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import folium
+import folium.plugins
+import numpy as np
+import shapely
+from shapely.geometry import MultiPolygon, Polygon
+
+from geo.models import Plan, School, Zone
+from maps.assets import use_lean_assets
+from maps.base import (
+    OSM,
+    TilesArg,
+    add_info_box,
+    add_layer_control,
+    add_legend,
+    add_page_css,
+    base_map,
+    register_layers,
+    resolve_tiles,
+    school_layer,
+)
+from maps.colouring import zone_colours
+from maps.coverage import zone_styles, zone_title
+from maps.geometry import bounds_of, display_tolerance_deg, polygon_parts, to_metric
+from maps.layer import LightGeoJson
+from maps.styles import (
+    CHANGED_COLOUR,
+    ZONE_PALETTE,
+    Lang,
+    LegendItem,
+    check_lang,
+    fmt_hectares,
+    label,
+)
+
+Key = tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ChangedArea:
+    """Where plan A assigns ``before`` and plan B ``after`` (school codes; () = no zone). EPSG:4326."""
+
+    geometry: MultiPolygon
+    before: Key
+    after: Key
+    area_m2: float
+
+
+def _key(z: Zone) -> Key:
+    return tuple(sorted(set(z.school_codes)))
+
+
+def _dissolve(zones: Sequence[Zone]) -> tuple[list[Key], np.ndarray]:
+    groups: dict[Key, list[shapely.Geometry]] = defaultdict(list)
+    for z in zones:
+        groups[_key(z)].append(z.geometry)
+    keys = list(groups)
+    geoms = np.array([g[0] if len(g) == 1 else shapely.union_all(np.array(g, dtype=object)) for g in groups.values()],
+                     dtype=object)
+    return keys, geoms
+
+
+def changed_areas(a: Sequence[Zone], b: Sequence[Zone], *, min_area_m2: float = 100.0) -> list[ChangedArea]:
+    """Places whose assigned schools differ between plan ``a`` and plan ``b``, one entry per change.
+
+    Zones are grouped by their set of schools; every piece of A-group ∩ B-group with different
+    sets is a change, and so is any place one plan zones and the other does not. Pieces of one
+    change (same before and after) are merged; changes smaller than ``min_area_m2`` are left
+    out (boundary noise). Ordered by area, largest first.
+    """
+    ka, ga = _dissolve(a)
+    kb, gb = _dissolve(b)
+    pieces: dict[tuple[Key, Key], list[Polygon]] = defaultdict(list)
+    if len(ga) and len(gb):
+        i, j = shapely.STRtree(gb).query(ga, predicate="intersects")
+        differ = np.array([ka[x] != kb[y] for x, y in zip(i, j, strict=True)], dtype=bool)
+        for x, y, g in zip(i[differ], j[differ], shapely.intersection(ga[i[differ]], gb[j[differ]]), strict=True):
+            pieces[(ka[x], kb[y])].extend(polygon_parts([g]))
+    for keys, mine, theirs, forward in ((ka, ga, gb, True), (kb, gb, ga, False)):
+        tree = shapely.STRtree(theirs) if len(theirs) else None
+        for x, g in enumerate(mine):
+            near = tree.query(g, predicate="intersects") if tree is not None else np.empty(0, dtype=int)
+            rest = shapely.difference(g, shapely.union_all(theirs[near])) if near.size else g
+            key = (keys[x], ()) if forward else ((), keys[x])
+            pieces[key].extend(polygon_parts([rest]))
+    out = []
+    for (before, after), polys in pieces.items():
+        if not polys:
+            continue
+        merged = shapely.union_all(np.array(polys, dtype=object))
+        parts = polygon_parts([merged])
+        if not parts:
+            continue
+        area = float(shapely.area(to_metric([merged])).sum())
+        if area >= min_area_m2:
+            out.append(ChangedArea(MultiPolygon(parts), before, after, area))
+    return sorted(out, key=lambda c: -c.area_m2)
+
+
+def _names(key: Key, by_code: dict[str, School], lang: Lang) -> str:
+    if not key:
+        return label("none", lang)
+    return " / ".join(by_code[c].name if c in by_code else c for c in key)
+
+
+def _plan_name(plan: Plan | str, fallback: str) -> str:
+    if isinstance(plan, Plan):
+        return f"{plan.name} ({plan.school_year})"
+    return plan or fallback
+
+
+def _changed_layer(changes: Sequence[ChangedArea], by_code: dict[str, School], lang: Lang, tol: float) -> LightGeoJson:
+    return LightGeoJson(
+        [c.geometry for c in changes],
+        names=[label("from_to", lang, a=_names(c.before, by_code, lang), b=_names(c.after, by_code, lang)) for c in changes],
+        styles=[{"fillColor": CHANGED_COLOUR, "fillOpacity": 0.7, "color": "#7f2704", "weight": 1.5,
+                 "className": "catchment-changed"}] * len(changes),
+        rows=[[(label("plan_a", lang), _names(c.before, by_code, lang)), (label("plan_b", lang), _names(c.after, by_code, lang)),
+               (label("changed_area", lang), fmt_hectares(c.area_m2, lang))] for c in changes],
+        tolerance_deg=tol, coverage=False,
+    )
+
+
+def compare_map(
+    a: Sequence[Zone],
+    b: Sequence[Zone],
+    schools: Sequence[School],
+    *,
+    plan_a: Plan | str = "",
+    plan_b: Plan | str = "",
+    lang: str = "en",
+    tiles: TilesArg = OSM,
+    side_by_side: bool = False,
+    min_area_m2: float = 100.0,
+) -> folium.Map | folium.plugins.DualMap:
+    """Plan ``a`` against plan ``b`` (zones EPSG:4326), changed areas highlighted.
+
+    Parameters
+    ----------
+    a, b
+        The zones of the two plans (one level).
+    schools
+        Schools, for names and markers.
+    plan_a, plan_b
+        The plans (or their display names) for the legend.
+    lang, tiles
+        See :func:`maps.base.base_map`.
+    side_by_side
+        Two synchronised maps (A left, B right) instead of one overlay.
+    min_area_m2
+        Smallest change shown, square metres.
+    """
+    lg = check_lang(lang)
+    by_code = {s.code: s for s in schools}
+    changes = changed_areas(a, b, min_area_m2=min_area_m2)
+    bounds = bounds_of([z.geometry for z in [*a, *b]])
+    tol = display_tolerance_deg(bounds)
+    name_a, name_b = _plan_name(plan_a, label("plan_a", lg)), _plan_name(plan_b, label("plan_b", lg))
+    codes = {c for z in [*a, *b] for c in z.school_codes}
+    shown = [s for s in schools if s.code in codes]
+    total = sum(c.area_m2 for c in changes)
+    summary = (f"<h4>{html.escape(label('compare_title', lg))}</h4>"
+               f"<div>{html.escape(label('plan_a', lg))}: {html.escape(name_a)}</div>"
+               f"<div>{html.escape(label('plan_b', lg))}: {html.escape(name_b)}</div>"
+               f"<div>{html.escape(label('changed_area', lg))}: <b>{html.escape(fmt_hectares(total, lg))}</b>"
+               f" ({len(changes)})</div>")
+    if side_by_side:
+        return _dual(a, b, shown, changes, by_code, lang=lg, tiles=tiles, tol=tol, names=(name_a, name_b), bounds=bounds)
+
+    m = base_map(bounds=bounds, lang=lg, tiles=tiles)
+    group_b = folium.FeatureGroup(name=f"{label('plan_b', lg)}: {name_b}")
+    layer_b = LightGeoJson([z.geometry for z in b], names=[zone_title(z, by_code) for z in b],
+                           styles=zone_styles(m, zone_colours(b), opacity=0.4), tolerance_deg=tol)
+    layer_b.add_to(group_b)
+    group_b.add_to(m)
+    group_a = folium.FeatureGroup(name=f"{label('plan_a', lg)}: {name_a}")
+    layer_a = LightGeoJson([z.geometry for z in a], names=[zone_title(z, by_code) for z in a],
+                           styles=[{"fill": False, "color": "#111111", "weight": 2, "dashArray": "5 4",
+                                    "className": "catchment-plan-a"}] * len(a),
+                           tolerance_deg=tol, highlight=False)
+    layer_a.add_to(group_a)
+    group_a.add_to(m)
+    group_c = folium.FeatureGroup(name=label("changed", lg))
+    layer_c = _changed_layer(changes, by_code, lg, tol)
+    layer_c.add_to(group_c)
+    group_c.add_to(m)
+    rows = [[(label("code", lg), s.code)] for s in shown]
+    layer_s = school_layer(shown, lang=lg, rows=rows, m=m)
+    add_info_box(m, summary)
+    add_legend(m, label("compare_title", lg), [
+        LegendItem("fill", "palette", f"{label('plan_b', lg)}: {name_b}"),
+        LegendItem("dash", "#111111", f"{label('plan_a', lg)}: {name_a}"),
+        LegendItem("fill", CHANGED_COLOUR, label("changed", lg)),
+        LegendItem("circle", "#ffffff", label("school", lg)),
+    ], palette=ZONE_PALETTE)
+    add_layer_control(m)
+    register_layers(m, {"plan_a": layer_a, "plan_b": layer_b, "changed": layer_c, "schools": layer_s})
+    return m
+
+
+def _dual(a: Sequence[Zone], b: Sequence[Zone], shown: Sequence[School], changes: Sequence[ChangedArea],
+          by_code: dict[str, School], *, lang: Lang, tiles: TilesArg, tol: float, names: tuple[str, str],
+          bounds: tuple[float, float, float, float]) -> folium.plugins.DualMap:
+    x0, y0, x1, y1 = bounds
+    dual = folium.plugins.DualMap(location=[(y0 + y1) / 2, (x0 + x1) / 2], tiles=None, control_scale=True)
+    spec = resolve_tiles(tiles)
+    add_page_css(dual.m1)
+    for key, side, zones, name in (("a", dual.m1, a, names[0]), ("b", dual.m2, b, names[1])):
+        use_lean_assets(side)
+        if spec is not None:
+            folium.TileLayer(tiles=spec.url, attr=spec.attribution, name=spec.name, max_zoom=spec.max_zoom,
+                             control=False).add_to(side)
+        side.fit_bounds([[y0, x0], [y1, x1]])
+        zl = LightGeoJson([z.geometry for z in zones], names=[zone_title(z, by_code) for z in zones],
+                          styles=zone_styles(side, zone_colours(zones), hatch=[len(z.school_codes) > 1 for z in zones]),
+                          tolerance_deg=tol)
+        zl.add_to(side)
+        cl = _changed_layer(changes, by_code, lang, tol)
+        cl.add_to(side)
+        add_legend(side, name, [LegendItem("fill", "palette", label("zones", lang)),
+                                LegendItem("fill", CHANGED_COLOUR, label("changed", lang))],
+                   palette=ZONE_PALETTE, position="bottomleft")
+        register_layers(side, {f"{key}:zones": zl, f"{key}:changed": cl})
+    return dual

@@ -1,0 +1,256 @@
+"""Planners at work: copy a plan to a draft, edit it (versioned, If-Match), undo/redo, validate,
+compare two plans, propose, and publish the change notice. Adoption is in ``plans.py``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import shapely
+from fastapi import APIRouter, Header, Query, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from geo import edit
+from geo.errors import Conflict, InvalidInput
+from geo.findings import count_by_code, findings_geojson
+from geo.impact import compare_plans
+from geo.models import Plan, PlanStatus, SchoolStatus
+from geo.notice import changed_areas, notice_text
+from geo.standards import get_profile
+from geo.validate import validate_plan
+from service.deps import PlannerDep, RepoDep, SettingsDep, actor
+from service.jsonable import plain
+from service.planning import pick_demand, schools_of
+from service.routes.plans import etag, parse_if_match
+from service.routes.reports import to_csv
+from service.schemas import PlanOut, SchoolIn
+from service.storage.base import Repository
+
+router = APIRouter(prefix="/v1/plans", tags=["planning"])
+
+
+class CopyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    school_year: int | None = Field(default=None, ge=1900, le=2200)
+
+
+class EditIn(BaseModel):
+    """One edit of a draft. ``op`` says which; geometries are GeoJSON in EPSG:4326."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    op: Literal["replace_geometry", "move_units", "split", "merge", "add_school"]
+    zone_id: int | None = None
+    zone_ids: list[int] | None = None
+    geometry: dict[str, Any] | None = None
+    take_from_neighbours: bool = False
+    demand: str | None = None
+    moves: dict[str, str] | None = Field(default=None, description="demand unit id -> school code")
+    school_codes: list[str] | None = None
+    name: str | None = None
+    school: SchoolIn | None = None
+    grades: list[str] | None = None
+
+
+def _geometry(doc: dict[str, Any] | None, where: str) -> shapely.Geometry:
+    if doc is None:
+        msg = f"this edit needs '{where}' (a GeoJSON geometry, EPSG:4326)"
+        raise InvalidInput(msg, where=where)
+    try:
+        return shapely.geometry.shape(doc)
+    except (KeyError, TypeError, ValueError, AttributeError, shapely.errors.GEOSException) as exc:
+        msg = f"'{where}' is not a valid GeoJSON geometry: {exc}"
+        raise InvalidInput(msg, where=where) from exc
+
+
+def _need(value: Any, name: str) -> Any:
+    if value is None:
+        msg = f"this edit needs '{name}'"
+        raise InvalidInput(msg, where=name)
+    return value
+
+
+def _editable(repo: Repository, plan_id: int, if_match: str | None) -> tuple[Plan, int]:
+    plan = repo.get_plan(plan_id)
+    version = parse_if_match(if_match)
+    if version is None:
+        msg = "edits need If-Match with the plan's ETag (GET /v1/plans/{id}), so concurrent edits never overwrite each other"
+        raise InvalidInput(msg, where="If-Match")
+    if plan.status is not PlanStatus.DRAFT:
+        msg = f"plan {plan_id} is {plan.status.value}; only drafts are edited: copy it first (POST /v1/plans/{plan_id}/copy)"
+        raise Conflict(msg, where="plan_id")
+    return plan, version
+
+
+def _summary(repo: Repository, plan: Plan) -> dict[str, Any]:
+    zones = repo.zones(plan.id)
+    by_code = {s.code: s for s in schools_of(repo, zones, plan.level)}
+    findings = validate_plan(zones, schools=by_code)
+    return {"plan": PlanOut.from_domain(plan).model_dump(mode="json"), "zones": len(zones),
+            "validation": {"counts": count_by_code(findings),
+                           "errors": sum(1 for f in findings if f.severity == "error")}}
+
+
+@router.post("/{plan_id}/copy", response_model=PlanOut, status_code=201, summary="Copy any plan into a new draft")
+def copy(plan_id: int, repo: RepoDep, user: PlannerDep, response: Response, body: CopyIn | None = None) -> PlanOut:
+    src = repo.get_plan(plan_id)
+    name = body.name if body and body.name else f"Draft from {src.name}"
+    plan = repo.copy_plan(plan_id, name=name, actor=actor(user), school_year=body.school_year if body else None)
+    response.headers["Location"] = f"/v1/plans/{plan.id}"
+    response.headers["ETag"] = etag(plan.version)
+    return PlanOut.from_domain(plan)
+
+
+@router.post("/{plan_id}/edits", summary="Apply one edit to a draft (If-Match required; 412 when stale)")
+def apply_edit(plan_id: int, body: EditIn, repo: RepoDep, user: PlannerDep,
+               if_match: Annotated[str | None, Header()] = None) -> JSONResponse:
+    plan, version = _editable(repo, plan_id, if_match)
+    zones = repo.zones(plan_id)
+    new_schools = []
+    if body.op == "replace_geometry":
+        zones = edit.replace_zone_geometry(zones, zone_id=_need(body.zone_id, "zone_id"),
+                                           geometry=edit.as_zone_geometry(_geometry(body.geometry, "geometry")),
+                                           take_from_neighbours=body.take_from_neighbours)
+    elif body.op == "move_units":
+        moves = _need(body.moves, "moves")
+        _, units = pick_demand(repo, zones, body.demand)
+        wanted = [u for u in units if u.id in moves]
+        missing = sorted(set(moves) - {u.id for u in wanted})
+        if missing:
+            msg = f"unknown demand unit id(s) {', '.join(missing[:5])}"
+            raise InvalidInput(msg, where="moves")
+        zones = edit.move_units(zones, units=wanted, to_school=moves)
+    elif body.op == "split":
+        zones = edit.split_zone(zones, zone_id=_need(body.zone_id, "zone_id"), by=_geometry(body.geometry, "geometry"),
+                                school_codes=body.school_codes)
+    elif body.op == "merge":
+        zones = edit.merge_zones(zones, zone_ids=_need(body.zone_ids, "zone_ids"), school_codes=body.school_codes, name=body.name)
+    else:
+        school = _need(body.school, "school").to_domain()
+        planned, zones = edit.add_planned_school(zones, school=school, geometry=_geometry(body.geometry, "geometry"),
+                                                 take_from_neighbours=body.take_from_neighbours, grades=body.grades)
+        new_schools = [planned]
+    updated = repo.replace_zones(plan_id, zones, actor=actor(user), expected_version=version, action=f"edit.{body.op}",
+                                 new_schools=new_schools)
+    return JSONResponse(_summary(repo, updated), headers={"ETag": etag(updated.version)})
+
+
+def _stacks(history: list[dict[str, Any]]) -> tuple[list[int], list[int]]:
+    """Replay the plan's zone history: (applied versions, redoable versions)."""
+    applied: list[int] = []
+    redo: list[int] = []
+    for rec in history:
+        if rec["action"] == "undo" and applied:
+            redo.append(applied.pop())
+        elif rec["action"] == "redo" and redo:
+            applied.append(redo.pop())
+        elif rec["action"] not in {"undo", "redo"}:
+            applied.append(rec["version"])
+            redo.clear()
+    return applied, redo
+
+
+@router.post("/{plan_id}/undo", summary="Undo the last edit of a draft (a new version)")
+def undo(plan_id: int, repo: RepoDep, user: PlannerDep, if_match: Annotated[str | None, Header()] = None) -> JSONResponse:
+    _, version = _editable(repo, plan_id, if_match)
+    applied, _ = _stacks(repo.plan_versions(plan_id))
+    if len(applied) < 2:
+        raise Conflict("nothing to undo", where="plan_id")
+    zones = repo.plan_version_zones(plan_id, applied[-2])
+    updated = repo.replace_zones(plan_id, zones, actor=actor(user), expected_version=version, action="undo")
+    return JSONResponse(_summary(repo, updated), headers={"ETag": etag(updated.version)})
+
+
+@router.post("/{plan_id}/redo", summary="Redo the last undone edit")
+def redo(plan_id: int, repo: RepoDep, user: PlannerDep, if_match: Annotated[str | None, Header()] = None) -> JSONResponse:
+    _, version = _editable(repo, plan_id, if_match)
+    _, redoable = _stacks(repo.plan_versions(plan_id))
+    if not redoable:
+        raise Conflict("nothing to redo", where="plan_id")
+    zones = repo.plan_version_zones(plan_id, redoable[-1])
+    updated = repo.replace_zones(plan_id, zones, actor=actor(user), expected_version=version, action="redo")
+    return JSONResponse(_summary(repo, updated), headers={"ETag": etag(updated.version)})
+
+
+@router.get("/{plan_id}/history", summary="Every stored version of the plan's zones")
+def history(plan_id: int, repo: RepoDep) -> dict[str, Any]:
+    repo.get_plan(plan_id)
+    records = repo.plan_versions(plan_id)
+    applied, redoable = _stacks(records)
+    return {"versions": records, "can_undo": len(applied) > 1, "can_redo": bool(redoable)}
+
+
+@router.get("/{plan_id}/validation", summary="Findings: invalid shapes, overlaps, gaps, slivers, schools outside zones ...")
+def validation(plan_id: int, repo: RepoDep, severity: Annotated[str | None, Query(pattern="^(error|warning|info)$")] = None,
+               code: str | None = None, sliver_m2: Annotated[float, Query(ge=0, le=1e7)] = 100.0) -> dict[str, Any]:
+    plan = repo.get_plan(plan_id)
+    zones = repo.zones(plan_id)
+    # Gaps are looked for inside the area of the adopted plan of this district and level, when there is one.
+    adopted = [p for p in repo.list_plans(district=plan.district, level=plan.level, status=PlanStatus.ADOPTED) if p.id != plan.id]
+    area = shapely.union_all([z.geometry for z in repo.zones(adopted[-1].id)]) if adopted else None
+    by_code = {s.code: s for s in schools_of(repo, zones, plan.level)}
+    findings = validate_plan(zones, schools=by_code, area=area if area is not None and not area.is_empty else None,
+                             sliver_m2=sliver_m2)
+    counts = count_by_code(findings)
+    shown = [f for f in findings if (severity is None or f.severity == severity) and (code is None or f.code == code)]
+    doc = findings_geojson(shown)
+    return {"plan_id": plan.id, "version": plan.version, "counts": counts,
+            "errors": sum(1 for f in findings if f.severity == "error"), "findings": doc}
+
+
+@router.get("/compare", summary="Impact of plan b against plan a: pupils moved, utilisation, distance, balance")
+def compare(repo: RepoDep, settings: SettingsDep, a: int, b: int, demand: str | None = None,
+            format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+            table: Annotated[str, Query(pattern="^(units|flows|schools|distance)$")] = "schools") -> Response:
+    pa, pb = repo.get_plan(a), repo.get_plan(b)
+    if pa.level != pb.level:
+        msg = f"plans {a} and {b} are for different levels ({pa.level}, {pb.level})"
+        raise InvalidInput(msg, where="b")
+    za, zb = repo.zones(a), repo.zones(b)
+    name, units = pick_demand(repo, za + zb, demand)
+    if not units:
+        raise InvalidInput("no demand units cover these plans: load them with `catchment import demand`", where="demand")
+    schools = {s.code: s for s in schools_of(repo, za + zb, pa.level)}
+    impact = compare_plans(za, zb, units=units, schools=schools, level=pa.level, profile=get_profile(settings.profile))
+    if format == "csv":
+        return to_csv(impact.to_rows(table))  # type: ignore[arg-type]
+    labels, matrix = impact.flow_matrix()
+    body = plain(impact) | {"a": PlanOut.from_domain(pa).model_dump(mode="json"), "b": PlanOut.from_domain(pb).model_dump(mode="json"),
+                            "demand": name, "pupils_moved": impact.pupils_moved, "units_changed": impact.units_changed,
+                            "flow_matrix": {"schools": labels, "pupils": matrix}}
+    return JSONResponse(body)
+
+
+@router.post("/{plan_id}/propose", response_model=PlanOut, summary="Mark a draft as proposed (ready for adoption)")
+def propose(plan_id: int, repo: RepoDep, user: PlannerDep, response: Response) -> PlanOut:
+    plan = repo.get_plan(plan_id)
+    if plan.status is not PlanStatus.DRAFT:
+        msg = f"plan {plan_id} is {plan.status.value}; only a draft can be proposed"
+        raise Conflict(msg, where="status")
+    updated = repo.set_plan_status(plan_id, PlanStatus.PROPOSED, actor=actor(user))
+    response.headers["ETag"] = etag(updated.version)
+    return PlanOut.from_domain(updated)
+
+
+@router.get("/{plan_id}/notice", summary="Public change notice: the areas that change school, in English and Chinese")
+def notice(plan_id: int, repo: RepoDep) -> dict[str, Any]:
+    plan = repo.get_plan(plan_id)
+    before_id = plan.parent_id
+    if before_id is None:
+        others = [p for p in repo.list_plans(district=plan.district, level=plan.level) if p.id != plan.id
+                  and p.status in (PlanStatus.ADOPTED, PlanStatus.ARCHIVED)]
+        before_id = others[-1].id if others else None
+    if before_id is None:
+        raise InvalidInput(f"plan {plan_id} has no earlier plan to compare with", where="plan_id")
+    before = repo.get_plan(before_id)
+    old, new = repo.zones(before.id), repo.zones(plan.id)
+    schools = {s.code: s for s in schools_of(repo, old + new, plan.level)}
+    changes = changed_areas(old, new, schools=schools, year=plan.effective_year or plan.school_year)
+    planned = [s.code for s in schools.values() if s.status is SchoolStatus.PLANNED]
+    return {"plan": PlanOut.from_domain(plan).model_dump(mode="json"), "replaces": PlanOut.from_domain(before).model_dump(mode="json"),
+            "effective_year": plan.effective_year or plan.school_year,
+            "text": notice_text(changes, plan_name=plan.name, year=plan.effective_year or plan.school_year),
+            "planned_schools": planned,
+            "areas": {"type": "FeatureCollection", "features": [c.as_feature() for c in changes]}}
