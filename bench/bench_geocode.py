@@ -23,7 +23,6 @@ import platform
 import random
 import resource
 import sqlite3
-import statistics
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path

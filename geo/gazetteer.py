@@ -32,9 +32,9 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from geo.addressing import (
+    UNIT_WORDS,
     HouseNumber,
     ParsedAddress,
-    UNIT_WORDS,
     area_aliases,
     expand_words,
     is_chinese,
@@ -153,8 +153,8 @@ class Gazetteer:
         for rec in records:
             i = len(self._ids)
             if rec.street or rec.locality:
-                key = (rec.street or "", rec.locality or "", rec.postcode or "")
-                place = places.get(key) or places.setdefault(key, self._place_of(*key))
+                pkey = (rec.street or "", rec.locality or "", rec.postcode or "")
+                place = places.get(pkey) or places.setdefault(pkey, self._place_of(*pkey))
                 raw = rec.number or ""
                 number = numbers[raw] if raw in numbers else numbers.setdefault(raw, parse_house_number(raw))
             else:
@@ -193,12 +193,12 @@ class Gazetteer:
         # vs "nowhere street", whose shared type would inflate the similarity.
         self._by_bare: dict[str, list[tuple[str, str]]] = {}
         self._zh_names: list[str] = []
-        for key, entries in self._by_name.items():
+        for street_key, entries in self._by_name.items():
             if entries[0].zh:
-                self._zh_names.append(key)
+                self._zh_names.append(street_key)
             else:
-                bare, kind = street_name_type(key)
-                self._by_bare.setdefault(bare, []).append((key, kind))
+                bare, kind = street_name_type(street_key)
+                self._by_bare.setdefault(bare, []).append((street_key, kind))
         self._bare_names = list(self._by_bare)
         # Names that are all name and no type ("the avenue", "broadway") are also compared with
         # the whole street text typed, type word included ("teh avenue").

@@ -32,7 +32,6 @@ from geo.grid import Answers, CellGrid, Level
 EPS = 1e-6
 DEFAULT_EXPONENTS = (0, 2, 4, 6, 8, 9, 10)
 MAX_TOP_CELLS = 1 << 20
-_MULT = np.random.default_rng(20240607).integers(1, 2**62, size=64, dtype=np.int64).astype(np.uint64) * 2 + 1
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]
@@ -107,7 +106,23 @@ def touched_cells(u: tuple[F64, F64, F64, F64], zone: I64, h: int, w: int) -> I6
     parts_r.append(r)
     z, r, c = np.concatenate(parts_z), np.concatenate(parts_r), np.concatenate(parts_c)
     ok = (r >= 0) & (r < h) & (c >= 0) & (c < w)
-    return np.unique((z[ok] * h + r[ok]) * w + c[ok])
+    return _sorted_unique((z[ok] * h + r[ok]) * w + c[ok])
+
+
+def _sorted_unique(keys: I64) -> I64:
+    # np.sort then a mask: several times faster than np.unique on millions of int64 keys.
+    s = np.sort(keys)
+    return s[np.r_[True, s[1:] != s[:-1]]] if s.size else s
+
+
+def _groups(keys: NDArray[np.uint64]) -> tuple[I64, I64]:
+    """(one index per distinct key, group number of each key)."""
+    order = np.argsort(keys)
+    s = keys[order]
+    new = np.r_[True, s[1:] != s[:-1]]
+    inverse = np.empty(keys.size, dtype=np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    return order[new].astype(np.int64), inverse
 
 
 def crossings(u: tuple[F64, F64, F64, F64], zone: I64, h: int, w: int) -> tuple[I64, I64]:
@@ -148,12 +163,12 @@ def _unique_rows(rows: I64) -> tuple[I64, I64]:
     if rows.shape[0] == 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty
-    if rows.shape[1] <= _MULT.size:
-        digest = (rows.astype(np.uint64) * _MULT[: rows.shape[1]]).sum(axis=1, dtype=np.uint64)
-        _, first, inv = np.unique(digest, return_index=True, return_inverse=True)
-        if np.array_equal(rows[first][inv], rows):
-            return first.astype(np.int64), inv.ravel().astype(np.int64)
-    # A hash collision (never seen) or very wide rows: the exact, slower way.
+    mult = np.random.default_rng(20240607).integers(1, 2**62, size=rows.shape[1], dtype=np.int64).astype(np.uint64) * 2 + 1
+    digest = (rows.astype(np.uint64) * mult).sum(axis=1, dtype=np.uint64)
+    first, inv = _groups(digest)
+    if np.array_equal(rows[first][inv], rows):
+        return first, inv
+    # A hash collision (never seen in practice): the exact, slower way.
     _, first, inv = np.unique(rows, axis=0, return_index=True, return_inverse=True)
     return first.astype(np.int64), inv.ravel().astype(np.int64)
 

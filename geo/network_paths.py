@@ -14,9 +14,7 @@ Snap legs are walked at the network's metres, or driven at ``access_speed_kmh``.
 
 from __future__ import annotations
 
-import hashlib
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
@@ -28,6 +26,7 @@ from scipy.sparse.csgraph import dijkstra
 from geo.errors import InvalidInput
 from geo.models import School
 from geo.network import StreetNetwork, directed_graph
+from geo.network_cache import TravelCache, hash_arrays
 from geo.network_snap import DEFAULT_MAX_SNAP_M, SnappedPoints, snap_points
 
 Direction = Literal["to_school", "from_school"]
@@ -35,49 +34,6 @@ T = TypeVar("T")
 #: (node_a, cost_a, node_b, cost_b): how a position on an edge joins the edge's two ends.
 Ends = tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]
 _INF = np.inf
-
-
-class TravelCache:
-    """A bounded LRU of computed travel results keyed by network, schools and request.
-
-    Keys start with ``(network_key, schools_key, ...)`` where both are content hashes, so a
-    changed network or school set never reads a stale entry; :meth:`invalidate` frees the
-    entries of a network or school set explicitly (e.g. when a plan or network is replaced).
-    """
-
-    def __init__(self, *, max_entries: int = 64) -> None:
-        self.max_entries = max_entries
-        self._data: OrderedDict[tuple[Hashable, ...], Any] = OrderedDict()
-        self.hits = 0
-        self.misses = 0
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def get_or_compute(self, key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
-        """The cached value for ``key``, computing and storing it on a miss."""
-        if key in self._data:
-            self.hits += 1
-            self._data.move_to_end(key)
-            hit: T = self._data[key]
-            return hit
-        self.misses += 1
-        value = compute()
-        self._data[key] = value
-        while len(self._data) > self.max_entries:
-            self._data.popitem(last=False)
-        return value
-
-    def invalidate(self, *, network_key: str | None = None, schools_key: str | None = None) -> int:
-        """Drop the entries of a network and/or school set; return how many were dropped."""
-        doomed = [k for k in self._data
-                  if (network_key is not None and k[0] == network_key) or (schools_key is not None and k[1] == schools_key)]
-        for k in doomed:
-            del self._data[k]
-        return len(doomed)
-
-    def clear(self) -> None:
-        self._data.clear()
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,28 +62,20 @@ class TravelSummary:
     unit: str
 
 
-def _hash_arrays(*parts: object) -> str:
-    h = hashlib.sha256()
-    for p in parts:
-        if isinstance(p, np.ndarray):
-            h.update(str(p.dtype).encode())
-            h.update(np.ascontiguousarray(p).tobytes())
-        else:
-            h.update(repr(p).encode())
-        h.update(b"|")
-    return h.hexdigest()[:20]
+def exits(net: StreetNetwork, edge: NDArray[np.int64], frac: NDArray[np.float64]) -> Ends:
+    """Ways off positions on edges: (node_a, cost_a, node_b, cost_b) to reach each edge end.
 
-
-def _exits(net: StreetNetwork, edge: NDArray[np.int64], frac: NDArray[np.float64]) -> Ends:
-    """Ways off a position: (node_a, cost_a, node_b, cost_b) to reach each edge end from it."""
+    ``frac`` is the share of the edge from its u end; a cost is inf where the edge's direction
+    forbids the move (oneway streets when driving).
+    """
     w = net.edge_weight[edge]
     ca = np.where(net.edge_forward[edge], (1.0 - frac) * w, _INF)
     cb = np.where(net.edge_backward[edge], frac * w, _INF)
     return net.edge_v[edge].astype(np.int64), ca, net.edge_u[edge].astype(np.int64), cb
 
 
-def _entries(net: StreetNetwork, edge: NDArray[np.int64], frac: NDArray[np.float64]) -> Ends:
-    """Ways onto a position: (node_a, cost_a, node_b, cost_b) to reach it from each edge end."""
+def entries(net: StreetNetwork, edge: NDArray[np.int64], frac: NDArray[np.float64]) -> Ends:
+    """Ways onto positions on edges: (node_a, cost_a, node_b, cost_b) from each edge end."""
     w = net.edge_weight[edge]
     ca = np.where(net.edge_forward[edge], frac * w, _INF)
     cb = np.where(net.edge_backward[edge], (1.0 - frac) * w, _INF)
@@ -173,7 +121,7 @@ class SchoolTravel:
             msg = f"{len(self.codes)} codes for {n} schools"
             raise InvalidInput(msg, where="codes")
         self.cache = cache if cache is not None else TravelCache()
-        self.key = _hash_arrays(network.key, self.schools.lon, self.schools.lat, self.codes, self.max_snap_m,
+        self.key = hash_arrays(network.key, self.schools.lon, self.schools.lat, self.codes, self.max_snap_m,
                                 direction, self.access_speed_kmh)
         self._school_cost = self.snap_cost(self.schools)
 
@@ -218,7 +166,7 @@ class SchoolTravel:
         net, s = self.network, self.schools
         n = net.n_nodes
         # A source arc virtual -> x means "x is joined to the school" in the searched direction.
-        a, ca, b, cb = (_entries if self.direction == "to_school" else _exits)(net, s.edge, s.fraction)
+        a, ca, b, cb = (entries if self.direction == "to_school" else exits)(net, s.edge, s.fraction)
         virt = n + np.arange(self.n_schools, dtype=np.int64)
         rows = np.concatenate([virt, virt])
         cols = np.concatenate([a, b])
@@ -273,7 +221,7 @@ class SchoolTravel:
     def _ends(self, pts: SnappedPoints) -> Ends:
         """(node_a, cost_a, node_b, cost_b) joining each place to the graph, snap leg included."""
         self._check(pts)
-        a, ca, b, cb = (_exits if self.direction == "to_school" else _entries)(self.network, pts.edge, pts.fraction)
+        a, ca, b, cb = (exits if self.direction == "to_school" else entries)(self.network, pts.edge, pts.fraction)
         leg = self.snap_cost(pts)
         return a, ca + leg, b, cb + leg
 
@@ -350,15 +298,35 @@ class SchoolTravel:
         def run() -> NDArray[np.float64]:
             m = self.point_matrix(pts, limit=limit)
             return np.where(idx >= 0, m[np.maximum(idx, 0), np.arange(idx.size)], _INF)
-        return self._cached("point_assigned", run, _points_key(pts), _hash_arrays(idx), float(limit))
+        return self._cached("point_assigned", run, _points_key(pts), hash_arrays(idx), float(limit))
 
     def from_place(self, lon: float, lat: float) -> tuple[NDArray[np.float64], SnappedPoints]:
         """Cost between one place and every school (the lookup's ``walk_m`` / ``drive_s``).
 
-        Uses the cached schools x nodes matrix, so after the first call it costs one snap.
+        Reads the cached schools x nodes matrix: after the first call a lookup costs one snap
+        and a few array reads, but the matrix holds 8 x schools x nodes bytes. For many schools
+        on a large network use :meth:`search_from_place`.
         """
         pts = self.snap([lon], [lat])
         return self._point_matrix(pts, _INF)[:, 0], pts
+
+    def search_from_place(self, lon: float, lat: float, *, limit: float = _INF) -> tuple[NDArray[np.float64], SnappedPoints]:
+        """Like :meth:`from_place`, by a (bounded) search from the place instead of the matrix.
+
+        Two Dijkstra runs from the ends of the place's edge over the graph with the schools as
+        targets; ``limit`` (network unit) stops them early, schools beyond it are inf.
+        """
+        pts = self.snap([lon], [lat])
+        a, ca, b, cb = self._ends(pts)
+        # The transpose of the search graph runs the other way: from places to the schools.
+        graph_t = self._cached("graph_t", lambda: self.graph.T.tocsr())
+        n = self.network.n_nodes
+        d = np.asarray(dijkstra(graph_t, indices=[int(a[0]), int(b[0])], limit=limit), dtype=float)[:, n:]
+        out = np.minimum(d[0] + ca[0], d[1] + cb[0])
+        si, _, c = self._direct(pts)
+        np.minimum.at(out, si, c)
+        out[out > limit] = _INF
+        return out, pts
 
 
 def _frozen(value: T) -> T:
@@ -370,7 +338,7 @@ def _frozen(value: T) -> T:
 
 
 def _points_key(pts: SnappedPoints) -> str:
-    return _hash_arrays(pts.network_key, pts.lon, pts.lat, pts.max_snap_m)
+    return hash_arrays(pts.network_key, pts.lon, pts.lat, pts.max_snap_m)
 
 
 def summarise_costs(cost: ArrayLike, *, weights: ArrayLike | None = None, within: float | None = None,

@@ -26,7 +26,7 @@ from shapely.geometry.base import BaseGeometry
 from geo.errors import InvalidGeometry, InvalidInput
 from geo.models import Zone
 from geo.network import LocalFrame
-from geo.network_paths import SchoolTravel, _entries, _exits
+from geo.network_paths import SchoolTravel, entries, exits
 from geo.network_snap import snap_index
 
 _INF = np.inf
@@ -87,7 +87,7 @@ def _to_xy(frame: LocalFrame, g: BaseGeometry) -> BaseGeometry:
 def _position_cost(travel: SchoolTravel, cost: NDArray[np.float64], school: NDArray[np.int64],
                    edge: NDArray[np.int64], frac: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
     """Cost and school of positions on edges, from per-node costs and the schools' own edges."""
-    ends = _exits if travel.direction == "to_school" else _entries
+    ends = exits if travel.direction == "to_school" else entries
     a, ca, b, cb = ends(travel.network, edge, frac)
     via_a, via_b = cost[a] + ca, cost[b] + cb
     best = np.minimum(via_a, via_b)

@@ -24,7 +24,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -163,7 +163,7 @@ class NominatimGeocoder:
         """Close the HTTP connection pool."""
         self._client.close()
 
-    def __enter__(self) -> NominatimGeocoder:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def _repo_options(settings: Settings) -> dict[str, object]:
     if settings.database.url.startswith("sqlite:"):
         return {}
-    return {"pool_max": settings.database.pool_max}
+    return {"pool_max": settings.database.pool_max, "pool_timeout_s": settings.database.pool_timeout_s}
 
 
 app = create_app()

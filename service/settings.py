@@ -18,6 +18,7 @@ class DatabaseSettings(BaseSettings):
 
     url: str = Field(default="sqlite:///var/catchment.db", description="sqlite:///path or postgresql://...")
     pool_max: int = Field(default=10, ge=1, description="PostGIS connection pool size per worker")
+    pool_timeout_s: float = Field(default=5.0, gt=0, description="how long a request waits for a connection before a 503")
 
 
 class LookupSettings(BaseSettings):

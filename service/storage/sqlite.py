@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -51,7 +52,7 @@ class SqliteRepository(SqlRepository):
             except sqlite3.OperationalError as exc:
                 msg = f"cannot open the SQLite database at {self.path}: {exc}"
                 raise Unavailable(msg) from exc
-            conn.execute("PRAGMA journal_mode = WAL")
+            _set_wal(conn, self.timeout_s)
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA synchronous = NORMAL")
             self._local.conn = conn
@@ -164,3 +165,17 @@ def _statements(script: str) -> Iterator[str]:
     rest = "\n".join(buf).strip()
     if rest:
         yield rest
+
+
+def _set_wal(conn: sqlite3.Connection, timeout_s: float) -> None:
+    """Switch to WAL. On a brand-new file another process may hold the lock for a moment and
+    SQLite answers "database is locked" at once instead of waiting, so retry until the timeout."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)

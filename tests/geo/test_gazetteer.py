@@ -83,7 +83,7 @@ def test_range_number_covers_its_numbers(gaz: Gazetteer, rows: list[dict[str, st
 def test_interpolated_same_side(gaz: Gazetteer, rows: list[dict[str, str]]) -> None:
     """Streets with two known numbers of one parity: a number between them lands between them."""
     tested = 0
-    for (_, _), members in _street_rows(rows).items():
+    for members in _street_rows(rows).values():
         parsed = [(parse_house_number(r["number"]), r) for r in members if r["number"] and "-" not in r["number"]]
         nums = sorted(((n, r) for n, r in parsed if n is not None and not n.suffix), key=lambda nr: nr[0].first)
         if len(nums) != 2 or (nums[0][0].first - nums[1][0].first) % 2 or nums[1][0].first - nums[0][0].first < 4:
@@ -173,7 +173,7 @@ def test_ambiguous_street_returns_candidates(gaz: Gazetteer, rows: list[dict[str
     cands = err.value.candidates
     assert {c.components["locality"] for c in cands} == localities
     assert all(c.precision is Precision.STREET for c in cands)
-    one = sorted(localities)[0]
+    one = min(localities)
     res = gaz.geocode(f"Church St, {one}")
     assert res.components["locality"] == one
 

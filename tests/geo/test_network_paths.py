@@ -12,7 +12,8 @@ import shapely
 
 from geo.errors import InvalidInput
 from geo.network import StreetNetwork, TravelMode
-from geo.network_paths import SchoolTravel, TravelCache, summarise_costs
+from geo.network_cache import TravelCache
+from geo.network_paths import SchoolTravel, summarise_costs
 from geo.network_snap import snap_points
 from tests.geo.network_data import helsinki, helsinki_schools
 
@@ -91,6 +92,9 @@ def test_point_to_school_costs_match_networkx(mode: TravelMode, tol: float) -> N
         assert np.array_equal(np.isinf(ours[i]), np.isinf(theirs))
         np.testing.assert_allclose(ours[i][np.isfinite(theirs)], theirs[np.isfinite(theirs)], atol=tol, rtol=0)
     assert np.isfinite(ours).mean() > 0.8
+    for j in range(0, len(pts), 5):  # the lookup's search from one place agrees
+        searched, _ = travel.search_from_place(float(lons[j]), float(lats[j]))
+        np.testing.assert_allclose(searched, ours[:, j], atol=1e-6)
 
 
 def test_snap_onto_edge_midpoint() -> None:
@@ -213,6 +217,11 @@ def test_nearest_topk_assigned_and_limit_agree() -> None:
     one, snapped = travel.from_place(float(pts.lon[0]), float(pts.lat[0]))
     np.testing.assert_allclose(one, m[:, 0])
     assert snapped.edge[0] == pts.edge[0]
+    for j in range(0, len(pts), 7):  # ...and so does the search from the place, without the matrix
+        searched, _ = travel.search_from_place(float(pts.lon[j]), float(pts.lat[j]))
+        np.testing.assert_allclose(searched, m[:, j], atol=1e-6)
+        bounded_one, _ = travel.search_from_place(float(pts.lon[j]), float(pts.lat[j]), limit=limit)
+        np.testing.assert_allclose(bounded_one, np.where(m[:, j] <= limit, m[:, j], np.inf), atol=1e-6)
     with pytest.raises(InvalidInput):
         travel.point_assigned(pts, np.full(len(pts), 9))
 

@@ -226,9 +226,9 @@ def test_server_down() -> None:
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     sock.close()  # nothing listens on this port now
-    with NominatimGeocoder(f"http://127.0.0.1:{port}", timeout_s=0.3, retries=1, backoff_s=0.01) as g:
-        with pytest.raises(Unavailable) as err:
-            g.geocode("135 pilkington avenue")
+    with (NominatimGeocoder(f"http://127.0.0.1:{port}", timeout_s=0.3, retries=1, backoff_s=0.01) as g,
+          pytest.raises(Unavailable) as err):
+        g.geocode("135 pilkington avenue")
     assert "cannot connect" in err.value.message and err.value.where == "geocoder"
 
 
