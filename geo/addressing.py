@@ -10,9 +10,8 @@ Canonical forms
   directions and a few common words are spelled out in full (``st`` -> ``street``,
   ``rd`` -> ``road``, ``n`` after a street type -> ``north``). ``st`` is ``saint`` where it
   starts a name ("St Ives", "12 St Johns Rd") and ``street`` after a name ("Smith St").
-* Chinese text is NFKC-folded (full-width digits and letters to half-width), stripped of
-  spaces and punctuation, Chinese numerals before a unit marker (号, 弄, 栋, 单元, 室 ...) are
-  written in Arabic digits, 幢/座/号楼 become 栋 and 至/到/~ between numbers becomes ``-``.
+* Chinese text follows :mod:`geo.addressing_zh` (full-width to half-width, Chinese numerals
+  before 号/弄/栋/单元/室 to digits, 幢/座/号楼 -> 栋, 至/到/~ between numbers -> ``-``).
 """
 
 from __future__ import annotations
@@ -21,6 +20,16 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Literal
+
+from geo.addressing_zh import ZH_PARTS, area_aliases, chinese_parts, cn_numeral_to_int, normalise_chinese
+
+__all__ = [
+    "DIRECTIONS", "REGION_WORDS", "STREET_TYPES", "UNIT_WORDS", "WORDS", "ZH_PARTS", "HouseNumber", "ParsedAddress",
+    "abbreviate", "area_aliases", "chinese_parts", "cn_numeral_to_int", "completions", "expand_words", "fold",
+    "is_chinese",
+    "latin_tokens", "normalise", "normalise_chinese", "parse_address", "parse_chinese", "parse_english",
+    "parse_house_number", "split_street_words", "street_name_type",
+]
 
 #: Street types: canonical (long) spelling -> accepted abbreviations.
 STREET_TYPES: dict[str, tuple[str, ...]] = {
@@ -173,6 +182,17 @@ def expand_words(tokens: list[str]) -> list[str]:
         out.append(word)
         seg_start = False
     return out
+
+
+def completions(partial: str, *, limit: int = 6) -> list[str]:
+    """Canonical words a partly typed word may stand for: itself plus the long forms of the
+    abbreviations it starts ("hw" -> "highway" via "hwy"; "st" -> "street", "saint").
+    """
+    out = [partial]
+    if partial.startswith("s") and "st".startswith(partial[:2]):
+        out.append("saint")
+    out += sorted({long for short, long in _EXPAND.items() if short.startswith(partial)})
+    return list(dict.fromkeys(out))[:limit]
 
 
 def normalise(text: str) -> str:
@@ -348,77 +368,6 @@ def street_name_type(street: str) -> tuple[str, str]:
     return street, ""
 
 
-# ----------------------------------------------------------------------------- Chinese
-
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
-_CN_NUMERAL = "零〇一二两三四五六七八九十百千"
-_ZH_MARKERS = "号|弄|栋|幢|座|单元|室|楼|层"
-
-
-def cn_numeral_to_int(text: str) -> int:
-    """Convert a Chinese numeral below 10,000 ("十二", "一百零八", "三〇一") to an int.
-
-    Raises
-    ------
-    ValueError
-        When ``text`` is not a Chinese numeral.
-    """
-    if not text or any(c not in _CN_NUMERAL for c in text):
-        msg = f"{text!r} is not a Chinese numeral"
-        raise ValueError(msg)
-    if not any(c in _CN_UNITS for c in text):
-        # Digit-by-digit form used for room numbers: "三〇一" = 301.
-        return int("".join(str(_CN_DIGITS[c]) for c in text))
-    total, digit = 0, 0
-    for c in text:
-        if c in _CN_DIGITS:
-            digit = _CN_DIGITS[c]
-        else:
-            total += (digit or 1) * _CN_UNITS[c]  # "十二" = 12: a bare 十 means one ten
-            digit = 0
-    return total + digit
-
-
-def normalise_chinese(text: str) -> str:
-    """Canonical Chinese address text (see the module docstring for the rules)."""
-    t = unicodedata.normalize("NFKC", text).casefold()
-    t = re.sub(r"[\s,.;:，。、；：·()（）【】\[\]\"'“”‘’]+", "", t)
-    t = t.replace("號", "号").replace("棟", "栋").replace("單元", "单元").replace("區", "区").replace("縣", "县")
-    t = re.sub(r"第(?=[\d" + _CN_NUMERAL + r"])", "", t)
-    t = re.sub(f"([{_CN_NUMERAL}]+)(?={_ZH_MARKERS})", lambda m: str(cn_numeral_to_int(m.group(1))), t)
-    # The first number of a range: "十二至18号" (its second half was converted just above).
-    t = re.sub(rf"([{_CN_NUMERAL}]+)(?=(?:至|到|~|-)\d)", lambda m: str(cn_numeral_to_int(m.group(1))), t)
-    t = re.sub(r"(\d+[a-z]?)\s*(?:至|到|~|—|–|－)\s*(\d+)", r"\1-\2", t)
-    t = re.sub(r"(\d+[a-z]?)(?:号楼|幢|座|#楼|#)", r"\1栋", t)
-    return t
-
-
-_ZH_PATTERN = re.compile(
-    r"^(?:中国|中华人民共和国)?"
-    r"(?P<province>[\u4e00-\u9fff]{2,8}?(?:省|自治区|特别行政区))?"
-    r"(?P<city>[\u4e00-\u9fff]{2,8}?(?:市|自治州|地区|盟))?"
-    r"(?P<district>[\u4e00-\u9fff]{1,8}?(?:区|县|旗|市))?"
-    r"(?P<town>[\u4e00-\u9fff]{1,8}?(?:街道|镇|乡))?"
-    r"(?P<road>[\u4e00-\u9fff\da-z]{1,15}?(?:大道|大街|路|街|巷|胡同|道))?"
-    r"(?:(?P<lane>\d+)弄)?"
-    r"(?:(?P<number>\d+[a-z]?(?:-\d+[a-z]?)?)号)?"
-    r"(?:(?P<building>\d+[a-z]?)栋)?"
-    r"(?:(?P<unit>\d+)单元)?"
-    r"(?:(?P<room>\d+)室)?"
-    r"(?P<rest>.*)$"
-)
-
-#: Chinese part names in the order of :data:`ParsedAddress.parts`.
-ZH_PARTS = ("province", "city", "district", "town", "road", "lane", "number", "building", "unit", "room", "rest")
-
-
-def area_aliases(name: str) -> tuple[str, ...]:
-    """A Chinese area name and its short form without the suffix ("徐汇区" -> ("徐汇区", "徐汇"))."""
-    m = re.match(r"^(.{2,}?)(?:特别行政区|自治区|自治州|街道|省|市|区|县|旗|镇|乡)$", name)
-    return (name, m.group(1)) if m else (name,)
-
-
 def parse_chinese(text: str) -> ParsedAddress:
     """Parse a Chinese address into 省/市/区/县/街道/镇, 路/街/巷, 弄, 号, 栋, 单元 and 室 parts.
 
@@ -431,13 +380,11 @@ def parse_chinese(text: str) -> ParsedAddress:
     >>> (p.street, p.number.text, p.areas, p.parts["building"], p.parts["unit"], p.parts["room"])
     ('漕溪北路88弄', '3', ('徐汇区', '上海市'), '5', '2', '301')
     """
-    t = normalise_chinese(text)
-    m = _ZH_PATTERN.match(t)
-    parts = {k: v for k, v in (m.groupdict() if m else {}).items() if v}
+    parts = chinese_parts(text)
     street = None
     if "road" in parts:
         street = parts["road"] + (f"{parts['lane']}弄" if "lane" in parts else "")
     number = parse_house_number(parts["number"]) if "number" in parts else None
     areas = tuple(parts[k] for k in ("town", "district", "city", "province") if k in parts)
-    return ParsedAddress(text=text, script="zh", words=(t,), number=number, unit=parts.get("unit"),
+    return ParsedAddress(text=text, script="zh", words=(normalise_chinese(text),), number=number, unit=parts.get("unit"),
                          street=street, areas=areas, parts=parts)

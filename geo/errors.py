@@ -68,9 +68,13 @@ class AmbiguousAddress(CatchmentError):
     """The address text matches several places about equally well; ``candidates`` lists them.
 
     ``candidates`` are best first, so that a client can ask the user to pick one instead of the
-    geocoder guessing.
+    geocoder guessing; ``extra["candidates"]`` holds them as JSON-ready dicts for the error body.
     """
 
     def __init__(self, message: str, *, candidates: tuple[GeocodeResult, ...], where: str | None = None) -> None:
         super().__init__(message, where=where)
         self.candidates = candidates
+        self.extra = {"candidates": [
+            {"address": c.address, "lon": c.lon, "lat": c.lat, "precision": str(c.precision), "score": c.score,
+             "geocoder": c.geocoder, "address_id": c.address_id, "components": dict(c.components)}
+            for c in candidates]}

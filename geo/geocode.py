@@ -211,10 +211,9 @@ _COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 
-def _pick(row: Mapping[str, Any], field_name: str, columns: Mapping[str, str]) -> Any:
+def _pick(row: Mapping[str, Any], lower: Mapping[str, Any], field_name: str, columns: Mapping[str, str]) -> Any:
     if field_name in columns:
         return row.get(columns[field_name])
-    lower = {str(k).lower(): v for k, v in row.items()}
     for alias in _COLUMN_ALIASES[field_name]:
         if alias in lower:
             return lower[alias]
@@ -258,13 +257,14 @@ def records_from_rows(rows: Iterable[Mapping[str, Any]], *, columns: Mapping[str
     xs: list[float] = []
     ys: list[float] = []
     for i, row in enumerate(rows, start=1):
+        lower = {str(k).lower(): v for k, v in row.items()}
         try:
-            x = float(_pick(row, "lon", cols))
-            y = float(_pick(row, "lat", cols))
+            x = float(_pick(row, lower, "lon", cols))
+            y = float(_pick(row, lower, "lat", cols))
         except (TypeError, ValueError) as exc:
             msg = f"row {i}: lon/lat missing or not numbers"
             raise InvalidInput(msg, where=f"row {i}") from exc
-        p = {k: _text(_pick(row, k, cols)) for k in ("id", "text", "number", "street", "locality", "postcode")}
+        p = {k: _text(_pick(row, lower, k, cols)) for k in ("id", "text", "number", "street", "locality", "postcode")}
         if not (p["text"] or p["street"] or p["locality"]):
             msg = f"row {i}: no address text, street or locality"
             raise InvalidInput(msg, where=f"row {i}")

@@ -59,8 +59,11 @@ class ZoneIndex:
         shapely.prepare(self.geoms)
         self.levels: NDArray[np.str_] = np.array([e.plan.level for e in self.entries], dtype=str)
         self.grid: CellGrid | None = build_grid(self.geoms) if len(self.entries) else None
-        self._rows = self.grid.answers.rows if self.grid is not None else ((), ())
-        self._geom_list: list[shapely.Geometry] = list(self.geoms)
+        # Per answer: sure zones, candidate zones, and the candidates' polygons as one array
+        # (one vectorised shapely call costs ~1.5 us; a scalar call ~6 us).
+        rows = self.grid.answers.rows if self.grid is not None else ()
+        self._answers: list[tuple[tuple[int, ...], tuple[int, ...], NDArray[np.object_]]] = [
+            (sure, cands, self.geoms[list(cands)]) for sure, cands in rows]
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -75,18 +78,18 @@ class ZoneIndex:
         grid = self.grid
         if grid is None:
             return []
-        sure, cands = self._rows[grid.lookup(lon, lat)]
+        sure, cands, polygons = self._answers[grid.lookup(lon, lat)]
         if not cands:
             return list(sure)
-        hits = tuple(c for c in cands if shapely.intersects_xy(self._geom_list[c], lon, lat))
+        hits = tuple(c for c, ok in zip(cands, shapely.intersects_xy(polygons, lon, lat).tolist(), strict=True) if ok)
         return sorted(sure + hits) if hits else list(sure)
 
     def on_boundary(self, pos: int, lon: float, lat: float) -> bool:
         """True when (lon, lat) lies on the edge of zone ``pos`` rather than strictly inside."""
-        if self.grid is not None and pos in self._rows[self.grid.lookup(lon, lat)][0]:
+        if self.grid is not None and pos in self._answers[self.grid.lookup(lon, lat)][0]:
             # The point's cell lies inside the zone and no edge of it comes near: strictly inside.
             return False
-        return not bool(shapely.contains_xy(self.geoms[pos], lon, lat))
+        return not bool(shapely.contains_xy(self.geoms[pos:pos + 1], lon, lat)[0])
 
     def query_bulk(self, lons: ArrayLike, lats: ArrayLike) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
         """Every (point, zone) pair where the zone covers the point.

@@ -9,8 +9,7 @@ junction. Every coordinate is EPSG:4326 in (lon, lat) order; lengths are geodesi
 Modules built on this one: ``geo.network_build`` (parse an ``.osm.pbf``), ``geo.network_snap``
 (points onto edges), ``geo.network_paths`` (shortest paths to schools, cached),
 ``geo.network_cache`` (results cache), ``geo.network_zones`` (zones by nearest school along
-the streets, walk-sheds) and
-``geo.osm_schools`` (schools from the same extract).
+the streets, walk-sheds) and ``geo.osm_schools`` (schools from the same extract).
 """
 
 from __future__ import annotations

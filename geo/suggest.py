@@ -150,7 +150,7 @@ class SuggestIndex:
                     break
         return np.asarray(kept, dtype=np.int64)
 
-    def query(self, variants: Sequence[str], *, words: Sequence[str] = (), partial: str | None = None,
+    def query(self, variants: Sequence[str], *, words: Sequence[str] = (), partials: Sequence[str] = (),
               limit: int = 10) -> list[int]:
         """Record numbers (positions in the key sequences given to the constructor), best first.
 
@@ -161,8 +161,9 @@ class SuggestIndex:
             "12 smith street" while the last word is still being typed).
         words
             Complete words for pass 3.
-        partial
-            The last, partly typed word for pass 3 (None when the text ended with a space).
+        partials
+            What the last, partly typed word may become (the word as typed, and the long forms of
+            abbreviations it starts), for pass 3; empty when the text ended with a space.
         limit
             Most records returned.
         """
@@ -171,6 +172,10 @@ class SuggestIndex:
             for v in variants:
                 if v and len(out) < limit:
                     self._prefix(keys, recs, v, limit, out)
-        if len(out) < limit and (words or partial):
+        if words and not partials and len(out) < limit:
+            self._tokens(words, None, limit, out)
+        for partial in partials:
+            if len(out) >= limit:
+                break
             self._tokens(words, partial, limit, out)
         return list(out)[:limit]

@@ -20,16 +20,21 @@ from geo.models import Role
 from service.importer import ImportOptions, import_schools_file, import_zones_file, report_lines
 from service.settings import Settings
 from service.storage.base import Repository, open_repository
+from service.travel import network_dir
 
 app = typer.Typer(help="Catchment: school catchment lookup, maps and planning.", no_args_is_help=True)
 import_app = typer.Typer(help="Import schools or zones from GeoJSON, GeoPackage, Shapefile (.shp/.zip) or CSV.")
 export_app = typer.Typer(help="Export schools or a plan's zones.")
 keys_app = typer.Typer(help="API keys for writes.")
 db_app = typer.Typer(help="Database schema.")
+network_app = typer.Typer(help="Street networks from OpenStreetMap, for walking and driving distances.")
+plans_app = typer.Typer(help="Plans: generate zones.")
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
 app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
+app.add_typer(network_app, name="network")
+app.add_typer(plans_app, name="plans")
 
 console = Console(stderr=True)
 CLI_ACTOR = f"cli:{os.environ.get('USER', 'unknown')}"
@@ -80,7 +85,7 @@ def serve(host: Annotated[str, typer.Option()] = "127.0.0.1", port: Annotated[in
         repo = open_repository(url)
         if sample and is_empty(repo):
             console.print("Loading the bundled real sample (Greater Sydney, Fairfax County) ...")
-            load_sample(repo, settings.sample.dir, say=console.print)
+            load_sample(repo, settings.sample.dir, networks=network_dir(url), say=console.print)
         repo.close()
     # The sample is loaded here once, before any worker starts, so workers never race to load it.
     os.environ["CATCHMENT_SAMPLE_LOAD"] = "false"
@@ -93,11 +98,27 @@ def serve(host: Annotated[str, typer.Option()] = "127.0.0.1", port: Annotated[in
 
 @import_app.command("schools")
 def import_schools(file: Path, map: MapOpt = None, code_prefix: Annotated[str, typer.Option()] = "",
+                   from_osm: Annotated[bool, typer.Option("--from-osm", help="FILE is an .osm.pbf: read amenity=school features")] = False,
+                   level: Annotated[list[str] | None, typer.Option("--level", help="with --from-osm: level(s) of the schools")] = None,
+                   name_pattern: Annotated[str | None, typer.Option(help="with --from-osm: also take named buildings matching this regex")] = None,
+                   only_names: Annotated[str | None, typer.Option(help="with --from-osm: keep only schools whose name matches this regex")] = None,
                    level_map: Annotated[list[str] | None, typer.Option("--level-map", help="'Source value=level[,level]'")] = None,
                    where: WhereOpt = None, crs: Annotated[str | None, typer.Option(help="CRS of the file when it has none, e.g. EPSG:28356")] = None,
                    allow_rejects: Annotated[bool, typer.Option(help="write the valid rows even if some are rejected")] = False,
                    database: DbOpt = None) -> None:
     """Import (insert or update) schools, all-or-nothing."""
+    if from_osm:
+        from geo.osm_schools import read_osm_schools
+
+        from service.importer import osm_schools
+
+        with _errors():
+            found = osm_schools(file, levels=level or (), name_pattern=name_pattern, only_names=only_names)
+            written = _repo(database).import_schools(found, actor=CLI_ACTOR)
+        console.print(f"schools from OpenStreetMap {file.name}: {written} written")
+        for s in found:
+            console.print(f"  {s.code}  {s.name}  ({s.lon:.5f}, {s.lat:.5f})")
+        return
     opts = ImportOptions(mapping=map or [], code_prefix=code_prefix, where=where or [], level_map=level_map or [], crs=crs,
                          allow_rejects=allow_rejects)
     with _errors(), _bar(f"schools from {file.name}") as (advance, total):
@@ -155,7 +176,8 @@ def import_sample(database: DbOpt = None) -> None:
     from service.sample import load_sample
 
     with _errors():
-        load_sample(_repo(database), Settings().sample.dir, say=console.print)
+        url = database or Settings().database.url
+        load_sample(_repo(url), Settings().sample.dir, networks=network_dir(url), say=console.print)
 
 
 @export_app.command("schools")
@@ -226,3 +248,42 @@ def db_upgrade(database: DbOpt = None) -> None:
     with _errors():
         repo = _open(database or Settings().database.url)
         console.print(json.dumps({"zone_version": repo.zone_version()}))
+
+
+@network_app.command("build")
+def network_build(file: Path, mode: Annotated[str, typer.Option(help="walk or drive")] = "walk",
+                  name: Annotated[str | None, typer.Option(help="name to register (default: the file's stem)")] = None,
+                  database: DbOpt = None) -> None:
+    """Turn an .osm.pbf extract into a routable graph, store it next to the database and register it."""
+    from service.travel import build_and_register, check_mode, network_dir
+
+    url = database or Settings().database.url
+    with _errors(), _bar(f"{mode} network from {file.name}") as (advance, _):
+        check_mode(mode, allow_straight=False)
+        info = build_and_register(_repo(url), file, mode=mode, name=name or file.name.split(".")[0], folder=network_dir(url),
+                                  actor=CLI_ACTOR, progress=advance)
+    console.print(f"network {info['name']} ({mode}): {info['nodes']:,} nodes, {info['edges']:,} edges -> {info['path']}")
+
+
+@network_app.command("list")
+def network_list(database: DbOpt = None) -> None:
+    """Registered networks."""
+    for n in _repo(database).networks():
+        sys.stdout.write(f"{n['name']}\t{n['mode']}\t{n['stats'].get('nodes')} nodes\t{n['path']}\n")
+
+
+@plans_app.command("generate")
+def plans_generate(name: Annotated[str, typer.Option()], level: Annotated[str, typer.Option()],
+                   year: Annotated[int, typer.Option()], district: Annotated[str, typer.Option()] = "default",
+                   mode: Annotated[str, typer.Option(help="walk or drive")] = "walk", database: DbOpt = None) -> None:
+    """A draft plan: zones nearest each school of LEVEL along the streets (network-nearest)."""
+    from service.routes.travel import generate_network_plan
+    from service.state import SnapshotHolder
+
+    with _errors():
+        repo = _repo(database)
+        snap = SnapshotHolder(repo, check_every_s=0).refresh()
+        plan, info = generate_network_plan(repo, snap, name=name, district=district, level=level, year=year, mode=mode,
+                                           actor=CLI_ACTOR)
+    console.print(f"plan {plan.id} '{plan.name}' (draft): {info['zones']} zones for {info['schools']} schools; "
+                  f"clean coverage: {info['coverage_valid']} (gaps {info['gap_m2']:.1f} m2, overlaps {info['overlap_m2']:.1f} m2)")

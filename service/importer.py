@@ -12,7 +12,7 @@ from pathlib import Path
 
 from geo.errors import InvalidInput
 from geo.io import ImportReport, apply_where, parse_mapping, parse_schools, parse_zones, read_frame
-from geo.models import Plan, check_slug
+from geo.models import Plan, School, check_slug
 from service.storage.base import Repository
 
 Progress = Callable[[int], None]
@@ -163,3 +163,21 @@ def import_demand_file(repo: Repository, path: Path, *, name: str, id_column: st
     }
     repo.import_demand(name, units, kind=kind, report=report, actor=actor)
     return report
+
+
+def osm_schools(pbf: Path, *, levels: Sequence[str], name_pattern: str | None, only_names: str | None) -> list[School]:
+    """Schools from an OpenStreetMap extract (amenity=school, and named buildings matching
+    ``name_pattern``), kept when their name matches ``only_names``, given ``levels``."""
+    import re
+    from dataclasses import replace
+
+    from geo.osm_schools import read_osm_schools
+
+    try:
+        keep = re.compile(only_names) if only_names else None
+    except re.error as exc:
+        msg = f"--only-names is not a valid regular expression: {exc}"
+        raise InvalidInput(msg, where="only-names") from exc
+    lv = tuple(check_slug(x, what="level") for x in levels)
+    return [replace(s, levels=lv) for s in read_osm_schools(pbf, name_pattern=name_pattern)
+            if keep is None or keep.search(s.name)]

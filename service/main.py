@@ -10,10 +10,11 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
 from service import errors
-from service.routes import admin, health, imports, lookup, planning, plans, reports, schools
+from service.routes import admin, health, imports, lookup, planning, plans, reports, schools, travel
 from service.sample import is_empty, load_sample
 from service.settings import Settings
 from service.state import SnapshotHolder
+from service.travel import network_dir
 from service.storage.base import open_repository
 
 log = logging.getLogger("catchment")
@@ -35,7 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         repo = open_repository(settings.database.url, **_repo_options(settings))
         if settings.sample.load and is_empty(repo):
             log.info("empty database: loading the bundled sample from %s", settings.sample.dir)
-            load_sample(repo, settings.sample.dir, say=log.info)
+            load_sample(repo, settings.sample.dir, networks=network_dir(settings.database.url), say=log.info)
         holder = SnapshotHolder(repo, check_every_s=settings.lookup.version_check_s)
         holder.refresh()
         app.state.settings = settings
@@ -49,7 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Catchment", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     errors.install(app)
     # planning before plans: /v1/plans/compare must win over /v1/plans/{plan_id}.
-    for module in (health, schools, planning, plans, lookup, imports, reports, admin):
+    for module in (health, schools, planning, plans, lookup, imports, reports, travel, admin):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)

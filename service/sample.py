@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from geo.io import ImportReport
-from service.importer import ImportOptions, import_demand_file, import_schools_file, import_zones_file
+from service.importer import ImportOptions, import_demand_file, import_schools_file, import_zones_file, osm_schools
+from service.travel import build_and_register
 from service.storage.base import Repository
 
 NSW_SCHOOL_MAP = ("code=School_code", "name=School_name", "levels=Level_of_schooling", "grades=School_subtype",
@@ -60,12 +61,22 @@ STEPS: tuple[Step, ...] = (
          plan="FCPS high 2024-25", district="fairfax", level="high", year=2024),
     # Children per level = block population x a rate calibrated from the county's membership.
     Step("demand", "fairfax/blocks2020.gpkg", ImportOptions(), plan="fairfax-blocks"),
+    # Portland (OpenStreetMap): the walking network, its named middle schools, and a plan of
+    # zones nearest each school along the streets.
+    Step("network", "../osm/portland.osm.pbf", ImportOptions(), plan="portland"),
+    Step("osm-schools", "../osm/portland.osm.pbf", ImportOptions(), level="middle"),
+    Step("generate", "", ImportOptions(), plan="Portland middle schools by walking distance", district="portland",
+         level="middle", year=2026),
 )
+PORTLAND_SCHOOLS = r"\b(Elementary|Middle|High) School\b"
 
 
-def load_sample(repo: Repository, data_dir: Path, *, actor: str = "sample-loader",
+def load_sample(repo: Repository, data_dir: Path, *, networks: Path, actor: str = "sample-loader",
                 say: Callable[[str], None] = lambda _: None) -> list[ImportReport]:
-    """Import every sample step; each step is its own all-or-nothing transaction."""
+    """Import every sample step; each step is its own all-or-nothing transaction.
+
+    ``networks`` is the folder for street network files (next to the database).
+    """
     reports = []
     for step in STEPS:
         path = data_dir / step.file
@@ -75,6 +86,24 @@ def load_sample(repo: Repository, data_dir: Path, *, actor: str = "sample-loader
             demand = import_demand_file(repo, path, name=step.plan, id_column="geoid20", population="pop",
                                         calibrate=FCPS_LEVELS, actor=actor)
             say(f"{step.file}: {demand['units']} demand units, rates calibrated from school membership")
+            continue
+        elif step.kind == "network":
+            info = build_and_register(repo, path, mode="walk", name=step.plan, folder=networks, actor=actor)
+            say(f"{step.file}: walking network, {info['nodes']} nodes")
+            continue
+        elif step.kind == "osm-schools":
+            found = osm_schools(path, levels=[step.level], name_pattern=PORTLAND_SCHOOLS, only_names=PORTLAND_SCHOOLS)
+            say(f"{step.file}: {repo.import_schools(found, actor=actor)} schools from OpenStreetMap")
+            continue
+        elif step.kind == "generate":
+            from service.routes.travel import generate_network_plan
+            from service.state import SnapshotHolder
+
+            snap = SnapshotHolder(repo, check_every_s=0).refresh()
+            plan, _ = generate_network_plan(repo, snap, name=step.plan, district=step.district, level=step.level,
+                                            year=step.year, mode="walk", actor=actor)
+            repo.adopt_plan(plan.id, actor=actor)
+            say(f"plan {plan.id} '{plan.name}' generated and adopted")
             continue
         else:
             plan, report = import_zones_file(repo, path, plan_name=step.plan, district=step.district, level=step.level,

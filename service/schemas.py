@@ -135,6 +135,8 @@ class SchoolDistanceOut(BaseModel):
     distance_m: float = Field(description="geodesic distance from the point to the school, metres (WGS84)")
     status: SchoolStatus
     utilisation_band: dict[str, Any] | None = Field(default=None, description="enrolment / capacity band of the school")
+    walk_m: float | None = Field(default=None, description="walking distance along the streets, metres (when a walk network covers it)")
+    drive_s: float | None = Field(default=None, description="driving time, seconds (when a drive network covers it)")
 
     @classmethod
     def from_domain(cls, sd: SchoolDistance) -> SchoolDistanceOut:
@@ -182,6 +184,7 @@ class LookupOut(BaseModel):
     crs: str = "EPSG:4326"
     levels: list[LevelOut]
     explanation: dict[str, str] = Field(default_factory=dict, description="one sentence in English (en) and Chinese (zh)")
+    networks: dict[str, dict[str, Any]] = Field(default_factory=dict, description="per mode: network name, snap_m, too_far")
     input: dict[str, Any] = Field(default_factory=dict, description="the query as given")
 
     @classmethod

@@ -18,6 +18,7 @@ from geo.index import ZoneIndex
 from geo.lookup import SchoolBook
 from geo.models import Plan
 from service.storage.base import Repository
+from service.travel import NetworkLoader, Travel
 
 log = logging.getLogger("catchment")
 
@@ -29,14 +30,16 @@ class Snapshot:
     schools: SchoolBook
     plans: tuple[Plan, ...]
     built_at: float
+    travels: tuple[Travel, ...] = ()
 
 
-def build_snapshot(repo: Repository) -> Snapshot:
+def build_snapshot(repo: Repository, loader: NetworkLoader | None = None) -> Snapshot:
     version = repo.zone_version()
     entries = repo.adopted_zones()
     schools = repo.list_schools()
     plans = tuple({p.id: p for p, _ in entries}.values())
-    return Snapshot(version, ZoneIndex(entries, version=version), SchoolBook(schools), plans, time.monotonic())
+    travels = tuple(loader.travels(repo, schools)) if loader is not None else ()
+    return Snapshot(version, ZoneIndex(entries, version=version), SchoolBook(schools), plans, time.monotonic(), travels)
 
 
 class SnapshotHolder:
@@ -47,10 +50,11 @@ class SnapshotHolder:
         self._checked = 0.0
         self._lock = threading.Lock()
         self._building = False
+        self.loader = NetworkLoader()
 
     def refresh(self) -> Snapshot:
         """Rebuild now, in this thread."""
-        snap = build_snapshot(self.repo)
+        snap = build_snapshot(self.repo, self.loader)
         with self._lock:
             if self._snap is None or snap.version >= self._snap.version:
                 self._snap = snap

@@ -23,6 +23,7 @@ from geo.standards import StandardsProfile, get_profile
 from service.deps import SettingsDep, SnapDep
 from service.schemas import LookupOut
 from service.state import Snapshot
+from service.travel import costs_for_codes
 
 router = APIRouter(prefix="/v1/lookup", tags=["lookup"])
 CHUNK = 100_000
@@ -52,8 +53,23 @@ async def lookup(snap: SnapDep, settings: SettingsDep,
     query = {k: v for k, v in {"lon": lon, "lat": lat, "level": level, "grade": grade, "year": year}.items() if v is not None}
     out = LookupOut.from_domain(result, explanation=explain(result), input=query)
     add_bands(out, snap, get_profile(settings.profile))
+    add_travel(out, snap)
     return out
 
+
+def add_travel(out: LookupOut, snap: Snapshot) -> None:
+    """Street distance (walk_m) and driving time (drive_s) to each school, where a network covers the point."""
+    for t in snap.travels:
+        if not t.covers(out.lon, out.lat):
+            continue
+        costs, snap_m, too_far = costs_for_codes(t, out.lon, out.lat)
+        out.networks[t.mode] = {"network": t.name, "snap_m": round(snap_m, 1), "too_far": too_far}
+        field = "walk_m" if t.mode == "walk" else "drive_s"
+        for lv in out.levels:
+            for s in [s for z in lv.zones for s in z.schools] + lv.nearest_schools:
+                cost = costs.get(s.code)
+                if cost is not None and not too_far:
+                    setattr(s, field, round(cost, 1))
 
 def add_bands(out: LookupOut, snap: Snapshot, profile: StandardsProfile) -> None:
     """Each answering school's utilisation band (enrolment / capacity) under the active profile."""

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Header, Query, Request, Response
 from geo.errors import InvalidInput
 from geo.io import frame_from_geojson, parse_zones, zone_feature
 from geo.models import PlanStatus, check_slug
-from service.deps import HolderDep, PlannerDep, RepoDep, actor
+from service.deps import HolderDep, PlannerDep, RepoDep, SnapDep, actor
 from service.importer import RejectedRows
 from service.schemas import AdoptIn, PlanIn, PlanOut
 
@@ -42,9 +42,20 @@ def list_plans(repo: RepoDep, district: str | None = None, level: str | None = N
 
 
 @router.post("", response_model=PlanOut, status_code=201)
-def create_plan(body: PlanIn, repo: RepoDep, user: PlannerDep, response: Response) -> PlanOut:
-    plan = repo.create_plan(name=body.name, district=body.district, level=body.level, school_year=body.school_year,
-                            actor=actor(user), description=body.description)
+def create_plan(body: PlanIn, repo: RepoDep, snap: SnapDep, user: PlannerDep, response: Response,
+                generate: Annotated[str | None, Query(pattern="^network-nearest$", description="build the zones too")] = None,
+                mode: Annotated[str, Query(pattern="^(walk|drive)$")] = "walk") -> PlanOut:
+    """Create an empty draft, or with ``generate=network-nearest`` a draft whose zones are the
+    areas nearest each school of the level along the streets."""
+    if generate:
+        from service.routes.travel import generate_network_plan
+
+        plan, info = generate_network_plan(repo, snap, name=body.name, district=body.district, level=body.level,
+                                           year=body.school_year, mode=mode, actor=actor(user))
+        response.headers["X-Generation"] = json.dumps(info)
+    else:
+        plan = repo.create_plan(name=body.name, district=body.district, level=body.level, school_year=body.school_year,
+                                actor=actor(user), description=body.description)
     response.headers["Location"] = f"/v1/plans/{plan.id}"
     response.headers["ETag"] = etag(plan.version)
     return PlanOut.from_domain(plan)

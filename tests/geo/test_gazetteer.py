@@ -217,6 +217,16 @@ def test_suggest(gaz: Gazetteer, rows: list[dict[str, str]]) -> None:
     assert gaz.suggest("zzzzqqq") == []
 
 
+def test_suggest_while_typing_an_abbreviation(gaz: Gazetteer, rows: list[dict[str, str]]) -> None:
+    # "Hw" is the start of "Hwy": the highway's addresses come back.
+    want = [r["id"] for r in rows if r["number"] == "218" and r["street"] == "Pacific Highway"]
+    got = gaz.suggest("218 Pacific Hw")
+    assert want and [s.address_id for s in got][: len(want)] == want
+    # "St" after a street type starts a suburb ("St Peters"), not another "Street".
+    st_peters = {r["id"] for r in rows if r["street"] == "Church St" and r["locality"] == "St Peters"}
+    assert st_peters and {s.address_id for s in gaz.suggest("church st st")} >= st_peters
+
+
 def test_records_from_rows_maps_columns_and_crs(rows: list[dict[str, str]]) -> None:
     from geo.crs import from_wgs84
 

@@ -36,6 +36,8 @@ def test_pick_best_close_scores_far_apart_is_ambiguous() -> None:
     with pytest.raises(AmbiguousAddress) as err:
         pick_best("q", [b, a])
     assert [c.address for c in err.value.candidates] == ["A", "B"]
+    body = err.value.extra["candidates"]
+    assert [(c["address"], c["precision"], c["score"]) for c in body] == [("A", "street", 0.99), ("B", "street", 0.96)]
 
 
 def test_pick_best_close_scores_same_place_is_not_ambiguous() -> None:

@@ -1,0 +1,122 @@
+"""Street networks in the service: files next to the database, loaded once per worker.
+
+A network is built from an OpenStreetMap extract (``catchment network build``), saved as a
+compact ``.npz`` in the network folder and registered in the database; each worker's snapshot
+holds a :class:`geo.network_paths.SchoolTravel` per mode over the schools inside the network.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from geo.errors import InvalidInput, NotFound
+from geo.models import School
+from geo.network import StreetNetwork
+from geo.network_build import build_network
+from geo.network_cache import TravelCache
+from geo.network_paths import SchoolTravel
+from service.storage.base import Repository
+from service.storage.sqlite import sqlite_path
+
+
+def network_dir(database_url: str) -> Path:
+    """Networks live next to the SQLite file, or under ./var/networks for a server database."""
+    base = sqlite_path(database_url).parent if database_url.startswith("sqlite:") else Path("var")
+    return base / "networks"
+
+
+def build_and_register(repo: Repository, pbf: Path, *, mode: str, name: str, folder: Path, actor: str,
+                       progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+    """Build the routable graph of ``pbf``, save it in ``folder`` and register it under ``name``."""
+    net = build_network(pbf, mode=mode, progress=progress)  # type: ignore[arg-type]
+    folder.mkdir(parents=True, exist_ok=True)
+    path = net.save(folder / f"{name}-{mode}.npz").resolve()
+    stats = {"nodes": net.n_nodes, "edges": net.n_edges, "key": net.key, "unit": net.unit,
+             "bbox": [float(net.node_lon.min()), float(net.node_lat.min()), float(net.node_lon.max()), float(net.node_lat.max())]}
+    repo.register_network(name, mode=mode, path=str(path), source=str(pbf), stats=stats, actor=actor)
+    return {"name": name, "mode": mode, "path": str(path), **stats}
+
+
+@dataclass(frozen=True)
+class Travel:
+    """One registered network with the schools inside it."""
+
+    name: str
+    mode: str
+    bbox: tuple[float, float, float, float]
+    travel: SchoolTravel
+
+    def covers(self, lon: float, lat: float) -> bool:
+        x0, y0, x1, y1 = self.bbox
+        return x0 <= lon <= x1 and y0 <= lat <= y1
+
+    def index_of(self) -> dict[str, int]:
+        return {c: i for i, c in enumerate(self.travel.codes)}
+
+
+class NetworkLoader:
+    """Loads network files once per worker (keyed by path and key) and shares one travel cache."""
+
+    def __init__(self) -> None:
+        self._loaded: dict[tuple[str, str], StreetNetwork] = {}
+        self._lock = threading.Lock()
+        self.cache = TravelCache()
+
+    def network(self, path: str, key: str) -> StreetNetwork:
+        with self._lock:
+            got = self._loaded.get((path, key))
+            if got is None:
+                got = StreetNetwork.load(path)
+                self._loaded[(path, key)] = got
+            return got
+
+    def travels(self, repo: Repository, schools: Sequence[School]) -> list[Travel]:
+        out = []
+        for rec in repo.networks():
+            stats = rec["stats"]
+            if not Path(rec["path"]).exists():
+                continue
+            net = self.network(rec["path"], str(stats.get("key")))
+            x0, y0, x1, y1 = stats["bbox"]
+            inside = [s for s in schools if x0 <= s.lon <= x1 and y0 <= s.lat <= y1]
+            if not inside:
+                continue
+            travel = SchoolTravel.from_schools(net, inside, cache=self.cache)
+            out.append(Travel(rec["name"], rec["mode"], (x0, y0, x1, y1), travel))
+        return out
+
+
+def pick_travel(travels: Sequence[Travel], mode: str, *, lon: float | None = None, lat: float | None = None,
+                codes: Sequence[str] = ()) -> Travel:
+    """The network of ``mode`` that holds the place (or the schools); clear errors otherwise."""
+    for t in travels:
+        if t.mode != mode:
+            continue
+        if lon is not None and lat is not None and not t.covers(lon, lat):
+            continue
+        if codes and not set(codes) & set(t.travel.codes):
+            continue
+        return t
+    msg = f"no {mode} network covers this area: build one with `catchment network build FILE.osm.pbf --mode {mode}`"
+    raise NotFound(msg, where="mode")
+
+
+def costs_for_codes(t: Travel, lon: float, lat: float) -> tuple[dict[str, float | None], float, bool]:
+    """Travel cost from (lon, lat) to each school of the network, snap distance, too-far flag."""
+    costs, snapped = t.travel.from_place(lon, lat)
+    out = {c: (float(v) if np.isfinite(v) else None) for c, v in zip(t.travel.codes, costs, strict=True)}
+    return out, float(snapped.snap_m[0]), bool(snapped.too_far[0])
+
+
+def check_mode(mode: str, *, allow_straight: bool) -> str:
+    allowed = ("straight", "walk", "drive") if allow_straight else ("walk", "drive")
+    if mode not in allowed:
+        msg = f"mode {mode!r} must be one of {', '.join(allowed)}"
+        raise InvalidInput(msg, where="mode")
+    return mode

@@ -1,0 +1,101 @@
+"""Street networks in the service, on the real Portland (OpenStreetMap) sample and Fairfax."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+import shapely
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from geo.network import StreetNetwork
+from service.cli import app as cli
+from service.storage.base import Repository
+from tests.conftest import DATA, bearer
+
+# Near West Sylvan Middle School, Portland: (lon, lat) EPSG:4326.
+PORTLAND = (-122.755, 45.505)
+
+
+def test_lookup_gains_walk_m_where_a_network_covers_the_point(shared_client: TestClient) -> None:
+    body = shared_client.get("/v1/lookup", params={"lon": PORTLAND[0], "lat": PORTLAND[1], "level": "middle"}).json()
+    assert body["networks"]["walk"]["network"] == "portland" and not body["networks"]["walk"]["too_far"]
+    school = body["levels"][0]["zones"][0]["schools"][0]
+    # Along the streets is never shorter than the straight line.
+    assert school["walk_m"] >= school["distance_m"] - body["networks"]["walk"]["snap_m"] - 1
+    assert school["walk_m"] < 4 * school["distance_m"] + 500
+    sydney = shared_client.get("/v1/lookup", params={"lon": 151.1796, "lat": -33.7738}).json()
+    assert sydney["networks"] == {} and all(s["walk_m"] is None for lv in sydney["levels"] for z in lv["zones"] for s in z["schools"])
+
+
+def test_generated_plan_is_a_clean_coverage_of_nearest_schools(shared_client: TestClient, sample_db: Path) -> None:
+    from service.storage.base import open_repository
+
+    repo = open_repository(f"sqlite:///{sample_db}")
+    plan = next(p for p in repo.list_plans(district="portland"))
+    zones = repo.zones(plan.id)
+    assert plan.status.value == "adopted" and len(zones) == 2
+    assert shapely.coverage_is_valid([z.geometry for z in zones])
+    net = StreetNetwork.load(repo.networks()[0]["path"])
+    # Street nodes: their zone's school is the nearest along the streets (the report says so too).
+    report = shared_client.get("/v1/reports/travel", params={"level": "middle", "district": "portland", "mode": "walk",
+                                                              "units": "nodes"}).json()
+    assert report["share_assigned_is_nearest"] > 0.97
+    assert report["summary"]["count"] > 0.9 * net.n_nodes
+    assert 0 < report["summary"]["median"] < report["summary"]["p90"]
+    assert report["unit"] == "m" and report["service_radius_m"] is None  # generic profile has no radius
+
+
+def test_travel_report_straight_on_fairfax_blocks_csv(shared_client: TestClient) -> None:
+    r = shared_client.get("/v1/reports/travel", params={"level": "elementary", "mode": "straight", "format": "csv"})
+    assert r.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert len(rows) == 9404
+    cost = np.array([float(x["cost_m"]) for x in rows if x["cost_m"]])
+    assert np.median(cost) > 300 and cost.max() < 20_000
+    summary = shared_client.get("/v1/reports/travel", params={"level": "elementary", "mode": "straight"}).json()["summary"]
+    assert summary["median"] > 0 and summary["p90"] >= summary["median"]
+    assert shared_client.get("/v1/reports/travel", params={"level": "elementary", "mode": "fly"}).status_code == 422
+    missing = shared_client.get("/v1/reports/travel", params={"level": "elementary", "mode": "drive"})
+    assert missing.status_code == 404 and "network build" in missing.json()["detail"]
+
+
+def test_walkshed_and_networks(shared_client: TestClient) -> None:
+    nets = shared_client.get("/v1/networks").json()
+    assert nets[0]["name"] == "portland" and nets[0]["stats"]["nodes"] > 10_000
+    school = shared_client.get("/v1/schools", params={"level": "middle", "bbox": "-123,45,-122,46"}).json()["features"][0]
+    shed = shared_client.get(f"/v1/schools/{school['id']}/walkshed", params={"within": 800}).json()
+    poly = shapely.geometry.shape(shed["geometry"])
+    assert poly.contains(shapely.Point(*school["geometry"]["coordinates"]).buffer(0.0005)) or poly.intersects(
+        shapely.Point(*school["geometry"]["coordinates"]))
+    assert shared_client.get(f"/v1/schools/{school['id']}/walkshed", params={"within": 800, "mode": "drive"}).status_code == 404
+
+
+def test_generate_over_http_and_cli(client: TestClient, keys: dict[str, str], db_url: str, repo: Repository) -> None:
+    r = client.post("/v1/plans?generate=network-nearest&mode=walk",
+                    json={"name": "again", "level": "middle", "school_year": 2027, "district": "portland"},
+                    headers=bearer(keys["planner"]))
+    assert r.status_code == 201, r.text
+    assert r.json()["status"] == "draft" and len(repo.zones(r.json()["id"])) == 2
+    out = CliRunner().invoke(cli, ["plans", "generate", "--name", "cli", "--level", "middle", "--year", "2028",
+                                   "--district", "portland", "--database", db_url])
+    assert out.exit_code == 0, out.output
+    assert "clean coverage: True" in out.output
+    bad = client.post("/v1/plans?generate=network-nearest", json={"name": "x", "level": "primary", "school_year": 2027},
+                      headers=bearer(keys["planner"]))
+    assert bad.status_code == 422
+
+
+def test_network_build_cli(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    out = CliRunner().invoke(cli, ["network", "build", str(DATA.parent / "osm" / "portland.osm.pbf"), "--mode", "drive",
+                                   "--database", url])
+    assert out.exit_code == 0, out.output
+    assert (tmp_path / "networks" / "portland-drive.npz").exists()
+    bad = tmp_path / "not.osm.pbf"
+    bad.write_bytes(b"nonsense")
+    out = CliRunner().invoke(cli, ["network", "build", str(bad), "--database", url])
+    assert out.exit_code == 2 and "error" in out.output
