@@ -9,6 +9,7 @@ are shared: a grid over 2,172 NSW catchments holds about 13,000 of them.
 
 from __future__ import annotations
 
+import itertools
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -187,7 +188,7 @@ def build_grid(geoms: NDArray[np.object_], *, exponents: Sequence[int] = DEFAULT
     if zone.size == 0:
         return None
     exps = list(exponents)
-    if not exps or any(b <= a for a, b in zip(exps, exps[1:], strict=False)):
+    if not exps or any(b <= a for a, b in itertools.pairwise(exps)):
         msg = f"exponents must be a non-empty, strictly increasing list, got {exps}"
         raise ValueError(msg)
     x0, y0, rows0, cols0 = _top_level(min(xa.min(), xb.min()), min(ya.min(), yb.min()),

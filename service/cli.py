@@ -170,6 +170,23 @@ def import_demand(file: Path, name: Annotated[str, typer.Option(help="name of th
         console.print(f"  {e['zh']}")
 
 
+@import_app.command("addresses")
+def import_addresses(file: Annotated[Path, typer.Argument(help="CSV (lon/lat columns) or a point file: GeoJSON, GeoPackage, Shapefile")],
+                     map: Annotated[list[str] | None, typer.Option("--map", help="field=COLUMN for id, text, number, street, "
+                                                                      "locality, postcode (and lon, lat in a CSV); repeatable")] = None,
+                     crs: Annotated[str | None, typer.Option(help="CRS of the coordinates: EPSG:<code>, gcj02 or bd09 "
+                                                                  "(default EPSG:4326, or the file's own)")] = None,
+                     dataset: Annotated[str | None, typer.Option(help="name of the address set (replaced if it exists; "
+                                                                      "default: the file name)")] = None,
+                     database: DbOpt = None) -> None:
+    """Import address points for the offline gazetteer (address lookups and type-ahead), all-or-nothing."""
+    from service.geocoding import import_addresses_file
+
+    with _errors():
+        name, n = import_addresses_file(_repo(database), file, dataset=dataset, mapping=map or [], crs=crs, actor=CLI_ACTOR)
+    console.print(f"addresses: {n} points written to dataset {name!r}; lookups use them within a second")
+
+
 @import_app.command("sample")
 def import_sample(database: DbOpt = None) -> None:
     """Load the bundled real sample (see data/boundaries/README.md)."""

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from geo.errors import (
+    AmbiguousAddress,
     CatchmentError,
     Conflict,
     Forbidden,
@@ -32,7 +33,10 @@ STATUS: tuple[tuple[type[CatchmentError], int, str], ...] = (
     (UnsupportedFile, 415, "Unsupported file"),
     (InvalidGeometry, 422, "Invalid geometry"),
     (InvalidInput, 422, "Invalid input"),
-    (NotFound, 404, "Not found"),
+    (NotFound, 404, "Not found"),  # AddressNotFound too: no address, street or locality matches
+    # Several places match the address about equally well: 409 with "candidates" in the body,
+    # so the client asks the user to pick one (300 Multiple Choices reads as a redirect to clients).
+    (AmbiguousAddress, 409, "Ambiguous address"),
     (Conflict, 409, "Conflict"),
     (Unauthorized, 401, "Unauthorized"),
     (Forbidden, 403, "Forbidden"),

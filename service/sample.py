@@ -10,10 +10,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from geo.io import ImportReport
-from service.importer import ImportOptions, import_demand_file, import_schools_file, import_zones_file, osm_schools
-from service.travel import build_and_register
+import shapely
+
+from geo.errors import NotFound
+from geo.io import ImportReport, RowProblem, apply_where, parse_mapping, parse_zones, read_frame
+from geo.models import PlanStatus, Zone
+from service.geocoding import import_addresses_file
+from service.importer import ImportOptions, RejectedRows, import_demand_file, import_schools_file, import_zones_file, osm_schools
 from service.storage.base import Repository
+from service.travel import build_and_register
 
 NSW_SCHOOL_MAP = ("code=School_code", "name=School_name", "levels=Level_of_schooling", "grades=School_subtype",
                   "enrolment=latest_year_enrolment_FTE", "address=Street")
@@ -67,7 +72,19 @@ STEPS: tuple[Step, ...] = (
     Step("osm-schools", "../osm/portland.osm.pbf", ImportOptions(), level="middle"),
     Step("generate", "", ImportOptions(), plan="Portland middle schools by walking distance", district="portland",
          level="middle", year=2026),
+    # Address points for the offline gazetteer (the NSW schools' published street addresses).
+    Step("addresses", "nsw/sydney_addresses.csv", ImportOptions(), plan="sydney"),
+    # NSW future catchments, phasing in grade by grade from 2027, added to the adopted NSW plans.
+    Step("future-zones", "nsw/nsw_catchments_future.geojson",
+         ImportOptions(mapping=("school_code=USE_ID", "name=USE_DESC"), where=(NSW_PRIMARY,), allow_rejects=True),
+         district="nsw", level="primary"),
+    Step("future-zones", "nsw/nsw_catchments_future.geojson",
+         ImportOptions(mapping=("school_code=USE_ID", "name=USE_DESC"), where=(NSW_HIGH,), allow_rejects=True),
+         district="nsw", level="high"),
 )
+#: A future zone whose school, grades and start years match a zone already in the plan, and whose
+#: area overlaps it by at least this share (intersection over union), is the same zone.
+SAME_ZONE_IOU = 0.98
 PORTLAND_SCHOOLS = r"\b(Elementary|Middle|High) School\b"
 
 
@@ -95,6 +112,15 @@ def load_sample(repo: Repository, data_dir: Path, *, networks: Path, actor: str 
             found = osm_schools(path, levels=[step.level], name_pattern=PORTLAND_SCHOOLS, only_names=PORTLAND_SCHOOLS)
             say(f"{step.file}: {repo.import_schools(found, actor=actor)} schools from OpenStreetMap")
             continue
+        elif step.kind == "addresses":
+            dataset, n = import_addresses_file(repo, path, dataset=step.plan, actor=actor)
+            say(f"{step.file}: {n} address points for the gazetteer (dataset {dataset!r})")
+            continue
+        elif step.kind == "future-zones":
+            report = append_future_zones(repo, path, district=step.district, level=step.level, opts=step.opts, actor=actor)
+            say(f"{step.file} ({step.level}): {report.notes[-1]}")
+            for p in report.rejected:
+                say(f"  skipped row {p.row}: {p.reason}")
         elif step.kind == "generate":
             from service.routes.travel import generate_network_plan
             from service.state import SnapshotHolder
@@ -112,6 +138,55 @@ def load_sample(repo: Repository, data_dir: Path, *, networks: Path, actor: str 
         say(f"{step.file}: {report.written} {report.kind} written, {len(report.repaired)} repaired")
         reports.append(report)
     return reports
+
+
+def append_future_zones(repo: Repository, path: Path, *, district: str, level: str, opts: ImportOptions,
+                        actor: str) -> ImportReport:
+    """Add the zones of ``path`` (phasing in from a later year) to the adopted plan of ``district``
+    and ``level``, in one versioned change.
+
+    Zones already in the plan (same school, grades and start years, same area) are skipped and
+    counted in the notes; zones naming a school that is not stored are rejected with the reason
+    (new schools with no published location are not invented).
+    """
+    plan = next((p for p in repo.list_plans(district=district, level=level, status=PlanStatus.ADOPTED)), None)
+    if plan is None:
+        msg = f"no adopted {level} plan in district {district!r} to add the future zones to"
+        raise NotFound(msg, where="plan")
+    frame = apply_where(read_frame(path, crs=opts.crs, layer=opts.layer), opts.where)
+    zones, report = parse_zones(frame, mapping=parse_mapping(opts.mapping), code_prefix=opts.code_prefix)
+    bad_rows = {p.row for p in report.rejected}
+    rows = [i for i in range(len(frame)) if i not in bad_rows]
+    known = {s.code for s in repo.list_schools()}
+    existing = repo.zones(plan.id)
+    new: list[Zone] = []
+    same = 0
+    for row, z in zip(rows, zones, strict=True):
+        missing = [c for c in z.school_codes if c not in known]
+        if missing:
+            # Report the feature's position in the file, not in the --where selection.
+            report.rejected.append(RowProblem(int(frame.index[row]), f"school {', '.join(missing)} ({z.name}) is not in the schools table: "
+                                                   "a school outside the sample or not open yet, with no stored location",
+                                              ",".join(z.school_codes)))
+        elif any(_same_zone(z, e) for e in existing):
+            same += 1
+        else:
+            new.append(z)
+    if report.rejected and not opts.allow_rejects:
+        raise RejectedRows(report)
+    report.rejected.sort(key=lambda p: p.row)
+    repo.append_zones(plan.id, new, actor=actor, action="zones.append-future")
+    report.written = len(new)
+    report.notes.append(f"plan {plan.id} '{plan.name}': {len(new)} zones added, {same} already in the plan "
+                        f"(same school, grades, start years and area), {len(report.rejected)} rejected")
+    return report
+
+
+def _same_zone(a: Zone, b: Zone) -> bool:
+    if (a.school_codes, a.grades, dict(a.grade_start_years)) != (b.school_codes, b.grades, dict(b.grade_start_years)):
+        return False
+    union = shapely.union(a.geometry, b.geometry).area
+    return bool(union > 0 and shapely.intersection(a.geometry, b.geometry).area / union >= SAME_ZONE_IOU)
 
 
 def is_empty(repo: Repository) -> bool:

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from geo.geocode import GeocodeResult, Suggestion
 from geo.models import (
     ApiKey,
     LevelAnswer,
@@ -137,12 +138,28 @@ class SchoolDistanceOut(BaseModel):
     utilisation_band: dict[str, Any] | None = Field(default=None, description="enrolment / capacity band of the school")
     walk_m: float | None = Field(default=None, description="walking distance along the streets, metres (when a walk network covers it)")
     drive_s: float | None = Field(default=None, description="driving time, seconds (when a drive network covers it)")
+    feeders: list[FeederOut] = Field(default_factory=list,
+                                     description="feeder path (对口直升): the schools this zoned school's pupils move up to, in order")
 
     @classmethod
     def from_domain(cls, sd: SchoolDistance) -> SchoolDistanceOut:
         s = sd.school
         return cls(code=s.code, name=s.name, name_local=s.name_local, levels=list(s.levels), lon=s.lon, lat=s.lat,
                    distance_m=round(sd.distance_m, 1), status=s.status)
+
+
+class FeederOut(BaseModel):
+    """A school that pupils move up to (对口直升); ``path`` runs from the zoned school to this one."""
+
+    code: str
+    name: str
+    name_local: str | None = None
+    levels: list[str]
+    lon: float
+    lat: float
+    distance_m: float = Field(description="geodesic distance from the point looked up, metres (WGS84)")
+    status: SchoolStatus
+    path: list[str] = Field(description="school codes from the zoned school to this one, e.g. [primary, middle, high]")
 
 
 class ZoneHitOut(BaseModel):
@@ -185,11 +202,82 @@ class LookupOut(BaseModel):
     levels: list[LevelOut]
     explanation: dict[str, str] = Field(default_factory=dict, description="one sentence in English (en) and Chinese (zh)")
     networks: dict[str, dict[str, Any]] = Field(default_factory=dict, description="per mode: network name, snap_m, too_far")
+    geocode: GeocodeOut | None = Field(default=None, description="when an address was given: what it matched, how precisely, by which geocoder")
+    in_crs: InCrsOut | None = Field(default=None, description="when crs= was given: the point in that crs and how far the conversion moved it")
     input: dict[str, Any] = Field(default_factory=dict, description="the query as given")
 
     @classmethod
     def from_domain(cls, r: LookupResult, **extra: Any) -> LookupOut:
         return cls(lon=r.lon, lat=r.lat, levels=[LevelOut.from_domain(a) for a in r.levels], **extra)
+
+
+class GeocodeOut(BaseModel):
+    """One geocoding answer; ``lon``/``lat`` are EPSG:4326."""
+
+    query: str = Field(description="the address text as given (whitespace collapsed)")
+    address: str = Field(description="the address matched")
+    lon: float
+    lat: float
+    precision: Literal["exact", "interpolated", "street", "locality"]
+    score: float = Field(description="0..1; 1 = the text matched exactly (remote geocoders: their own ranking)")
+    geocoder: str = Field(description="which geocoder answered: 'gazetteer' (offline) or 'nominatim'")
+    address_id: str | None = None
+    components: dict[str, str] = Field(default_factory=dict)
+    explanation: dict[str, str] = Field(default_factory=dict, description="how a non-exact point was placed (en, zh)")
+
+    @classmethod
+    def from_domain(cls, r: GeocodeResult) -> GeocodeOut:
+        return cls(query=r.query, address=r.address, lon=r.lon, lat=r.lat, precision=r.precision.value, score=r.score,
+                   geocoder=r.geocoder, address_id=r.address_id, components=dict(r.components),
+                   explanation=dict(r.explanation))
+
+
+class InCrsOut(BaseModel):
+    crs: str = Field(description="the crs asked for, canonical: EPSG:<code>, gcj02 or bd09")
+    x: float = Field(description="lon (geographic crs) or easting")
+    y: float = Field(description="lat (geographic crs) or northing")
+    shift_m: float | None = Field(description="metres the conversion moved the point (geographic crs only; 0 for gcj02/bd09 outside China)")
+
+
+class SuggestionOut(BaseModel):
+    address: str
+    address_id: str
+    lon: float
+    lat: float
+
+    @classmethod
+    def from_domain(cls, s: Suggestion) -> SuggestionOut:
+        return cls(address=s.address, address_id=s.address_id, lon=s.lon, lat=s.lat)
+
+
+class SuggestOut(BaseModel):
+    query: str
+    geocoder: str = Field(description="type-ahead always runs on the offline gazetteer")
+    addresses: int = Field(description="address points in the gazetteer")
+    suggestions: list[SuggestionOut]
+
+
+class FeedersIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    feeds_into: list[str] = Field(max_length=20, description="codes of the schools this school's pupils move up to (对口直升)")
+
+
+class FeedersOut(BaseModel):
+    code: str
+    name: str
+    feeds_into: list[SchoolRef]
+    fed_by: list[SchoolRef] = Field(description="schools whose pupils move up to this one")
+
+
+class SchoolRef(BaseModel):
+    code: str
+    name: str
+    levels: list[str]
+
+    @classmethod
+    def from_domain(cls, s: School) -> SchoolRef:
+        return cls(code=s.code, name=s.name, levels=list(s.levels))
 
 
 class BatchPoint(BaseModel):

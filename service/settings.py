@@ -6,6 +6,7 @@ Nothing reads these globally: ``create_app(settings)`` takes them, and tests bui
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -26,7 +27,7 @@ class LookupSettings(BaseSettings):
 
     near_boundary_m: float = Field(default=50.0, ge=0)
     nearest_k: int = Field(default=3, ge=0, le=50)
-    version_check_s: float = Field(default=0.5, ge=0, description="how often the index checks the stored zone version")
+    version_check_s: float = Field(default=0.2, ge=0, description="how often the index checks the stored zone version (s)")
     batch_max_points: int = Field(default=2_000_000, ge=1)
 
 
@@ -47,9 +48,18 @@ class MapSettings(BaseSettings):
 class GeocoderSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CATCHMENT_", extra="ignore")
 
-    geocoder: str = Field(default="gazetteer", description="'gazetteer' (offline) or 'nominatim'")
+    geocoder: Literal["gazetteer", "nominatim"] = Field(default="gazetteer", description="'gazetteer' (offline) or 'nominatim'")
     geocoder_url: str = Field(default="https://nominatim.openstreetmap.org", description="base URL of a Nominatim-style server")
     geocoder_timeout_s: float = Field(default=5.0, gt=0)
+    geocoder_retries: int = Field(default=2, ge=0, le=10, description="extra attempts on timeouts, connection errors, 429 and 5xx")
+    geocoder_backoff_s: float = Field(default=0.5, ge=0, description="sleep before retry k is backoff * 2**k")
+    geocoder_cache_size: int = Field(default=4096, ge=0, description="answers kept in memory per worker (0 = no cache)")
+    geocoder_cache_ttl_s: float = Field(default=86_400.0, gt=0)
+    geocoder_user_agent: str = Field(default="catchment/0.1 (school catchment lookup)",
+                                     description="sent to the remote geocoder; Nominatim's policy asks for one naming your deployment")
+    geocoder_email: str | None = Field(default=None, description="contact sent to the remote geocoder (public Nominatim asks for it)")
+    geocoder_country_codes: str = Field(default="", description="comma-separated ISO country codes to restrict remote answers, e.g. 'au,cn'")
+    geocoder_language: str | None = Field(default=None, description="preferred language of remote answers, e.g. 'en' or 'zh-CN'")
 
 
 class Settings(BaseSettings):

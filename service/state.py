@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from geo.errors import Unavailable
+from geo.gazetteer import Gazetteer
 from geo.index import ZoneIndex
 from geo.lookup import SchoolBook
 from geo.models import Plan
@@ -31,15 +32,25 @@ class Snapshot:
     plans: tuple[Plan, ...]
     built_at: float
     travels: tuple[Travel, ...] = ()
+    gazetteer: Gazetteer = field(default_factory=lambda: Gazetteer(()))
+    address_stamp: tuple[int, int] = (0, 0)
 
 
-def build_snapshot(repo: Repository, loader: NetworkLoader | None = None) -> Snapshot:
+def build_snapshot(repo: Repository, loader: NetworkLoader | None = None, previous: Snapshot | None = None) -> Snapshot:
     version = repo.zone_version()
     entries = repo.adopted_zones()
     schools = repo.list_schools()
     plans = tuple({p.id: p for p, _ in entries}.values())
     travels = tuple(loader.travels(repo, schools)) if loader is not None else ()
-    return Snapshot(version, ZoneIndex(entries, version=version), SchoolBook(schools), plans, time.monotonic(), travels)
+    # The gazetteer is rebuilt only when the address points changed (a large one takes seconds),
+    # not on every zone or school edit.
+    stamp = repo.address_stamp()
+    if previous is not None and previous.address_stamp == stamp:
+        gazetteer = previous.gazetteer
+    else:
+        gazetteer = Gazetteer(repo.addresses())
+    return Snapshot(version, ZoneIndex(entries, version=version), SchoolBook(schools), plans, time.monotonic(), travels,
+                    gazetteer, stamp)
 
 
 class SnapshotHolder:
@@ -54,7 +65,7 @@ class SnapshotHolder:
 
     def refresh(self) -> Snapshot:
         """Rebuild now, in this thread."""
-        snap = build_snapshot(self.repo, self.loader)
+        snap = build_snapshot(self.repo, self.loader, self._snap)
         with self._lock:
             if self._snap is None or snap.version >= self._snap.version:
                 self._snap = snap

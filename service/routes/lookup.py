@@ -15,13 +15,15 @@ from starlette.concurrency import run_in_threadpool
 
 from geo.bulk import assign, zone_mask
 from geo.capacity import utilisation_band
+from geo.distance import geodesic_m
 from geo.errors import InvalidInput, UnsupportedFile
 from geo.explain import explain
 from geo.lookup import resolve
-from geo.models import check_slug, normalise_grade
+from geo.models import School, check_slug, normalise_grade
 from geo.standards import StandardsProfile, get_profile
 from service.deps import SettingsDep, SnapDep
-from service.schemas import LookupOut
+from service.geocoding import RemoteDep, locate
+from service.schemas import FeederOut, GeocodeOut, InCrsOut, LookupOut
 from service.state import Snapshot
 from service.travel import costs_for_codes
 
@@ -41,20 +43,72 @@ def clean_filters(level: str | None, grade: str | None) -> tuple[str | None, str
     return lv, g
 
 
-@router.get("", response_model=LookupOut, summary="Which zones and schools serve (lon, lat)")
-async def lookup(snap: SnapDep, settings: SettingsDep,
-                 lon: Annotated[float, Query(ge=-180, le=180, description="longitude, EPSG:4326")],
-                 lat: Annotated[float, Query(ge=-90, le=90, description="latitude, EPSG:4326")],
+@router.get("", response_model=LookupOut, summary="Which zones and schools serve an address, or (lon, lat)",
+            responses={404: {"description": "the address matches nothing"},
+                       409: {"description": "ambiguous address: the body lists the candidates"},
+                       503: {"description": "the remote geocoder is down"}})
+async def lookup(snap: SnapDep, settings: SettingsDep, remote: RemoteDep,
+                 lon: Annotated[float | None, Query(description="longitude (EPSG:4326), or x in crs")] = None,
+                 lat: Annotated[float | None, Query(description="latitude (EPSG:4326), or y in crs")] = None,
+                 address: Annotated[str | None, Query(description="free address text, instead of lon/lat")] = None,
+                 crs: Annotated[str | None, Query(description="crs of lon/lat: EPSG:<code>, gcj02 or bd09 (default EPSG:4326)")] = None,
                  level: str | None = None, grade: str | None = None,
                  year: Annotated[int | None, Query(ge=1900, le=2200)] = None) -> LookupOut:
     lv, g = clean_filters(level, grade)
-    result = resolve(snap.index, snap.schools, lon, lat, level=lv, grade=g, year=year, plans=snap.plans,
+    extra = {"level": level, "grade": grade, "year": year}
+    # A remote geocoder's call runs in the thread pool inside locate(); all else here is in memory.
+    at = await locate(lon=lon, lat=lat, address=address, crs=crs, gazetteer=snap.gazetteer, remote=remote, extra=extra)
+    result = resolve(snap.index, snap.schools, at.lon, at.lat, level=lv, grade=g, year=year, plans=snap.plans,
                      near_m=settings.lookup.near_boundary_m, nearest_k=settings.lookup.nearest_k)
-    query = {k: v for k, v in {"lon": lon, "lat": lat, "level": level, "grade": grade, "year": year}.items() if v is not None}
-    out = LookupOut.from_domain(result, explanation=explain(result), input=query)
+    chains = feeder_chains(snap, [sd.school.code for a in result.levels for h in a.hits for sd in h.schools])
+    words = explain(result, geocode=at.geocode, feeders={c: [s for s, _ in ch] for c, ch in chains.items()})
+    out = LookupOut.from_domain(result, explanation=words, input=at.input,
+                                geocode=GeocodeOut.from_domain(at.geocode) if at.geocode else None,
+                                in_crs=InCrsOut(**at.in_crs) if at.in_crs else None)
     add_bands(out, snap, get_profile(settings.profile))
     add_travel(out, snap)
+    add_feeders(out, chains)
     return out
+
+
+#: Longest feeder path followed (primary -> middle -> high -> ...); guards against cycles too.
+FEEDER_DEPTH = 4
+
+
+def feeder_chains(snap: Snapshot, codes: list[str]) -> dict[str, list[tuple[School, list[str]]]]:
+    """Per zoned school code: the schools its pupils move up to (对口直升), breadth first, each with
+    the path of codes from the zoned school to it."""
+    by_code = snap.schools.by_code
+    out: dict[str, list[tuple[School, list[str]]]] = {}
+    for code in dict.fromkeys(codes):
+        chain: list[tuple[School, list[str]]] = []
+        frontier, seen = [[code]], {code}
+        for _ in range(FEEDER_DEPTH):
+            nxt = []
+            for path in frontier:
+                start = by_code.get(path[-1])
+                for f in start.feeds_into if start else ():
+                    target = by_code.get(f)
+                    if target is None or f in seen:
+                        continue
+                    seen.add(f)
+                    chain.append((target, [*path, f]))
+                    nxt.append([*path, f])
+            frontier = nxt
+        if chain:
+            out[code] = chain
+    return out
+
+
+def add_feeders(out: LookupOut, chains: dict[str, list[tuple[School, list[str]]]]) -> None:
+    """Each zoned school's feeder path, with distances from the point looked up."""
+    for lv in out.levels:
+        for z in lv.zones:
+            for s in z.schools:
+                s.feeders = [FeederOut(code=t.code, name=t.name, name_local=t.name_local, levels=list(t.levels), lon=t.lon,
+                                       lat=t.lat, distance_m=round(float(geodesic_m(out.lon, out.lat, t.lon, t.lat)), 1),
+                                       status=t.status, path=path)
+                             for t, path in chains.get(s.code, ())]
 
 
 def add_travel(out: LookupOut, snap: Snapshot) -> None:

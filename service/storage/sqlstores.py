@@ -15,10 +15,10 @@ from typing import Any
 import shapely
 
 from geo.demand import DemandUnit
-from geo.errors import InvalidInput, NotFound
+from geo.errors import Conflict, InvalidInput, NotFound
 from geo.geocode import AddressRecord
 from geo.io import zone_feature, zones_from_features
-from geo.models import Zone
+from geo.models import Plan, PlanStatus, Zone
 
 
 def _j(v: Any) -> str:
@@ -43,6 +43,13 @@ class PlanningStores:
     def _ts(self, d: Any) -> Any: ...
     def _audit(self, cur: Any, actor: str, action: str, target: str, before: Any, after: Any) -> None: ...
     def _bump_zone_version(self, cur: Any) -> None: ...
+    def _lock_plan(self, cur: Any, plan_id: int) -> Plan: ...
+    def _get_plan(self, cur: Any, plan_id: int) -> Plan: ...
+    def _check_codes(self, cur: Any, zones: Sequence[Zone]) -> None: ...
+    def _zones(self, cur: Any, where: str, params: Sequence[Any]) -> list[Zone]: ...
+    def _geom_in_sql(self) -> str: ...
+    def _zone_extra_cols(self) -> tuple[str, ...]: ...
+    def _zone_extra_vals(self, geom: Any) -> tuple[Any, ...]: ...
 
     def _anygeom_in_sql(self) -> str:
         """SQL for a geometry parameter of any type (WKB in); PostGIS wraps it in ST_GeomFromWKB."""
@@ -75,6 +82,13 @@ class PlanningStores:
     def count_addresses(self) -> int:
         with self._read() as cur:
             return int(self._x(cur, "SELECT count(*) FROM addresses").fetchone()[0])
+
+    def address_stamp(self) -> tuple[int, int]:
+        """(count, highest row id) of the address points: changes whenever an import changes them,
+        so a worker can keep its in-memory gazetteer when only zones or schools moved."""
+        with self._read() as cur:
+            r = self._x(cur, "SELECT count(*), coalesce(max(id), 0) FROM addresses").fetchone()
+        return int(r[0]), int(r[1])
 
     # ---- demand ----------------------------------------------------------------------
     def import_demand(self, name: str, units: Sequence[DemandUnit], *, kind: str, report: dict[str, Any], actor: str) -> int:
@@ -131,6 +145,37 @@ class PlanningStores:
         with self._read() as cur:
             rows = self._x(cur, "SELECT name, mode, path, source, stats, built_at FROM networks ORDER BY name").fetchall()
         return [{"name": r[0], "mode": r[1], "path": r[2], "source": r[3], "stats": _l(r[4]), "built_at": str(r[5])} for r in rows]
+
+    # ---- zones added to a plan --------------------------------------------------------
+    def append_zones(self, plan_id: int, zones: Sequence[Zone], *, actor: str, action: str = "zones.append") -> Plan:
+        """Add ``zones`` to plan ``plan_id`` and keep its others (e.g. zones phasing in from a later
+        year): one transaction, one new plan version, and a zone-version bump so lookups follow."""
+        with self._tx() as cur:
+            plan = self._lock_plan(cur, plan_id)
+            if plan.status is PlanStatus.ARCHIVED:
+                msg = f"plan {plan_id} is archived; copy it to a new draft to change it"
+                raise Conflict(msg, where="plan_id")
+            if not zones:
+                return plan
+            self._check_codes(cur, zones)
+            before = int(self._x(cur, "SELECT count(*) FROM zones WHERE plan_id = ?", (plan_id,)).fetchone()[0])
+            extra = self._zone_extra_cols()
+            cols = "plan_id, name, school_codes, grades, grade_start_years, source, attributes, geom" + "".join(f", {c}" for c in extra)
+            marks = "?, ?, ?, ?, ?, ?, ?, " + self._geom_in_sql() + "".join(", ?" for _ in extra)
+            links: list[tuple[int, str]] = []
+            for z in zones:
+                vals = (plan_id, z.name, _j(list(z.school_codes)), None if z.grades is None else _j(list(z.grades)),
+                        _j(dict(z.grade_start_years)), z.source, _j(dict(z.attributes)), self._geom_in(z.geometry))
+                zid = int(self._x(cur, f"INSERT INTO zones ({cols}) VALUES ({marks}) RETURNING id",
+                                  vals + self._zone_extra_vals(z.geometry)).fetchone()[0])
+                links.extend((zid, c) for c in dict.fromkeys(z.school_codes))
+            cur.executemany(self._sql("INSERT INTO zone_schools (zone_id, school_code) VALUES (?, ?)"), links)
+            self._x(cur, "UPDATE plans SET version = version + 1 WHERE id = ?", (plan_id,))
+            self._record_version(cur, plan_id, plan.version + 1, action, actor, self._zones(cur, "WHERE plan_id = ?", (plan_id,)))
+            self._audit(cur, actor, f"plan.{action}", f"plan:{plan_id}", {"zones": before, "version": plan.version},
+                        {"zones": before + len(zones), "added": len(zones), "version": plan.version + 1})
+            self._bump_zone_version(cur)
+            return self._get_plan(cur, plan_id)
 
     # ---- plan history ----------------------------------------------------------------
     def _record_version(self, cur: Any, plan_id: int, version: int, action: str, actor: str, zones: Sequence[Zone]) -> None:
