@@ -304,3 +304,73 @@ def plans_generate(name: Annotated[str, typer.Option()], level: Annotated[str, t
                                            actor=CLI_ACTOR)
     console.print(f"plan {plan.id} '{plan.name}' (draft): {info['zones']} zones for {info['schools']} schools; "
                   f"clean coverage: {info['coverage_valid']} (gaps {info['gap_m2']:.1f} m2, overlaps {info['overlap_m2']:.1f} m2)")
+
+
+@app.command()
+def bench(data: Annotated[Path | None, typer.Option(help="statewide catchments GeoJSON (default: bench/data/, copied from ../shared)")] = None,
+          quick: Annotated[bool, typer.Option(help="200k points and fewer runs: a smoke test")] = False,
+          only: Annotated[list[str] | None, typer.Option(help="run only this section (repeatable): import, index, single, bulk, "
+                                                               "postgis, exact, memory, http, map")] = None,
+          skip: Annotated[list[str] | None, typer.Option(help="skip this section (repeatable)")] = None,
+          profile_http: Annotated[bool, typer.Option(help="py-spy flame graph of a worker under /v1/lookup load")] = False) -> None:
+    """Benchmarks against peers (see bench/README.md); writes bench/results/catchment.json."""
+    from service.settings import REPO_ROOT
+
+    if not (REPO_ROOT / "bench" / "suite.py").is_file():
+        console.print("[red]error[/red]: bench/ is only in a source checkout of catchment")
+        raise typer.Exit(2)
+    # bench/ is a development package beside the installed ones, not part of the wheel.
+    sys.path.insert(0, str(REPO_ROOT))
+    from bench.suite import main as bench_main
+
+    argv = [*(["--data", str(data)] if data else []), *(["--quick"] if quick else []), *(["--profile-http"] if profile_http else [])]
+    argv += [a for s in only or [] for a in ("--only", s)] + [a for s in skip or [] for a in ("--skip", s)]
+    raise typer.Exit(bench_main(argv))
+
+
+@app.command("maps")
+def maps_cmd(kind: Annotated[str, typer.Argument(help="coverage, travel, overcrowding, lookup, plan or compare")],
+             out: Annotated[Path, typer.Option("--out", help="the HTML file to write")],
+             level: Annotated[str | None, typer.Option()] = None, district: Annotated[str | None, typer.Option()] = None,
+             year: Annotated[int | None, typer.Option()] = None, plan: Annotated[int | None, typer.Option()] = None,
+             mode: Annotated[str, typer.Option(help="travel: straight, walk or drive")] = "straight",
+             units: Annotated[str, typer.Option(help="travel: demand or nodes")] = "demand",
+             lon: Annotated[float | None, typer.Option(help="lookup: longitude, EPSG:4326")] = None,
+             lat: Annotated[float | None, typer.Option(help="lookup: latitude, EPSG:4326")] = None,
+             a: Annotated[int | None, typer.Option(help="compare: plan before")] = None,
+             b: Annotated[int | None, typer.Option(help="compare: plan after")] = None,
+             lang: Annotated[str, typer.Option(help="en or zh")] = "en",
+             tiles: Annotated[str | None, typer.Option(help="'osm', 'none' or 'URL|ATTRIBUTION'")] = None,
+             database: DbOpt = None) -> None:
+    """Write a map as a self-contained HTML file (the same maps the service serves under /v1/maps)."""
+    from service.routes import maps as m
+    from service.state import SnapshotHolder
+
+    settings = Settings()
+    with _errors():
+        repo = _repo(database)
+        snap = SnapshotHolder(repo, check_every_s=0).refresh()
+        if lang not in ("en", "zh"):
+            raise typer.BadParameter("--lang must be en or zh")
+        common: dict[str, Any] = {"lang": lang, "tiles": tiles}
+        if kind == "coverage":
+            resp = m.coverage(repo, settings, level=level, year=year, plan=plan, district=district, **common)
+        elif kind == "plan":
+            resp = m.plan_map(plan or 0, repo, settings, **common)
+        elif kind == "overcrowding":
+            resp = m.overcrowding(repo, settings, level=level, year=year, plan=plan, district=district, demand=None, **common)
+        elif kind == "travel":
+            resp = m.travel(repo, snap, settings, level=level, plan=plan, district=district, year=year, mode=mode, demand=None,
+                            units=units, standard=None, **common)
+        elif kind == "lookup":
+            if lon is None or lat is None:
+                raise typer.BadParameter("lookup maps need --lon and --lat (EPSG:4326)")
+            resp = m.lookup(repo, snap, settings, lon=lon, lat=lat, level=level, grade=None, year=year, **common)
+        elif kind == "compare":
+            if a is None or b is None:
+                raise typer.BadParameter("compare maps need --a and --b (plan ids)")
+            resp = m.compare(repo, settings, a=a, b=b, side_by_side=False, **common)
+        else:
+            raise typer.BadParameter(f"unknown map kind {kind!r}")
+        out.write_bytes(bytes(resp.body))
+    console.print(f"{kind} map written to {out} ({out.stat().st_size / 1e6:.1f} MB)")

@@ -41,8 +41,10 @@ class SampleSettings(BaseSettings):
 class MapSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CATCHMENT_", extra="ignore")
 
-    tiles: str = Field(default="openstreetmap", description="tile URL template, 'openstreetmap', or 'none' (offline)")
-    tiles_attribution: str = Field(default="&copy; OpenStreetMap contributors")
+    tiles: str = Field(default="osm", description="'osm' (OpenStreetMap), 'none' (offline), or a URL template")
+    tiles_attribution: str = Field(default="", description="attribution of a tile URL template (required with one)")
+    inline_assets: bool = Field(default=True, alias="CATCHMENT_MAPS_INLINE_ASSETS",
+                                description="inline Leaflet and plugins into each page so maps work offline")
 
 
 class GeocoderSettings(BaseSettings):
