@@ -50,10 +50,11 @@ def assign(index: ZoneIndex, lons: ArrayLike, lats: ArrayLike, *, mask: NDArray[
     pi, zi = pi[keep], zi[keep]
     phasing = np.array([e.zone.phasing for e in index.entries], dtype=bool)
     if phasing[zi].any():
-        # Where a phasing zone answers for a point and level, it replaces the old zone there.
+        # Where a phasing zone answers for a point, level and kind, it replaces the old zone there.
         levels = pd.Categorical(index.levels[zi])
-        frame = pd.DataFrame({"p": pi, "lv": levels.codes, "ph": phasing[zi]})
-        any_ph = frame.groupby(["p", "lv"])["ph"].transform("max").to_numpy()
+        kinds = pd.Categorical(np.array([str(index.entries[z].zone.kind) for z in zi.tolist()], dtype=object))
+        frame = pd.DataFrame({"p": pi, "lv": levels.codes, "kind": kinds.codes, "ph": phasing[zi]})
+        any_ph = frame.groupby(["p", "lv", "kind"])["ph"].transform("max").to_numpy()
         sel = ~any_ph | phasing[zi]
         pi, zi = pi[sel], zi[sel]
     return BulkAnswer(pi, zi)

@@ -100,11 +100,31 @@ class CellGrid:
         """Number of cells stored per level, top first."""
         return [len(self.top)] + [len(a) for a, *_ in self.levels]
 
+    def cell_of(self, lon: float, lat: float) -> tuple[int, int] | None:
+        """(column, row) of the finest cell holding (lon, lat); None outside the grid or for NaN."""
+        u = (lon - self.x0) * self.scale
+        v = (lat - self.y0) * self.scale
+        # Written so NaN fails the test: a NaN point lies in no zone.
+        if not (0.0 <= u < self.u_max and 0.0 <= v < self.v_max):
+            return None
+        return int(u), int(v)
+
+    def lookup_cell(self, col: int, row: int) -> int:
+        """Answer id of finest cell (col, row); 0 (no zone) outside the grid."""
+        if not (0 <= col < self.u_max and 0 <= row < self.v_max):
+            return 0
+        sh = self.top_shift
+        code = self.top[(row >> sh) * self.cols0 + (col >> sh)]
+        for codes, shift, mask, bits in self.levels:
+            if code >= 0:
+                break
+            code = codes[((-code - 1) << (bits + bits)) | (((row >> shift) & mask) << bits) | ((col >> shift) & mask)]
+        return code
+
     def lookup(self, lon: float, lat: float) -> int:
         """Answer id of the finest cell holding (lon, lat); 0 (no zone) outside the grid or for NaN."""
         u = (lon - self.x0) * self.scale
         v = (lat - self.y0) * self.scale
-        # Written so NaN fails the test: a NaN point lies in no zone.
         if not (0.0 <= u < self.u_max and 0.0 <= v < self.v_max):
             return 0
         col = int(u)

@@ -174,7 +174,7 @@ def _int_or_none(v: Any, *, what: str) -> int | None:
     if not math.isfinite(f) or f < 0:
         msg = f"{what} {v!r} must be a non-negative number"
         raise ValueError(msg)
-    return int(round(f))
+    return round(f)
 
 
 def split_list(v: Any) -> list[str]:

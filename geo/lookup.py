@@ -76,11 +76,12 @@ class SchoolBook:
 
 
 def _active_hits(index: ZoneIndex, positions: list[int], grade: str | None, year: int | None) -> list[int]:
-    """Drop zones that do not serve the grade/year; a phasing zone in force supersedes the old one."""
+    """Drop zones that do not serve the grade/year; a phasing zone in force supersedes the old
+    zone of the same level and kind there."""
     serving = [p for p in positions if index.entries[p].zone.serves(grade, year)]
-    by_level: dict[str, list[int]] = defaultdict(list)
+    by_level: dict[tuple[str, str | None], list[int]] = defaultdict(list)
     for p in serving:
-        by_level[index.entries[p].plan.level].append(p)
+        by_level[(index.entries[p].plan.level, index.entries[p].zone.kind)].append(p)
     out: list[int] = []
     for items in by_level.values():
         phased = [p for p in items if index.entries[p].zone.phasing]

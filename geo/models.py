@@ -137,6 +137,16 @@ class Zone:
     def phasing(self) -> bool:
         return bool(self.grade_start_years)
 
+    @property
+    def kind(self) -> str | None:
+        """The zone's type within its level (NSW ``CATCH_TYPE``: HIGH_COED, HIGH_BOYS ...), if known.
+
+        A zone that phases in replaces only the zones of its own kind: a new co-educational
+        high school zone does not take away the boys' and girls' schools' zones.
+        """
+        v = self.attributes.get("zone_type", self.attributes.get("CATCH_TYPE"))
+        return None if v is None else str(v)
+
 
 @dataclass(frozen=True, slots=True)
 class ApiKey:

@@ -79,7 +79,7 @@ def distance_bands(service_radius_m: float) -> BandScale:
         raise InvalidInput(msg, where="service_radius_m")
     r = float(service_radius_m)
     cuts = (r, 2 * r, 4 * r)
-    en = (f"within standard (<= {fmt_distance(r, 'en')})", f"{fmt_distance(r, 'en')} - {fmt_distance(2 * r, 'en')}",
+    en = (f"within standard (≤ {fmt_distance(r, 'en')})", f"{fmt_distance(r, 'en')} - {fmt_distance(2 * r, 'en')}",
           f"{fmt_distance(2 * r, 'en')} - {fmt_distance(4 * r, 'en')}", f"beyond {fmt_distance(4 * r, 'en')}")
     zh = (f"达标（≤{fmt_distance(r, 'zh')}）", f"{fmt_distance(r, 'zh')}–{fmt_distance(2 * r, 'zh')}",
           f"{fmt_distance(2 * r, 'zh')}–{fmt_distance(4 * r, 'zh')}", f"超过 {fmt_distance(4 * r, 'zh')}")
@@ -92,7 +92,7 @@ def time_bands(standard_s: float) -> BandScale:
         msg = f"time standard {standard_s} must be a positive number of seconds"
         raise InvalidInput(msg, where="standard_s")
     t = float(standard_s)
-    en = (f"within standard (<= {fmt_minutes(t, 'en')})", f"{fmt_minutes(t, 'en')} - {fmt_minutes(2 * t, 'en')}",
+    en = (f"within standard (≤ {fmt_minutes(t, 'en')})", f"{fmt_minutes(t, 'en')} - {fmt_minutes(2 * t, 'en')}",
           f"{fmt_minutes(2 * t, 'en')} - {fmt_minutes(4 * t, 'en')}", f"beyond {fmt_minutes(4 * t, 'en')}")
     zh = (f"达标（≤{fmt_minutes(t, 'zh')}）", f"{fmt_minutes(t, 'zh')}–{fmt_minutes(2 * t, 'zh')}",
           f"{fmt_minutes(2 * t, 'zh')}–{fmt_minutes(4 * t, 'zh')}", f"超过 {fmt_minutes(4 * t, 'zh')}")

@@ -108,7 +108,6 @@ def import_schools(file: Path, map: MapOpt = None, code_prefix: Annotated[str, t
                    database: DbOpt = None) -> None:
     """Import (insert or update) schools, all-or-nothing."""
     if from_osm:
-        from geo.osm_schools import read_osm_schools
 
         from service.importer import osm_schools
 

@@ -96,8 +96,8 @@ def import_zones_file(repo: Repository, path: Path, *, plan_name: str, district:
 
 def report_lines(report: ImportReport) -> list[str]:
     """Human-readable summary lines for the CLI."""
-    lines = [f"{report.kind}: {report.rows_read} read, {report.written} written, {len(report.repaired)} repaired, "
-             f"{len(report.rejected)} rejected"]
+    lines = [(f"{report.kind}: {report.rows_read} read, {report.written} written, {len(report.repaired)} repaired, "
+              f"{len(report.rejected)} rejected")]
     lines += [f"  repaired row {p.row} ({p.feature}): {p.reason}" for p in report.repaired[:20]]
     if len(report.repaired) > 20:
         lines.append(f"  ... and {len(report.repaired) - 20} more repaired")

@@ -14,8 +14,8 @@ from service.routes import addresses, admin, health, imports, lookup, maps, plan
 from service.sample import is_empty, load_sample
 from service.settings import Settings
 from service.state import SnapshotHolder
-from service.travel import network_dir
 from service.storage.base import open_repository
+from service.travel import network_dir
 
 log = logging.getLogger("catchment")
 

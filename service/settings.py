@@ -29,6 +29,8 @@ class LookupSettings(BaseSettings):
     nearest_k: int = Field(default=3, ge=0, le=50)
     version_check_s: float = Field(default=0.2, ge=0, description="how often the index checks the stored zone version (s)")
     batch_max_points: int = Field(default=2_000_000, ge=1)
+    default_year: int | None = Field(default=None, ge=1900, le=2200,
+                                     description="school year answered when a lookup gives none (default: this calendar year)")
 
 
 class SampleSettings(BaseSettings):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
+from datetime import date
 from typing import Annotated, Any
 
 import numpy as np
@@ -24,11 +25,23 @@ from geo.standards import StandardsProfile, get_profile
 from service.deps import SettingsDep, SnapDep
 from service.geocoding import RemoteDep, locate
 from service.schemas import FeederOut, GeocodeOut, InCrsOut, LookupOut
+from service.settings import Settings
 from service.state import Snapshot
 from service.travel import costs_for_codes
 
 router = APIRouter(prefix="/v1/lookup", tags=["lookup"])
 CHUNK = 100_000
+
+
+def school_year(settings: Settings, year: int | None) -> int:
+    """The school year asked about: the one given, else the configured or current calendar year.
+
+    Answers default to the year in force today, so zones that phase in later (and plans adopted
+    for a later year) do not answer before their time.
+    """
+    if year is not None:
+        return year
+    return settings.lookup.default_year or date.today().year
 
 
 def clean_filters(level: str | None, grade: str | None) -> tuple[str | None, str | None]:
@@ -56,6 +69,7 @@ async def lookup(snap: SnapDep, settings: SettingsDep, remote: RemoteDep,
                  year: Annotated[int | None, Query(ge=1900, le=2200)] = None) -> LookupOut:
     lv, g = clean_filters(level, grade)
     extra = {"level": level, "grade": grade, "year": year}
+    year = school_year(settings, year)
     # A remote geocoder's call runs in the thread pool inside locate(); all else here is in memory.
     at = await locate(lon=lon, lat=lat, address=address, crs=crs, gazetteer=snap.gazetteer, remote=remote, extra=extra)
     result = resolve(snap.index, snap.schools, at.lon, at.lat, level=lv, grade=g, year=year, plans=snap.plans,
@@ -218,7 +232,7 @@ async def batch(request: Request, snap: SnapDep, settings: SettingsDep,
         frame = await run_in_threadpool(_points_from_csv if ctype.startswith("text/csv") else _points_from_json, raw)
     lons, lats = _coords(frame, settings.lookup.batch_max_points)
     ids = frame["id"].to_numpy()
-    mask = zone_mask(snap.index, plans=snap.plans, level=lv, grade=g, year=year)
+    mask = zone_mask(snap.index, plans=snap.plans, level=lv, grade=g, year=school_year(settings, year))
     levels = [lv] if lv else sorted({p.level for p in snap.plans})
     want_csv = format == "csv" or (format is None and "text/csv" in request.headers.get("accept", ""))
     # Validate coordinates before streaming starts, so errors are still problem+json.

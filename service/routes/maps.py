@@ -25,6 +25,7 @@ from maps.overcrowding import overcrowding_map
 from maps.travel import travel_map
 from service.deps import RepoDep, SettingsDep, SnapDep
 from service.planning import plan_context, schools_of
+from service.routes.lookup import school_year
 from service.routes.reports import demand_for
 from service.routes.travel import Places, _node_places, _unit_places, travel_costs
 from service.settings import Settings
@@ -134,7 +135,7 @@ def lookup(repo: RepoDep, snap: SnapDep, settings: SettingsDep,
            level: str | None = None, grade: str | None = None, year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
            lang: Lang = "en", tiles: Tiles = None) -> HTMLResponse:
     result = resolve(snap.index, snap.schools, lon, lat, level=check_slug(level, what="level") if level else None,
-                     grade=grade, year=year, plans=snap.plans, near_m=settings.lookup.near_boundary_m,
+                     grade=grade, year=school_year(settings, year), plans=snap.plans, near_m=settings.lookup.near_boundary_m,
                      nearest_k=settings.lookup.nearest_k)
     # Neighbouring zones: those of the answering plans within ~3 km, drawn faded.
     box = shapely.box(lon - 0.04, lat - 0.03, lon + 0.04, lat + 0.03)

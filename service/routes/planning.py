@@ -106,7 +106,7 @@ def copy(plan_id: int, repo: RepoDep, user: PlannerDep, response: Response, body
 @router.post("/{plan_id}/edits", summary="Apply one edit to a draft (If-Match required; 412 when stale)")
 def apply_edit(plan_id: int, body: EditIn, repo: RepoDep, user: PlannerDep,
                if_match: Annotated[str | None, Header()] = None) -> JSONResponse:
-    plan, version = _editable(repo, plan_id, if_match)
+    _, version = _editable(repo, plan_id, if_match)
     zones = repo.zones(plan_id)
     new_schools = []
     if body.op == "replace_geometry":

@@ -184,3 +184,24 @@ def test_empty_outside_and_nan() -> None:
 def test_exponents_must_increase() -> None:
     with pytest.raises(ValueError, match="increasing"):
         build_grid(np.array([shapely.box(0, 0, 1, 1)], dtype=object), exponents=(4, 2))
+
+
+def test_edge_clearance_is_a_lower_bound_on_the_distance_to_the_edge(sydney: ZoneIndex) -> None:
+    from geo.distance import distance_to_boundary_m
+
+    rng = np.random.default_rng(21)
+    x0, y0, x1, y1 = shapely.total_bounds(sydney.geoms)
+    cleared = near = 0
+    for x, y in zip(rng.uniform(x0, x1, 3_000).tolist(), rng.uniform(y0, y1, 3_000).tolist(), strict=True):
+        for z in sydney.query(x, y):
+            bound = sydney.edge_clearance_m(z, x, y)
+            exact = distance_to_boundary_m(sydney.geoms[z], x, y, within_m=bound if bound > 0 else 150.0)
+            if bound > 0:
+                cleared += 1
+                assert bound > 50 and (exact is None or exact >= bound), (x, y, z, bound, exact)
+            else:
+                near += exact is not None
+    # Most covered points are far from every edge; many the bound cannot clear lie within 150 m of one.
+    assert cleared > 2_000 and near > 100
+    vertex = shapely.get_coordinates(sydney.geoms[0])[0]
+    assert sydney.edge_clearance_m(0, float(vertex[0]), float(vertex[1])) == 0.0

@@ -23,7 +23,7 @@ from geo.index import ZoneIndex
 from geo.io import apply_where, parse_schools, parse_zones, read_frame
 from geo.lookup import SchoolBook, resolve
 from geo.models import LookupResult, Plan, PlanStatus, School, Zone
-from geo.standards import get_profile
+from geo.standards import StandardsProfile, get_profile
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "boundaries"
 NSW = DATA / "nsw"
@@ -131,10 +131,17 @@ def fairfax_travel() -> tuple[tuple[DemandUnit, ...], np.ndarray, np.ndarray, li
     return units, cost, pupils, assigned
 
 
-def fairfax_capacity() -> tuple[CapacityReport, tuple[Zone, ...]]:
-    """The elementary capacity report under the Chinese profile, demand from the blocks."""
+@cache
+def fairfax_demand() -> tuple[tuple[Zone, ...], tuple[float, ...]]:
+    """Elementary zones in force and the pupils living in each (from the blocks)."""
     zones = tuple(zones_in_force(list(fairfax_es())))
     units = fairfax_blocks()
-    demand = zone_demand(assign_units(units, zones), units, level="es")
-    report = capacity_report(list(fairfax_schools()), zones, level="es", profile=get_profile("cn"), zone_demand=list(demand))
+    return zones, tuple(float(d) for d in zone_demand(assign_units(units, zones), units, level="es"))
+
+
+def fairfax_capacity(profile: StandardsProfile | None = None) -> tuple[CapacityReport, tuple[Zone, ...]]:
+    """The elementary capacity report (default: the Chinese profile), demand from the blocks."""
+    zones, demand = fairfax_demand()
+    report = capacity_report(list(fairfax_schools()), zones, level="es", profile=profile or get_profile("cn"),
+                             zone_demand=list(demand))
     return report, zones

@@ -19,7 +19,16 @@ import shapely
 from geo.explain import explain
 from geo.models import Zone
 from geo.standards import get_profile
-from maps import changed_areas, compare_map, coverage_map, find_problem_areas, lookup_map, overcrowding_map, render_html, travel_map
+from maps import (
+    changed_areas,
+    compare_map,
+    coverage_map,
+    find_problem_areas,
+    lookup_map,
+    overcrowding_map,
+    render_html,
+    travel_map,
+)
 from maps.geometry import bounds_of, display_tolerance_deg, prepare_for_display, to_metric
 from maps.styles import Lang, band_label, label, level_label
 from tests.maps import data
@@ -69,14 +78,19 @@ class Page:
         return str(self.page.evaluate("(s) => Array.from(document.querySelectorAll(s)).map(e => e.innerText).join('\\n')",
                                       selector))
 
-    def shot(self, name: str, *, docs: bool = False, view: tuple[float, float, float] | None = None) -> None:
+    def shot(self, name: str, *, docs: str | None = None, view: tuple[float, float, float] | None = None) -> None:
+        """Screenshot to the test's tmp dir; also to docs/img/``docs``.png when asked and enabled."""
         if view is not None:
-            self.page.evaluate("([lat, lon, z]) => window.catchmentMap.setView([lat, lon], z, {animate: false})", list(view))
+            # The opening fit may still be animating (thousands of paths); a new view waits for it.
+            self.page.wait_for_function("() => !window.catchmentMap._animatingZoom", timeout=30_000)
+            # Braces: Leaflet returns the map, which Playwright would try to serialise (for a minute).
+            self.page.evaluate("([lat, lon, z]) => { window.catchmentMap.setView([lat, lon], z, {animate: false}); }",
+                               list(view))
         self.page.wait_for_timeout(300)
         self.page.screenshot(path=str(self.path.with_name(f"{name}.png")))
         if docs and WRITE_DOCS:
             DOCS_IMG.mkdir(parents=True, exist_ok=True)
-            self.page.screenshot(path=str(DOCS_IMG / f"{name}.png"))
+            self.page.screenshot(path=str(DOCS_IMG / f"{docs}.png"))
 
     def close(self) -> None:
         assert self.problems == []
@@ -128,6 +142,7 @@ def test_coverage_map_in_a_browser(browser: Any, tmp_path: Path, lang: Lang) -> 
     prepared = prepare_for_display([z.geometry for z in levels["primary"]],
                                    tolerance_deg=display_tolerance_deg(bounds_of(all_geoms)))[0]
     assert np.allclose(np.array(first), np.asarray(prepared.geoms[0].exterior.coords), atol=1e-9)
+    page.shot(f"coverage-{lang}", docs="coverage" if lang == "en" else None, view=(-33.80, 151.02, 11))
     # The search box finds a school by name.
     name = schools[0].name
     box = page.page.locator(".leaflet-control-search input")
@@ -136,10 +151,9 @@ def test_coverage_map_in_a_browser(browser: Any, tmp_path: Path, lang: Lang) -> 
     assert name in page.text(".search-tooltip")
     box.fill("")
     # The high-school layer starts hidden; switching it on draws its zones too.
-    page.page.evaluate("() => window.catchmentMap.addLayer(window.catchmentLayers['zones:high'])")
+    page.page.evaluate("() => { window.catchmentMap.addLayer(window.catchmentLayers['zones:high']); }")
     assert page.count("path.catchment-zone") == n_primary + len(levels["high"])
-    page.page.evaluate("() => window.catchmentMap.removeLayer(window.catchmentLayers['zones:high'])")
-    page.shot(f"coverage-{lang}", docs=lang == "en", view=(-33.80, 151.02, 11))
+    page.page.evaluate("() => { window.catchmentMap.removeLayer(window.catchmentLayers['zones:high']); }")
     page.close()
 
 
@@ -162,7 +176,7 @@ def test_lookup_map_in_a_browser(browser: Any, tmp_path: Path, lang: Lang) -> No
     labels = page.text(".catchment-label")
     assert label("your_address", lang) in labels
     assert label("your_zone", lang) in page.text(".catchment-legend")
-    page.shot(f"lookup-{lang}", docs=True)
+    page.shot(f"lookup-{lang}", docs="lookup" if lang == "en" else "lookup-zh")
     page.close()
 
 
@@ -177,7 +191,7 @@ def test_overcrowding_map_in_a_browser(browser: Any, tmp_path: Path, lang: Lang)
     legend = page.text(".catchment-legend")
     assert label("overcrowding_title", lang) in legend
     assert all(band_label(b, lang) in legend for b in get_profile("cn").utilisation_bands.bands)
-    page.shot(f"overcrowding-{lang}", docs=lang == "en")
+    page.shot(f"overcrowding-{lang}", docs="overcrowding" if lang == "en" else None)
     page.close()
 
 
@@ -195,7 +209,7 @@ def test_travel_map_in_a_browser(browser: Any, tmp_path: Path, lang: Lang) -> No
     info = page.text(".catchment-info")
     assert label("within_standard", lang) in info and label("p90", lang) in info
     assert label("travel_title", lang) in page.text(".catchment-legend")
-    page.shot(f"travel-{lang}", docs=lang == "en", view=(38.85, -77.25, 12))
+    page.shot(f"travel-{lang}", docs="travel" if lang == "en" else None, view=(38.85, -77.25, 12))
     page.close()
 
 
@@ -209,7 +223,7 @@ def test_compare_map_in_a_browser(browser: Any, tmp_path: Path, lang: Lang) -> N
     assert page.count("path.catchment-zone") == len(b)
     assert page.count("path.catchment-changed") == len(changes)
     assert label("changed", lang) in page.text(".catchment-legend")
-    page.shot(f"compare-{lang}", docs=lang == "en")
+    page.shot(f"compare-{lang}", docs="compare" if lang == "en" else None)
     page.close()
 
 

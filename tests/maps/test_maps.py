@@ -10,6 +10,8 @@ import time
 import numpy as np
 import pytest
 from branca.element import Element
+from pyproj import Geod
+from shapely.geometry import LineString
 
 from geo.errors import InvalidInput
 from geo.explain import explain
@@ -27,8 +29,9 @@ from maps import (
     travel_map,
 )
 from maps.layer import LightGeoJson
+from maps.lookup import route_length_m
 from maps.overcrowding import breaches
-from maps.styles import fmt_share
+from maps.styles import fmt_distance, fmt_share
 from tests.maps import data
 
 BUDGET_BYTES = 4_000_000
@@ -112,10 +115,7 @@ def test_overcrowding_rings_the_schools_that_break_a_standard() -> None:
     cn = get_profile("cn")
     strict = dataclasses.replace(cn, levels={**cn.levels, LevelKind.PRIMARY: dataclasses.replace(
         cn.levels[LevelKind.PRIMARY], school_size_max=900)})
-    from geo.capacity import capacity_report
-
-    report = capacity_report(list(data.fairfax_schools()), zones, level="es", profile=strict,
-                             zone_demand=[r for r in _zone_demand(zones)])
+    report, zones = data.fairfax_capacity(strict)
     broken = [r for r in report.rows if r.size_breach]
     assert broken and all(breaches(r, "en") for r in broken)
     m = overcrowding_map(report, zones, data.fairfax_schools(), tiles="none")
@@ -123,16 +123,11 @@ def test_overcrowding_rings_the_schools_that_break_a_standard() -> None:
     layers = light_layers(m)
     schools = next(layer for layer in layers if layer.layer_name == "Schools")
     assert schools.feature_count == sum(1 for s in data.fairfax_schools() if s.code in {r.code for r in report.rows})
-    ringed = re.findall(r'"className":"catchment-school catchment-breach"', page)
-    assert ringed  # the breach style is in the style table
+    ring_styles = {i for i, st in enumerate(schools.style_table) if "catchment-breach" in st}
+    ringed = [f["properties"]["label"] for f in schools.data["features"] if f["properties"]["s"] in ring_styles]
+    shown = {s.code for s in data.fairfax_schools()}
+    assert sorted(ringed) == sorted(f"{r.name} ({r.code})" for r in broken if r.code in shown)
     assert "school larger than 900 pupils" in page
-
-
-def _zone_demand(zones: tuple) -> list[float]:
-    from geo.demand import assign_units, zone_demand
-
-    units = data.fairfax_blocks()
-    return list(zone_demand(assign_units(units, zones), units, level="es"))
 
 
 def test_travel_summary_states_the_share_within_the_standard() -> None:
@@ -171,3 +166,16 @@ def test_compare_map_highlights_each_change() -> None:
     page = render_html(dual, inline=True)
     assert "L.Map.Sync" in page or "sync(" in page
     assert np.isclose(sum(c.area_m2 for c in changes), sum(c.area_m2 for c in changed_areas(a, b)))
+
+
+def test_lookup_map_draws_a_given_route_with_its_length() -> None:
+    result = data.nsw_lookup(151.2099, -33.8650)
+    school = result.levels[0].hits[0].schools[0].school
+    # An L-shaped walk (east-west leg, then north-south leg) to the school: longer than the straight line.
+    route = LineString([(result.lon, result.lat), (school.lon, result.lat), (school.lon, school.lat)])
+    g = Geod(ellps="WGS84")
+    expected = g.inv(result.lon, result.lat, school.lon, result.lat)[2] + g.inv(school.lon, result.lat, school.lon, school.lat)[2]
+    assert abs(route_length_m(route) - expected) < 0.01
+    page = render_html(lookup_map(result, routes={school.code: route}, tiles="none"))
+    assert f"Walking route: {fmt_distance(expected, 'en')} · {school.name}" in page
+    assert page.count("catchment-route") == 1

@@ -19,7 +19,7 @@ def _overcrowded_move(client: TestClient, repo: Repository, plan_id: int) -> tup
     assert worst["utilisation_enrolment"] > 1.0
     zones = repo.zones(plan_id)
     home = next(z for z in zones if worst["code"] in z.school_codes)
-    edge = lambda z: shapely.length(shapely.intersection(home.geometry.boundary, z.geometry.boundary))  # noqa: E731
+    edge = lambda z: shapely.length(shapely.intersection(home.geometry.boundary, z.geometry.boundary))
     neighbour = max((z for z in zones if z.id != home.id), key=edge)
     units = repo.demand_units("fairfax-blocks")
     asg = assign_units(units, zones)
