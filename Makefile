@@ -15,9 +15,11 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/catchment serve --host 127.0.0.1 --port 8000
 
-## test: layer contracts, then the whole suite (PostGIS tests skip locally when no server; never in CI)
+## test: layer contracts, lint, types, then the whole suite (PostGIS tests skip locally when no server; never in CI)
 test: $(STAMP)
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/ruff check geo maps service tests bench
+	$(VENV)/bin/mypy
 	$(PY) -m pytest
 
 lint: $(STAMP)
