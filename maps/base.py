@@ -7,7 +7,6 @@ school layer with its search box, and a registry of layers for scripts and tests
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -312,8 +311,3 @@ def school_layer(
 
 def _point(s: School) -> shapely.Point:
     return shapely.Point(s.lon, s.lat)
-
-
-def text_html(text: str) -> str:
-    """Escape plain text for a box or popup."""
-    return html.escape(text)

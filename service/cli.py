@@ -373,3 +373,7 @@ def maps_cmd(kind: Annotated[str, typer.Argument(help="coverage, travel, overcro
             raise typer.BadParameter(f"unknown map kind {kind!r}")
         out.write_bytes(bytes(resp.body))
     console.print(f"{kind} map written to {out} ({out.stat().st_size / 1e6:.1f} MB)")
+
+
+if __name__ == "__main__":
+    app()

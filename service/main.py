@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 
 from service import errors
 from service.routes import addresses, admin, health, imports, lookup, maps, planning, plans, reports, schools, travel
@@ -52,6 +52,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # planning before plans: /v1/plans/compare must win over /v1/plans/{plan_id}.
     for module in (health, schools, planning, plans, lookup, addresses, imports, reports, travel, maps, admin):
         app.include_router(module.router)
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> Response:
+        return Response(status_code=204)
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:
