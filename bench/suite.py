@@ -67,7 +67,9 @@ def run(opt: Options, *, console: Console | None = None, out: Path | None = None
     res.meta["total_seconds"] = round(time.perf_counter() - started, 1)
     judge(res)
     print_tables(res, console)
-    path = out or RESULTS_DIR / "catchment.json"
+    # Only a full run replaces catchment.json (the numbers the README quotes).
+    partial = opt.quick or opt.only or opt.skip
+    path = out or RESULTS_DIR / ("catchment-partial.json" if partial else "catchment.json")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(res.as_dict(), indent=2), encoding="utf-8")
     console.print(f"written {path}")

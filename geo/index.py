@@ -55,15 +55,21 @@ class ZoneIndex:
         ``(plan, zone)`` pairs; geometries are EPSG:4326.
     version
         The storage's zone version this index was built from.
+    grid
+        Build the cell grid (the fast path; about half a second for a city's zones). Without it
+        the index answers through an STRtree over the prepared polygons, the same answers a few
+        times slower, ready at once: the service swaps such an index in first after a write,
+        then the gridded one.
     """
 
-    def __init__(self, entries: Sequence[tuple[Plan, Zone]], *, version: int = 0) -> None:
+    def __init__(self, entries: Sequence[tuple[Plan, Zone]], *, version: int = 0, grid: bool = True) -> None:
         self.entries: tuple[IndexedZone, ...] = tuple(IndexedZone(p, z) for p, z in entries)
         self.version = version
         self.geoms: NDArray[np.object_] = np.array([e.zone.geometry for e in self.entries], dtype=object)
         shapely.prepare(self.geoms)
         self.levels: NDArray[np.str_] = np.array([e.plan.level for e in self.entries], dtype=str)
-        self.grid: CellGrid | None = build_grid(self.geoms) if len(self.entries) else None
+        self.grid: CellGrid | None = build_grid(self.geoms) if grid and len(self.entries) else None
+        self.tree: shapely.STRtree | None = None if self.grid is not None else shapely.STRtree(self.geoms)
         # Per answer: sure zones, candidate zones, and the candidates' polygons as one array
         # (one vectorised shapely call costs ~1.5 us; a scalar call ~6 us).
         rows = self.grid.answers.rows if self.grid is not None else ()
@@ -82,7 +88,10 @@ class ZoneIndex:
         """Positions in ``entries`` of every zone covering (lon, lat), in index order."""
         grid = self.grid
         if grid is None:
-            return []
+            if self.tree is None or not len(self.entries):
+                return []
+            cand = self.tree.query(shapely.Point(lon, lat))
+            return sorted(int(i) for i in cand[shapely.intersects_xy(self.geoms[cand], lon, lat)]) if cand.size else []
         sure, cands, polygons = self._answers[grid.lookup(lon, lat)]
         if not cands:
             return list(sure)
@@ -137,9 +146,16 @@ class ZoneIndex:
         """
         xs = np.asarray(lons, dtype=float).ravel()
         ys = np.asarray(lats, dtype=float).ravel()
-        if xs.size == 0 or self.grid is None:
+        if xs.size == 0 or not len(self.entries):
             empty = np.empty(0, dtype=np.intp)
             return empty, empty
+        if self.grid is None:
+            assert self.tree is not None
+            pi, zi = self.tree.query(shapely.points(xs, ys))
+            keep = shapely.intersects_xy(self.geoms[zi], xs[pi], ys[pi])
+            pi, zi = pi[keep], zi[keep]
+            order = np.lexsort((zi, pi))
+            return pi[order].astype(np.intp), zi[order].astype(np.intp)
         answer = self.grid.lookup_many(xs, ys)
         table = self.grid.answers
         pi, zi = _expand(answer, table.sure_ptr, table.sure_idx)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from geo.errors import Unavailable
 from geo.gazetteer import Gazetteer
@@ -36,7 +36,16 @@ class Snapshot:
     address_stamp: tuple[int, int] = (0, 0)
 
 
-def build_snapshot(repo: Repository, loader: NetworkLoader | None = None, previous: Snapshot | None = None) -> Snapshot:
+def with_grid(snap: Snapshot) -> Snapshot:
+    """The same snapshot with the gridded (fast) zone index."""
+    if snap.index.grid is not None or not len(snap.index):
+        return snap
+    entries = [(e.plan, e.zone) for e in snap.index.entries]
+    return replace(snap, index=ZoneIndex(entries, version=snap.version))
+
+
+def build_snapshot(repo: Repository, loader: NetworkLoader | None = None, previous: Snapshot | None = None, *,
+                   grid: bool = True) -> Snapshot:
     version = repo.zone_version()
     entries = repo.adopted_zones()
     schools = repo.list_schools()
@@ -49,7 +58,7 @@ def build_snapshot(repo: Repository, loader: NetworkLoader | None = None, previo
         gazetteer = previous.gazetteer
     else:
         gazetteer = Gazetteer(repo.addresses())
-    return Snapshot(version, ZoneIndex(entries, version=version), SchoolBook(schools), plans, time.monotonic(), travels,
+    return Snapshot(version, ZoneIndex(entries, version=version, grid=grid), SchoolBook(schools), plans, time.monotonic(), travels,
                     gazetteer, stamp)
 
 
@@ -63,14 +72,30 @@ class SnapshotHolder:
         self._building = False
         self.loader = NetworkLoader()
 
-    def refresh(self) -> Snapshot:
-        """Rebuild now, in this thread."""
-        snap = build_snapshot(self.repo, self.loader, self._snap)
+    def refresh(self, *, quick: bool = False) -> Snapshot:
+        """Rebuild now, in this thread.
+
+        ``quick`` swaps in an index without its cell grid at once (same answers, STRtree speed)
+        and builds the grid in a background thread, so a write is visible within a fraction of a
+        second even for a large area.
+        """
+        snap = build_snapshot(self.repo, self.loader, self._snap, grid=not quick)
+        self._swap(snap)
+        if quick and snap.index.grid is None and len(snap.index):
+            threading.Thread(target=lambda: self._swap(with_grid(snap)), name="snapshot-grid", daemon=True).start()
+        return snap
+
+    def refresh_after_write(self) -> Snapshot:
+        return self.refresh(quick=True)
+
+    def _swap(self, snap: Snapshot) -> None:
         with self._lock:
-            if self._snap is None or snap.version >= self._snap.version:
+            current = self._snap
+            newer = current is None or snap.version > current.version
+            upgrade = current is not None and snap.version == current.version and snap.index.grid is not None
+            if newer or upgrade:
                 self._snap = snap
             self._checked = time.monotonic()
-        return snap
 
     def current(self) -> Snapshot:
         """The snapshot to answer with; starts a rebuild when the stored version moved."""
@@ -98,7 +123,7 @@ class SnapshotHolder:
 
         def run() -> None:
             try:
-                self.refresh()
+                self.refresh(quick=True)
             except Unavailable:
                 log.warning("snapshot rebuild failed: database unavailable")
             finally:

@@ -50,7 +50,7 @@ def import_schools(repo: RepoDep, holder: HolderDep, user: AdminDep, file: Annot
         path = _saved(file, Path(tmp))
         report = import_schools_file(repo, path, opts=_opts(map, code_prefix, where, level_map, crs, allow_rejects),
                                      actor=actor(user))
-    holder.refresh()
+    holder.refresh_after_write()
     return {"report": report.as_dict()}
 
 
@@ -68,5 +68,5 @@ def import_zones(repo: RepoDep, holder: HolderDep, user: PlannerDep, file: Annot
         created, report = import_zones_file(repo, path, plan_name=plan, district=district, level=level, year=year,
                                             adopt=adopt, opts=_opts(map, code_prefix, where, [], crs, allow_rejects),
                                             actor=actor(user))
-    holder.refresh()
+    holder.refresh_after_write()
     return {"plan": PlanOut.from_domain(created).model_dump(mode="json"), "report": report.as_dict()}

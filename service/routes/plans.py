@@ -85,7 +85,7 @@ def replace_zones(plan_id: int, request: Request, repo: RepoDep, holder: HolderD
         raise RejectedRows(report)
     plan = repo.replace_zones(plan_id, zones, actor=actor(user), expected_version=parse_if_match(if_match))
     if plan.status is PlanStatus.ADOPTED:
-        holder.refresh()
+        holder.refresh_after_write()
     report.written = len(zones)
     out = {"plan": PlanOut.from_domain(plan).model_dump(mode="json"), "report": report.as_dict()}
     return Response(json.dumps(out), media_type="application/json", headers={"ETag": etag(plan.version)})
@@ -96,6 +96,6 @@ def adopt(plan_id: int, repo: RepoDep, holder: HolderDep, user: PlannerDep, resp
           body: AdoptIn | None = None) -> PlanOut:
     """Adopt the plan; the adopted plan of the same district, level and year is archived atomically."""
     plan = repo.adopt_plan(plan_id, actor=actor(user), effective_year=body.effective_year if body else None)
-    holder.refresh()
+    holder.refresh_after_write()
     response.headers["ETag"] = etag(plan.version)
     return PlanOut.from_domain(plan)

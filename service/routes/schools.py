@@ -79,7 +79,7 @@ def set_feeders(code: str, body: FeedersIn, repo: RepoDep, holder: HolderDep, us
             seen.add(c)
             stack.extend(schools[c].feeds_into if c in schools else ())
     updated = repo.update_school(replace(school, feeds_into=tuple(targets)), actor=actor(user))
-    holder.refresh()
+    holder.refresh_after_write()
     schools[code] = updated
     return _feeders(updated, list(schools.values()))
 
@@ -94,7 +94,7 @@ def _feeders(school: School, schools: list[School]) -> FeedersOut:
 @router.post("", response_model=SchoolOut, status_code=201)
 def create_school(body: SchoolIn, repo: RepoDep, holder: HolderDep, user: AdminDep, response: Response) -> SchoolOut:
     school = repo.create_school(body.to_domain(), actor=actor(user))
-    holder.refresh()
+    holder.refresh_after_write()
     response.headers["Location"] = f"/v1/schools/{school.code}"
     return SchoolOut.from_domain(school)
 
@@ -105,12 +105,12 @@ def update_school(code: str, body: SchoolIn, repo: RepoDep, holder: HolderDep, u
         msg = f"the body's code {body.code!r} differs from the path's {code!r}"
         raise InvalidInput(msg, where="code")
     school = repo.update_school(body.to_domain(), actor=actor(user))
-    holder.refresh()
+    holder.refresh_after_write()
     return SchoolOut.from_domain(school)
 
 
 @router.delete("/{code}", status_code=204)
 def delete_school(code: str, repo: RepoDep, holder: HolderDep, user: AdminDep) -> Response:
     repo.delete_school(code, actor=actor(user))
-    holder.refresh()
+    holder.refresh_after_write()
     return Response(status_code=204)

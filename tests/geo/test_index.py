@@ -16,13 +16,13 @@ import pytest
 import shapely
 from numpy.typing import NDArray
 
-from geo.grid_build import build_grid
+from geo.grid_build import DEFAULT_EXPONENTS, build_grid
 from geo.index import ZoneIndex
 from geo.io import parse_zones, read_frame
 from geo.models import Plan, PlanStatus, Zone
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "boundaries"
-FINEST = 2.0**10  # cells per degree at the grid's finest level (geo.grid_build.DEFAULT_EXPONENTS)
+FINEST = 2.0 ** DEFAULT_EXPONENTS[-1]  # cells per degree at the grid's finest level
 
 
 def _plan(pid: int, level: str) -> Plan:
