@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse, Response
 
 from service import errors
-from service.routes import addresses, admin, health, imports, lookup, maps, planning, plans, reports, schools, travel
+from service.routes import addresses, admin, editor, health, imports, lookup, maps, planning, plans, reports, schools, travel
 from service.sample import is_empty, load_sample
 from service.settings import Settings
 from service.state import SnapshotHolder
@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Catchment", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     errors.install(app)
     # planning before plans: /v1/plans/compare must win over /v1/plans/{plan_id}.
-    for module in (health, schools, planning, plans, lookup, addresses, imports, reports, travel, maps, admin):
+    for module in (health, schools, planning, plans, lookup, addresses, imports, reports, travel, maps, editor, admin):
         app.include_router(module.router)
 
     @app.get("/favicon.ico", include_in_schema=False)

@@ -205,3 +205,19 @@ def test_edge_clearance_is_a_lower_bound_on_the_distance_to_the_edge(sydney: Zon
     assert cleared > 2_000 and near > 100
     vertex = shapely.get_coordinates(sydney.geoms[0])[0]
     assert sydney.edge_clearance_m(0, float(vertex[0]), float(vertex[1])) == 0.0
+
+
+def test_index_without_grid_gives_the_same_answers(sydney: ZoneIndex) -> None:
+    """``grid=False`` (ready at once after a write, STRtree path) answers like the gridded index."""
+    plain = ZoneIndex([(e.plan, e.zone) for e in sydney.entries], grid=False)
+    assert plain.grid is None
+    rng = np.random.default_rng(4)
+    ex, ey = edge_points(sydney.geoms[rng.choice(len(sydney), size=10, replace=False)])
+    x0, y0, x1, y1 = shapely.total_bounds(sydney.geoms)
+    xs = np.concatenate([rng.uniform(x0, x1, 20_000), ex])
+    ys = np.concatenate([rng.uniform(y0, y1, 20_000), ey])
+    for a, b in zip(plain.query_bulk(xs, ys), sydney.query_bulk(xs, ys), strict=True):
+        assert np.array_equal(a, b)
+    for x, y in zip(xs[::50].tolist(), ys[::50].tolist(), strict=True):
+        assert plain.query(x, y) == sydney.query(x, y)
+        assert plain.edge_clearance_m(0, x, y) == 0.0
