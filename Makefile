@@ -28,6 +28,7 @@ lint: $(STAMP)
 
 ## bench: benchmarks against peers measured in the same run (see bench/README.md)
 bench: $(STAMP)
+	$(PY) -m pip install --quiet -e ".[test,bench]"
 	$(VENV)/bin/catchment bench
 
 clean:

@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 from geo.distance import distance_to_boundary_m, geodesic_m
 from geo.errors import InvalidInput
@@ -47,11 +48,11 @@ def choose_plans(plans: Sequence[Plan], year: int | None) -> set[int]:
 
 
 class SchoolBook:
-    """Schools by code, with vectorised nearest-school search per level."""
+    """Schools by code, with nearest-school search per level (KD-tree shortlist, geodesic order)."""
 
     def __init__(self, schools: Sequence[School]) -> None:
         self.by_code: dict[str, School] = {s.code: s for s in schools}
-        self._by_level: dict[str, tuple[list[School], np.ndarray, np.ndarray]] = {}
+        self._by_level: dict[str, tuple[list[School], np.ndarray, np.ndarray, cKDTree]] = {}
         per: dict[str, list[School]] = defaultdict(list)
         for s in schools:
             if s.status is SchoolStatus.CLOSED:
@@ -59,20 +60,28 @@ class SchoolBook:
             for lv in s.levels:
                 per[lv].append(s)
         for lv, items in per.items():
-            self._by_level[lv] = (
-                items,
-                np.array([s.lon for s in items], dtype=float),
-                np.array([s.lat for s in items], dtype=float),
-            )
+            xs = np.array([s.lon for s in items], dtype=float)
+            ys = np.array([s.lat for s in items], dtype=float)
+            self._by_level[lv] = (items, xs, ys, cKDTree(_unit_xyz(xs, ys)))
 
     def nearest(self, lon: float, lat: float, level: str, *, k: int) -> tuple[SchoolDistance, ...]:
         """The ``k`` open schools of ``level`` nearest to (lon, lat), geodesically."""
         if level not in self._by_level or k <= 0:
             return ()
-        items, xs, ys = self._by_level[level]
-        d = geodesic_m(lon, lat, xs, ys)
+        items, xs, ys, tree = self._by_level[level]
+        # Chord length on the unit sphere orders points like the great-circle distance; the
+        # ellipsoid can swap near-ties, so a generous shortlist is re-ranked geodesically.
+        m = min(len(items), 4 * k + 8)
+        _, cand = tree.query(_unit_xyz(np.array([lon]), np.array([lat]))[0], k=m)
+        cand = np.atleast_1d(cand)
+        d = geodesic_m(lon, lat, xs[cand], ys[cand])
         order = np.argsort(d, kind="stable")[:k]
-        return tuple(SchoolDistance(items[i], float(d[i])) for i in order)
+        return tuple(SchoolDistance(items[int(cand[i])], float(d[i])) for i in order)
+
+
+def _unit_xyz(lons: np.ndarray, lats: np.ndarray) -> np.ndarray:
+    lo, la = np.radians(lons), np.radians(lats)
+    return np.column_stack((np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)))
 
 
 def _active_hits(index: ZoneIndex, positions: list[int], grade: str | None, year: int | None) -> list[int]:
@@ -134,18 +143,21 @@ def resolve(
         pool = [p for p in all_plans if p.id in in_force and (not districts or p.district in districts)]
         levels = sorted({p.level for p in pool})
 
+    # Every answering school's distance in one vectorised geodesic call.
+    served: dict[int, list[School]] = {
+        p: [s for c in index.entries[p].zone.school_codes if (s := schools.by_code.get(c)) is not None] for p in hits}
+    flat = [s for p in hits for s in served[p]]
+    dists = iter(geodesic_m(lon, lat, [s.lon for s in flat], [s.lat for s in flat]).tolist()) if flat else iter(())
+    with_d = {p: tuple(SchoolDistance(s, next(dists)) for s in served[p]) for p in hits}
     answers: list[LevelAnswer] = []
     for lv in levels:
         zone_hits: list[ZoneHit] = []
         for pos in (p for p in hits if index.entries[p].plan.level == lv):
             entry = index.entries[pos]
-            served = tuple(
-                SchoolDistance(s, float(geodesic_m(lon, lat, s.lon, s.lat)))
-                for code in entry.zone.school_codes
-                if (s := schools.by_code.get(code)) is not None
-            )
-            edge = distance_to_boundary_m(entry.zone.geometry, lon, lat, within_m=near_m)
-            zone_hits.append(ZoneHit(entry.plan, entry.zone, served, edge, index.on_boundary(pos, lon, lat)))
+            # The cell grid proves most points lie far inside their zone: skip the exact distance.
+            far = index.edge_clearance_m(pos, lon, lat) > near_m
+            edge = None if far else distance_to_boundary_m(entry.zone.geometry, lon, lat, within_m=near_m)
+            zone_hits.append(ZoneHit(entry.plan, entry.zone, with_d[pos], edge, index.on_boundary(pos, lon, lat)))
         nearest = () if zone_hits else schools.nearest(lon, lat, lv, k=nearest_k)
         answers.append(LevelAnswer(lv, tuple(zone_hits), nearest))
     return LookupResult(lon, lat, tuple(answers))

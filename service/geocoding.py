@@ -67,7 +67,7 @@ async def geocoder_lifespan(app: FastAPI) -> AsyncIterator[None]:
             remote.close()
 
 
-def get_remote(request: Request) -> Geocoder | None:
+async def get_remote(request: Request) -> Geocoder | None:
     """The remote geocoder when ``CATCHMENT_GEOCODER=nominatim``, else None (the gazetteer answers)."""
     state = request.app.state
     if not hasattr(state, "remote_geocoder"):
