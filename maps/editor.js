@@ -10,7 +10,7 @@ function catchmentStartEditor(map, cfg, schoolsLayer) {
   var T = cfg.labels, KEY = "catchment-planner-key", PRECISION = 7;
   var state = {
     etag: cfg.etag, version: cfg.plan.version, pending: 0, busy: false, editing: null, rows: null,
-    counts: null, demand: null, unitsBox: null, unitsGen: 0, moved: {}, tallies: [], conflict: false
+    counts: null, demand: null, unitsBox: null, unitsGen: 0, moved: {}, tallies: [], conflict: false, popup: null
   };
   var byCode = {};
   cfg.schools.forEach(function (s) { byCode[s.code] = s; });
@@ -244,6 +244,17 @@ function catchmentStartEditor(map, cfg, schoolsLayer) {
     panel.querySelector(".ce-zones").textContent = fmt(T.zones_count, {n: doc.features.length});
   }
 
+  /* Leaflet fades a closed popup out over 200 ms, and its buttons stay clickable meanwhile: a quick
+     next click (the first corner of a drawing) would press one of them. Hide it at once instead. */
+  function openPopup(latlng, content, width) {
+    state.popup = L.popup({maxWidth: width}).setLatLng(latlng).setContent(content).openOn(map);
+  }
+  function closePopup() {
+    var p = state.popup;
+    if (p && p.getElement()) { p.getElement().style.display = "none"; }
+    map.closePopup();
+  }
+
   function zoneLayer(zoneId) {
     var found = null;
     zones.eachLayer(function (l) { if (l.feature.properties.zone_id === zoneId) { found = l; } });
@@ -254,9 +265,9 @@ function catchmentStartEditor(map, cfg, schoolsLayer) {
     var p = layer.feature.properties, div = el("div", "ce-popup ce-zone-popup");
     el("b", null, zoneTitle(p), div);
     el("div", null, (p.school_codes || []).map(function (c) { return schoolName(c) + " (" + c + ")"; }).join(", "), div);
-    el("button", "ce-reshape", T.reshape, div).addEventListener("click", function () { map.closePopup(); startReshape(layer); });
-    el("button", "ce-draw", T.draw_new, div).addEventListener("click", function () { map.closePopup(); startDraw(p.zone_id); });
-    L.popup({maxWidth: 320}).setLatLng(latlng).setContent(div).openOn(map);
+    el("button", "ce-reshape", T.reshape, div).addEventListener("click", function () { closePopup(); startReshape(layer); });
+    el("button", "ce-draw", T.draw_new, div).addEventListener("click", function () { closePopup(); startDraw(p.zone_id); });
+    openPopup(latlng, div, 320);
   }
 
   function startReshape(layer) {
@@ -364,14 +375,14 @@ function catchmentStartEditor(map, cfg, schoolsLayer) {
       });
     el("br", null, null, div);
     el("button", "catchment-move-btn", T.move, div).addEventListener("click", function () {
-      map.closePopup();
+      closePopup();
       moveUnits(Object.fromEntries([[p.id, select.value]]));
     });
     var zl = zoneLayer(p.zone_id);
     if (zl) {
-      el("button", "ce-unit-zone", T.edit_zone, div).addEventListener("click", function () { map.closePopup(); openZone(zl, latlng); });
+      el("button", "ce-unit-zone", T.edit_zone, div).addEventListener("click", function () { closePopup(); openZone(zl, latlng); });
     }
-    L.popup({maxWidth: 340}).setLatLng(latlng).setContent(div).openOn(map);
+    openPopup(latlng, div, 340);
   }
 
   /* Move demand units to schools: ``moves`` is {unit id: school code}. */

@@ -103,6 +103,9 @@ EDITOR_LABELS: Mapping[str, Mapping[Lang, str]] = {
     "no_findings": {"en": "No findings", "zh": "未发现问题"},
     "more": {"en": "… and {n} more", "zh": "……另有 {n} 项"},
     "findings_layer": {"en": "Validation findings", "zh": "校验问题"},
+    "error": {"en": "error", "zh": "错误"},
+    "warning": {"en": "warning", "zh": "警告"},
+    "moved": {"en": "block moved here", "zh": "本页已调整的单元"},
     "km": {"en": "{d} km", "zh": "{d} 公里"},
 }
 
@@ -134,6 +137,7 @@ _CSS = """
 .catchment-editing path.catchment-zone,.catchment-editing path.catchment-unit,
 .catchment-editing path.catchment-school{pointer-events:none!important}
 .catchment-editor{min-width:250px}
+.catchment-box.catchment-tallies{max-width:460px}.catchment-box.catchment-validation{max-width:340px}
 .catchment-editor .ce-meta{color:#555;margin-bottom:4px}
 .catchment-editor input{width:130px;font:inherit;padding:2px 4px;margin-right:4px}
 .catchment-editor button,.ce-popup button{font:inherit;padding:2px 8px;margin:2px 4px 2px 0;cursor:pointer;
@@ -154,7 +158,9 @@ _CSS = """
 .ce-findings li.error{color:#b3261e}
 .ce-counts .ce-count{display:inline-block;margin-right:8px;white-space:nowrap}
 .ce-delta{font-weight:600}
+.leaflet-popup-content .ce-popup{font-size:13px}
 .ce-popup select{max-width:240px;font:inherit;margin:4px 0}
+.ce-legend{color:#444;margin-top:4px;font-size:11px}.ce-legend span{margin-right:10px;white-space:nowrap}
 .ce-popup table th{text-align:left;padding-right:8px}
 """
 
@@ -300,8 +306,11 @@ def editor_map(plan: Plan, zones: Sequence[Zone], schools: Sequence[School], *, 
     Box(f'<h4 class="ce-tallies-title">{html.escape(editor_label("tallies_top", lang))}</h4>'
         '<table class="ce-tallies"><thead></thead><tbody></tbody></table><div class="ce-tallies-note"></div>',
         position="bottomleft", css_class="catchment-box catchment-tallies").add_to(m)
-    Box(f'<h4>{html.escape(editor_label("validation", lang))}</h4><div class="ce-counts"></div><ul class="ce-findings"></ul>',
-        position="bottomright", css_class="catchment-box catchment-validation").add_to(m)
+    chips = [(SEVERITY_COLOURS["error"], "error"), (SEVERITY_COLOURS["warning"], "warning"), (CHANGED_COLOUR, "moved")]
+    legend = "".join(f'<span><i class="ce-chip" style="background:{c}"></i>{html.escape(editor_label(k, lang))}</span>'
+                     for c, k in chips)
+    Box(f'<h4>{html.escape(editor_label("validation", lang))}</h4><div class="ce-counts"></div><ul class="ce-findings"></ul>'
+        f'<div class="ce-legend">{legend}</div>', position="bottomright", css_class="catchment-box catchment-validation").add_to(m)
     config = {
         "plan": {"id": plan.id, "name": plan.name, "level": plan.level, "status": plan.status.value, "version": plan.version},
         "etag": etag,

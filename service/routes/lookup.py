@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -66,7 +66,7 @@ async def lookup(snap: SnapDep, settings: SettingsDep, remote: RemoteDep,
                  address: Annotated[str | None, Query(description="free address text, instead of lon/lat")] = None,
                  crs: Annotated[str | None, Query(description="crs of lon/lat: EPSG:<code>, gcj02 or bd09 (default EPSG:4326)")] = None,
                  level: str | None = None, grade: str | None = None,
-                 year: Annotated[int | None, Query(ge=1900, le=2200)] = None) -> LookupOut:
+                 year: Annotated[int | None, Query(ge=1900, le=2200)] = None) -> Response:
     lv, g = clean_filters(level, grade)
     extra = {"level": level, "grade": grade, "year": year}
     year = school_year(settings, year)
@@ -82,7 +82,8 @@ async def lookup(snap: SnapDep, settings: SettingsDep, remote: RemoteDep,
     add_bands(out, snap, get_profile(settings.profile))
     add_travel(out, snap)
     add_feeders(out, chains)
-    return out
+    # Serialised once here: returning the model would make FastAPI validate it a second time.
+    return Response(out.model_dump_json(), media_type="application/json")
 
 
 #: Longest feeder path followed (primary -> middle -> high -> ...); guards against cycles too.
