@@ -7,7 +7,7 @@
  */
 function catchmentStartEditor(map, cfg, schoolsLayer) {
   "use strict";
-  var T = cfg.labels, KEY = "catchment-planner-key", PRECISION = 7;
+  var T = cfg.labels, KEY = "catchment-planner-key", PRECISION = 7, SHOWN = 5;
   var state = {
     etag: cfg.etag, version: cfg.plan.version, pending: 0, busy: false, editing: null, rows: null,
     counts: null, demand: null, unitsBox: null, unitsGen: 0, moved: {}, tallies: [], conflict: false, popup: null
@@ -484,14 +484,14 @@ function catchmentStartEditor(map, cfg, schoolsLayer) {
     if (!feats.length) { el("div", null, T.no_findings, box); }
     state.counts = counts;
     var shown = feats.slice().sort(function (a, b) { return rank(a) - rank(b); });
-    shown.slice(0, 8).forEach(function (f) {
+    shown.slice(0, SHOWN).forEach(function (f) {
       var li = el("li", f.properties.severity, (f.properties.message || {})[cfg.lang] || f.properties.code, list);
       li.setAttribute("data-code", f.properties.code);
       if (f.geometry) {
         li.addEventListener("click", function () { map.fitBounds(L.geoJson(f).getBounds(), {maxZoom: 16, padding: [30, 30]}); });
       }
     });
-    if (shown.length > 8) { el("li", "more", fmt(T.more, {n: shown.length - 8}), list); }
+    if (shown.length > SHOWN) { el("li", "more", fmt(T.more, {n: shown.length - SHOWN}), list); }
   }
   function rank(f) {
     // New kinds of finding first, then errors before warnings.

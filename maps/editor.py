@@ -130,7 +130,8 @@ FINDING_NAMES: Mapping[str, Mapping[Lang, str]] = {
     "grade_missing": {"en": "grade not served", "zh": "年级未覆盖"},
 }
 
-SEVERITY_COLOURS: Mapping[str, str] = {"error": "#d73027", "warning": "#f28e2b", "info": "#4393c3"}
+#: Warnings in dark gold, so that they stay apart from moved blocks (CHANGED_COLOUR, orange) and errors (red).
+SEVERITY_COLOURS: Mapping[str, str] = {"error": "#d73027", "warning": "#c08b00", "info": "#4393c3"}
 
 _CSS = """
 .leaflet-pane > svg{pointer-events:none}
@@ -153,7 +154,7 @@ _CSS = """
 .ce-tallies td{padding:1px 8px 1px 0;white-space:nowrap}
 .ce-tallies td.num{text-align:right}
 .ce-chip{display:inline-block;width:9px;height:9px;border-radius:2px;margin-right:4px;vertical-align:baseline}
-.ce-findings{margin:3px 0 0;padding-left:16px;max-height:150px;overflow:auto}
+.ce-findings{margin:3px 0 0;padding-left:16px}
 .ce-findings li{cursor:pointer;margin:1px 0}.ce-findings li:hover{text-decoration:underline}
 .ce-findings li.error{color:#b3261e}
 .ce-counts .ce-count{display:inline-block;margin-right:8px;white-space:nowrap}

@@ -91,7 +91,7 @@ def serve(host: Annotated[str, typer.Option()] = "127.0.0.1", port: Annotated[in
     os.environ["CATCHMENT_SAMPLE_LOAD"] = "false"
     base = f"http://{host}:{port}"
     console.print(f"API docs: {base}/docs")
-    console.print(f"Coverage map: {base}/v1/maps/coverage?level=primary")
+    console.print(f"Coverage map: {base}/v1/maps/coverage?district=nsw")
     console.print(f"Lookup: {base}/v1/lookup?lon=151.1796&lat=-33.7738")
     uvicorn.run("service.main:app", host=host, port=port, workers=workers, log_level="info")
 

@@ -181,7 +181,7 @@ def test_planner_edits_a_draft_on_the_map(browser: Any, db_url: str, keys: dict[
         assert ed.js("(id) => window.catchmentLayers.units.getLayers().find(l => l.feature.properties.id === id)"
                      ".feature.properties.school", uid) == target
         ed.view(lon, lat, 15)
-        ed.page.mouse.move(5, 420)  # no hover outline in the picture
+        ed.page.mouse.move(1100, 60)  # over the panel: no hover outline in the picture
         ed.shot("editor-moved", docs="editor")
         x, y = ed.pixel(lon, lat)
         assert "catchment-unit" in ed.hit(x, y)
