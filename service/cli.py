@@ -342,6 +342,7 @@ def maps_cmd(kind: Annotated[str, typer.Argument(help="coverage, travel, overcro
              tiles: Annotated[str | None, typer.Option(help="'osm', 'none' or 'URL|ATTRIBUTION'")] = None,
              database: DbOpt = None) -> None:
     """Write a map as a self-contained HTML file (the same maps the service serves under /v1/maps)."""
+    from service.mapcache import ProblemCache
     from service.routes import maps as m
     from service.state import SnapshotHolder
 
@@ -353,9 +354,9 @@ def maps_cmd(kind: Annotated[str, typer.Argument(help="coverage, travel, overcro
             raise typer.BadParameter("--lang must be en or zh")
         common: dict[str, Any] = {"lang": lang, "tiles": tiles}
         if kind == "coverage":
-            resp = m.coverage(repo, settings, level=level, year=year, plan=plan, district=district, **common)
+            resp = m.coverage(repo, settings, ProblemCache(), level=level, year=year, plan=plan, district=district, **common)
         elif kind == "plan":
-            resp = m.plan_map(plan or 0, repo, settings, **common)
+            resp = m.plan_map(plan or 0, repo, settings, ProblemCache(), **common)
         elif kind == "overcrowding":
             resp = m.overcrowding(repo, settings, level=level, year=year, plan=plan, district=district, demand=None, **common)
         elif kind == "travel":

@@ -14,7 +14,7 @@ from geo.demand import DemandUnit
 from geo.errors import InvalidInput, NotFound
 from geo.explain import explain
 from geo.lookup import choose_plans, resolve
-from geo.models import PlanStatus, Zone, check_slug
+from geo.models import Plan, PlanStatus, check_slug
 from geo.standards import get_profile
 from maps.assets import render_html
 from maps.base import parse_tiles
@@ -23,7 +23,7 @@ from maps.coverage import coverage_map
 from maps.lookup import lookup_map
 from maps.overcrowding import overcrowding_map
 from maps.travel import travel_map
-from service.deps import RepoDep, SettingsDep, SnapDep
+from service.deps import ProblemsDep, RepoDep, SettingsDep, SnapDep
 from service.planning import plan_context, schools_of
 from service.routes.lookup import school_year
 from service.routes.reports import demand_for
@@ -49,8 +49,8 @@ def page(m: Any, settings: Settings) -> HTMLResponse:
     return HTMLResponse(render_html(m, inline=settings.maps.inline_assets))
 
 
-def adopted_levels(repo: Repository, *, level: str | None, year: int | None, district: str | None) -> dict[str, list[Zone]]:
-    """Zones of the adopted plans in force, one entry per level, for one district."""
+def adopted_levels(repo: Repository, *, level: str | None, year: int | None, district: str | None) -> dict[str, Plan]:
+    """The adopted plans in force, one per level, for one district."""
     plans = repo.list_plans(status=PlanStatus.ADOPTED, level=check_slug(level, what="level") if level else None,
                             district=check_slug(district, what="district") if district else None)
     chosen = [p for p in plans if p.id in choose_plans(plans, year)]
@@ -60,28 +60,32 @@ def adopted_levels(repo: Repository, *, level: str | None, year: int | None, dis
     if len(districts) > 1:
         msg = f"adopted plans exist in districts {', '.join(districts)}: add district= (or plan=)"
         raise InvalidInput(msg, where="district")
-    return {p.level: repo.zones(p.id) for p in sorted(chosen, key=lambda p: p.level)}
+    return {p.level: p for p in sorted(chosen, key=lambda p: p.level)}
 
 
 @router.get("/coverage", response_class=HTMLResponse, summary="Every zone by school, one layer per level")
-def coverage(repo: RepoDep, settings: SettingsDep, level: str | None = None,
+def coverage(repo: RepoDep, settings: SettingsDep, problems: ProblemsDep, level: str | None = None,
              year: Annotated[int | None, Query(ge=1900, le=2200)] = None, plan: int | None = None,
              district: str | None = None, lang: Lang = "en", tiles: Tiles = None) -> HTMLResponse:
     if plan is not None:
         p = repo.get_plan(plan)
-        levels = {p.level: repo.zones(p.id)}
+        plans = {p.level: p}
     else:
-        levels = adopted_levels(repo, level=level, year=year, district=district)
+        plans = adopted_levels(repo, level=level, year=year, district=district)
+    levels = {lv: repo.zones(p.id) for lv, p in plans.items()}
+    found = {lv: problems.get(repo, p) for lv, p in plans.items()}
     zones = [z for zs in levels.values() for z in zs]
     schools = schools_of(repo, zones, next(iter(levels)))
     named = {c for z in zones for c in z.school_codes} | {s.code for s in schools}
     extra = [repo.get_school(c) for c in named - {s.code for s in schools}]
-    return page(coverage_map(levels, schools + extra, lang=lang, tiles=tiles_for(settings, tiles)), settings)
+    m = coverage_map(levels, schools + extra, lang=lang, tiles=tiles_for(settings, tiles), problems=found)
+    return page(m, settings)
 
 
 @router.get("/plan/{plan_id}", response_class=HTMLResponse, summary="One plan's zones")
-def plan_map(plan_id: int, repo: RepoDep, settings: SettingsDep, lang: Lang = "en", tiles: Tiles = None) -> HTMLResponse:
-    return coverage(repo, settings, plan=plan_id, lang=lang, tiles=tiles)
+def plan_map(plan_id: int, repo: RepoDep, settings: SettingsDep, problems: ProblemsDep, lang: Lang = "en",
+             tiles: Tiles = None) -> HTMLResponse:
+    return coverage(repo, settings, problems, plan=plan_id, lang=lang, tiles=tiles)
 
 
 @router.get("/overcrowding", response_class=HTMLResponse, summary="Zones and schools by utilisation band")

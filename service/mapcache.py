@@ -1,0 +1,49 @@
+"""Gaps and overlaps of each plan, computed once per plan version for the coverage maps.
+
+Finding them means a union of every zone (about a second for Greater Sydney); the answer only
+changes when the plan does, so it is kept per (plan id, plan version) and warmed at start-up.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+from geo.errors import CatchmentError
+from geo.models import Plan, PlanStatus
+from maps.geometry import ProblemAreas, find_problem_areas
+from service.storage.base import Repository
+
+
+class ProblemCache:
+    def __init__(self, *, size: int = 32) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[int, int], ProblemAreas] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, repo: Repository, plan: Plan) -> ProblemAreas:
+        key = (plan.id, plan.version)
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        found = find_problem_areas(repo.zones(plan.id))
+        with self._lock:
+            self._items[key] = found
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return found
+
+    def warm(self, repo: Repository) -> threading.Thread:
+        """Compute the adopted plans' problem areas in a background thread."""
+
+        def run() -> None:
+            for plan in repo.list_plans(status=PlanStatus.ADOPTED):
+                try:
+                    self.get(repo, plan)
+                except CatchmentError:
+                    continue
+
+        thread = threading.Thread(target=run, name="map-problems", daemon=True)
+        thread.start()
+        return thread
