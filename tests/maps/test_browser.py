@@ -32,12 +32,10 @@ from maps import (
 from maps.geometry import bounds_of, display_tolerance_deg, prepare_for_display, to_metric
 from maps.styles import Lang, band_label, label, level_label
 from tests.maps import data
+from tests.support.browser import chromium
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 WRITE_DOCS = os.environ.get("CATCHMENT_WRITE_SCREENSHOTS") == "1"
 LANGS: tuple[Lang, ...] = ("en", "zh")
@@ -45,16 +43,8 @@ LANGS: tuple[Lang, ...] = ("en", "zh")
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail("/usr/bin/chromium is missing: .ci/run must install Debian's chromium")
-        pytest.skip("needs /usr/bin/chromium (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 class Page:

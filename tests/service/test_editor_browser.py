@@ -9,7 +9,6 @@ validation report the gap it leaves, then undoes it. No console errors but the e
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,8 @@ import shapely
 
 from maps.editor import UNIT_ZOOM
 from tests.conftest import bearer
-from tests.maps.test_browser import ARGS, CHROMIUM, DOCS_IMG, WRITE_DOCS
+from tests.maps.test_browser import DOCS_IMG, WRITE_DOCS
+from tests.support.browser import chromium
 from tests.support.server import running_service
 
 pytestmark = pytest.mark.browser
@@ -32,16 +32,8 @@ EXPECTED = "the server responded with a status of 412"
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail("/usr/bin/chromium is missing: .ci/run must install Debian's chromium")
-        pytest.skip("needs /usr/bin/chromium (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def _boundary_units(api: httpx.Client, plan_id: int) -> tuple[str, str, list[dict[str, Any]]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from service.cli import app as cli
+from tests.support.browser import chromium
 from tests.support.server import running_service
 
 MAPS = [
@@ -72,17 +72,7 @@ def test_cli_writes_each_map(tmp_path: Path, sample_db: Path, args: list[str]) -
 
 @pytest.mark.browser
 def test_served_pages_open_in_chromium(sample_db: Path, tmp_path: Path) -> None:
-    chromium = Path("/usr/bin/chromium")
-    if not chromium.exists():
-        if os.environ.get("CI"):
-            pytest.fail("/usr/bin/chromium is missing: .ci/run must install Debian's chromium")
-        pytest.skip("needs /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
-
-    from tests.maps.test_browser import ARGS
-
-    with running_service(f"sqlite:///{sample_db}") as base, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(chromium), args=ARGS)
+    with chromium() as browser, running_service(f"sqlite:///{sample_db}") as base:
         for name, url in [("coverage", "/v1/maps/coverage?district=nsw&tiles=none&lang=zh"),
                           ("lookup", "/v1/maps/lookup?lon=151.1796&lat=-33.7738&tiles=none"),
                           ("travel", "/v1/maps/travel?level=middle&district=portland&mode=walk&units=nodes&tiles=none")]:
@@ -97,4 +87,3 @@ def test_served_pages_open_in_chromium(sample_db: Path, tmp_path: Path) -> None:
             page.screenshot(path=str(tmp_path / f"{name}.png"))
             assert problems == [], (name, problems)
             page.close()
-        browser.close()
