@@ -44,10 +44,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.repo = repo
         app.state.holder = holder
         app.state.problems = ProblemCache()
-        app.state.problems.warm(repo)
+        if settings.maps.warm:
+            app.state.problems.warm(repo)
         try:
             yield
         finally:
+            # Background readers first: closing SQLite under a running query crashes the process.
+            app.state.problems.close()
+            holder.close()
             repo.close()
 
     app = FastAPI(title="Catchment", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)

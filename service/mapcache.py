@@ -20,6 +20,8 @@ class ProblemCache:
         self.size = size
         self._items: OrderedDict[tuple[int, int], ProblemAreas] = OrderedDict()
         self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
 
     def get(self, repo: Repository, plan: Plan) -> ProblemAreas:
         key = (plan.id, plan.version)
@@ -39,11 +41,19 @@ class ProblemCache:
 
         def run() -> None:
             for plan in repo.list_plans(status=PlanStatus.ADOPTED):
+                if self._stop.is_set():
+                    return
                 try:
                     self.get(repo, plan)
                 except CatchmentError:
                     continue
 
-        thread = threading.Thread(target=run, name="map-problems", daemon=True)
-        thread.start()
-        return thread
+        self._thread = threading.Thread(target=run, name="map-problems", daemon=True)
+        self._thread.start()
+        return self._thread
+
+    def close(self) -> None:
+        """Stop warming and wait for it, so the repository is never closed under a running query."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=60)

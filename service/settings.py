@@ -45,6 +45,8 @@ class MapSettings(BaseSettings):
 
     tiles: str = Field(default="osm", description="'osm' (OpenStreetMap), 'none' (offline), or a URL template")
     tiles_attribution: str = Field(default="", description="attribution of a tile URL template (required with one)")
+    warm: bool = Field(default=True, alias="CATCHMENT_MAPS_WARM",
+                       description="compute the adopted plans' gaps and overlaps for the coverage maps at start-up")
     inline_assets: bool = Field(default=True, alias="CATCHMENT_MAPS_INLINE_ASSETS",
                                 description="inline Leaflet and plugins into each page so maps work offline")
 

@@ -71,6 +71,7 @@ class SnapshotHolder:
         self._lock = threading.Lock()
         self._building = False
         self.loader = NetworkLoader()
+        self._thread: threading.Thread | None = None
 
     def refresh(self, *, quick: bool = False) -> Snapshot:
         """Rebuild now, in this thread.
@@ -130,4 +131,11 @@ class SnapshotHolder:
                 with self._lock:
                     self._building = False
 
-        threading.Thread(target=run, name="snapshot-rebuild", daemon=True).start()
+        self._thread = threading.Thread(target=run, name="snapshot-rebuild", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        """Wait for a rebuild under way (it reads the repository), before the repository closes."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout=60)

@@ -41,9 +41,12 @@ def db_url(sample_db: Path, tmp_path: Path) -> str:
     return f"sqlite:///{target}"
 
 
-def settings_for(url: str, **lookup: object) -> Settings:
-    return Settings(database=DatabaseSettings(url=url), sample=SampleSettings(load=False),
-                    lookup=LookupSettings(version_check_s=0.0, **lookup))
+def settings_for(url: str, *, warm_maps: bool = False, **lookup: object) -> Settings:
+    """Explicit settings for a test app; map warm-up off unless asked (it is a start-up cost)."""
+    settings = Settings(database=DatabaseSettings(url=url), sample=SampleSettings(load=False),
+                        lookup=LookupSettings(version_check_s=0.0, **lookup))
+    settings.maps.warm = warm_maps
+    return settings
 
 
 @pytest.fixture
@@ -62,7 +65,7 @@ def client(db_url: str) -> Iterator[TestClient]:
 @pytest.fixture(scope="session")
 def shared_client(sample_db: Path) -> Iterator[TestClient]:
     """Read-only client over the session's sample database (do not write through it)."""
-    with TestClient(create_app(settings_for(f"sqlite:///{sample_db}"))) as c:
+    with TestClient(create_app(settings_for(f"sqlite:///{sample_db}", warm_maps=True))) as c:
         yield c
 
 
