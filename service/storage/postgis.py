@@ -18,11 +18,9 @@ from functools import lru_cache
 from typing import Any
 
 import psycopg
-import shapely
 from psycopg import IsolationLevel, errors
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool
-from shapely.geometry import MultiPolygon
 
 from geo.errors import Conflict, Unavailable
 from geo.models import Plan
@@ -170,9 +168,6 @@ class PostgisRepository(SqlRepository):
 
     def _geom_in_sql(self) -> str:
         return "ST_Multi(ST_GeomFromWKB(?, 4326))"
-
-    def _geom_in(self, geom: MultiPolygon) -> Any:
-        return shapely.to_wkb(geom)
 
     def _geom_out_sql(self) -> str:
         return "ST_AsBinary(geom)"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
@@ -64,18 +65,20 @@ def plan_audit(p: Plan) -> dict[str, Any]:
             "status": p.status.value, "version": p.version, "effective_year": p.effective_year}
 
 
-class SqlRepository(PlanningStores):
-    """Everything both backends share. Subclasses define the hooks marked below."""
+class SqlRepository(PlanningStores, ABC):
+    """Everything both backends share. Subclasses define the abstract hooks and may override the rest."""
 
     url_scheme = "sql"
     migrations_package = ""  # e.g. "service.storage.migrations.sqlite"
 
     # ---- hooks -----------------------------------------------------------------------
-    def _tx(self) -> AbstractContextManager[Any]:  # yields a cursor-like object; commits or rolls back
-        raise NotImplementedError
+    @abstractmethod
+    def _tx(self) -> AbstractContextManager[Any]:
+        """A write transaction yielding a cursor-like object; commits, or rolls back on error."""
 
+    @abstractmethod
     def _read(self) -> AbstractContextManager[Any]:
-        raise NotImplementedError
+        """A cursor for reads."""
 
     def _sql(self, sql: str) -> str:
         return sql
@@ -84,7 +87,7 @@ class SqlRepository(PlanningStores):
         return "?"
 
     def _geom_in(self, geom: MultiPolygon) -> Any:
-        raise NotImplementedError
+        return shapely.to_wkb(geom)
 
     def _geom_out_sql(self) -> str:
         return "geom"
@@ -104,8 +107,9 @@ class SqlRepository(PlanningStores):
     def _school_bbox_params(self, bbox: tuple[float, float, float, float]) -> tuple[Any, ...]:
         return (bbox[0], bbox[2], bbox[1], bbox[3])
 
+    @abstractmethod
     def _level_sql(self) -> str:
-        raise NotImplementedError
+        """A condition that the school's levels contain the parameter."""
 
     def _translate(self, exc: Exception) -> Exception | None:
         """Map a driver error to a domain error, or None to re-raise as is."""

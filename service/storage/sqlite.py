@@ -104,9 +104,6 @@ class SqliteRepository(SqlRepository):
             return Conflict(f"a value is out of range: {text}")
         return Conflict(f"the write conflicts with stored data: {text}")
 
-    def _geom_in(self, geom: MultiPolygon) -> Any:
-        return shapely.to_wkb(geom)
-
     def _zone_extra_cols(self) -> tuple[str, ...]:
         return ("minx", "miny", "maxx", "maxy")
 
