@@ -6,7 +6,7 @@ Pure: no I/O. The web layer calls :func:`resolve` on the in-memory index.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -162,12 +162,3 @@ def resolve(
         answers.append(LevelAnswer(lv, tuple(zone_hits), nearest))
     return LookupResult(lon, lat, tuple(answers))
 
-
-def feeder_codes(schools: Mapping[str, School], codes: Sequence[str]) -> list[str]:
-    """Codes of the schools that the schools in ``codes`` feed into (对口直升), in order, unique."""
-    seen: dict[str, None] = {}
-    for c in codes:
-        s = schools.get(c)
-        for f in s.feeds_into if s else ():
-            seen.setdefault(f, None)
-    return list(seen)

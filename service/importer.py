@@ -6,7 +6,7 @@ allows rejects explicitly), and the report says why per row.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,10 +104,6 @@ def report_lines(report: ImportReport) -> list[str]:
     lines += [f"  rejected row {p.row} ({p.feature}): {p.reason}" for p in report.rejected[:50]]
     lines += [f"  note: {n}" for n in report.notes]
     return lines
-
-
-def mapping_dict(pairs: Mapping[str, str]) -> list[str]:
-    return [f"{k}={v}" for k, v in pairs.items()]
 
 
 def import_demand_file(repo: Repository, path: Path, *, name: str, id_column: str, population: str | None = None,

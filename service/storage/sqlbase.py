@@ -12,7 +12,7 @@ import hashlib
 import json
 import secrets
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from importlib import resources
@@ -110,10 +110,6 @@ class SqlRepository(PlanningStores, ABC):
     @abstractmethod
     def _level_sql(self) -> str:
         """A condition that the school's levels contain the parameter."""
-
-    def _translate(self, exc: Exception) -> Exception | None:
-        """Map a driver error to a domain error, or None to re-raise as is."""
-        return None
 
     # ---- helpers -----------------------------------------------------------------------
     def _x(self, cur: Any, sql: str, params: Sequence[Any] = ()) -> Any:
@@ -477,8 +473,3 @@ class SqlRepository(PlanningStores, ABC):
             rows = self._x(cur, f"SELECT id, at, actor, action, target, before, after FROM audit {where} ORDER BY id DESC LIMIT ? OFFSET ?",
                            params + [limit, offset]).fetchall()
         return [AuditEvent(int(r[0]), _dt(r[1]), r[2], r[3], r[4], _load(r[5]), _load(r[6])) for r in rows]
-
-
-def iter_chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
