@@ -9,20 +9,17 @@ a random port, in a thread); it decides what to answer from the query text.
 
 from __future__ import annotations
 
-import json
 import socket
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 
 from geo.errors import AddressNotFound, AmbiguousAddress, InvalidInput, Unavailable
 from geo.geocode import Geocoder, Precision, Suggester
 from geo.nominatim import NominatimGeocoder, TTLCache, precision_of
+from tests.support.fake_nominatim import FakeNominatim, fake_nominatim
 
 LICENCE = "Data © OpenStreetMap contributors, ODbL 1.0. http://osm.org/copyright"
 
@@ -66,79 +63,37 @@ SUBURB = {
 }
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
-        return
-
-    def _send(self, status: int, body: Any) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_GET(self) -> None:
-        url = urlparse(self.path)
-        qs = {k: v[0] for k, v in parse_qs(url.query).items()}
-        self.server.requests.append((url.path, qs, dict(self.headers)))
-        q = qs.get("q", "")
-        if url.path != "/search" or qs.get("format") != "jsonv2":
-            self._send(400, {"error": "bad request"})
-        elif q.startswith("135 pilkington"):
-            self._send(200, [HOUSE])
-        elif q == "church street":
-            self._send(200, AMBIGUOUS)
-        elif q == "annandale":
-            self._send(200, [SUBURB])
-        elif q == "flaky":
-            self.server.flaky += 1
-            if self.server.flaky <= 2:
-                self._send(500, {"error": "temporarily broken"})
-            else:
-                self._send(200, [HOUSE])
-        elif q == "always 503":
-            self._send(503, {"error": "overloaded"})
-        elif q == "slow":
-            time.sleep(0.6)
-            self._send(200, [HOUSE])
-        elif q == "forbidden":
-            self._send(403, {"error": "blocked"})
-        elif q == "not json":
-            self.send_response(200)
-            self.send_header("Content-Length", "5")
-            self.end_headers()
-            self.wfile.write(b"<html")
-        else:
-            self._send(200, [])
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.requests: list[tuple[str, dict[str, str], dict[str, str]]] = []
-        self.flaky = 0
+def _answer(q: str, server: FakeNominatim) -> tuple[int, Any]:
+    if q.startswith("135 pilkington"):
+        return 200, [HOUSE]
+    if q == "church street":
+        return 200, AMBIGUOUS
+    if q == "annandale":
+        return 200, [SUBURB]
+    if q == "flaky":
+        server.counts["flaky"] = server.counts.get("flaky", 0) + 1
+        return (500, {"error": "temporarily broken"}) if server.counts["flaky"] <= 2 else (200, [HOUSE])
+    if q == "always 503":
+        return 503, {"error": "overloaded"}
+    if q == "slow":
+        time.sleep(0.6)
+        return 200, [HOUSE]
+    if q == "forbidden":
+        return 403, {"error": "blocked"}
+    if q == "not json":
+        return 200, b"<html"
+    return 200, []
 
 
 @pytest.fixture
-def server() -> Iterator[_Server]:
-    srv = _Server()
-    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
-    thread.join(timeout=5)
+def server() -> Iterator[FakeNominatim]:
+    with fake_nominatim(_answer) as srv:
+        yield srv
 
 
 @pytest.fixture
-def geocoder(server: _Server) -> Iterator[NominatimGeocoder]:
-    host, port = server.server_address[:2]
-    with NominatimGeocoder(f"http://{host!s}:{port}", timeout_s=0.3, retries=2, backoff_s=0.01,
+def geocoder(server: FakeNominatim) -> Iterator[NominatimGeocoder]:
+    with NominatimGeocoder(server.url, timeout_s=0.3, retries=2, backoff_s=0.01,
                            user_agent="catchment-tests/1.0 (test@example.org)", accept_language="en") as g:
         yield g
 
@@ -148,7 +103,7 @@ def test_protocol(geocoder: NominatimGeocoder) -> None:
     assert geocoder.name == "nominatim"
 
 
-def test_up_house_exact(geocoder: NominatimGeocoder, server: _Server) -> None:
+def test_up_house_exact(geocoder: NominatimGeocoder, server: FakeNominatim) -> None:
     res = geocoder.geocode("135 pilkington avenue, birmingham")
     assert res.precision is Precision.EXACT and res.geocoder == "nominatim"
     assert (res.lon, res.lat) == (float(HOUSE["lon"]), float(HOUSE["lat"]))
@@ -161,7 +116,7 @@ def test_up_house_exact(geocoder: NominatimGeocoder, server: _Server) -> None:
     assert headers["User-Agent"] == "catchment-tests/1.0 (test@example.org)"
 
 
-def test_cache_answers_repeat_queries(geocoder: NominatimGeocoder, server: _Server) -> None:
+def test_cache_answers_repeat_queries(geocoder: NominatimGeocoder, server: FakeNominatim) -> None:
     geocoder.geocode("135 pilkington avenue, birmingham")
     n = len(server.requests)
     again = geocoder.geocode("135  Pilkington Avenue, Birmingham")  # same text up to case and spaces
@@ -200,13 +155,13 @@ def test_empty_result(geocoder: NominatimGeocoder) -> None:
     assert geocoder.search("nowhere at all") == []
 
 
-def test_retries_500_then_succeeds(geocoder: NominatimGeocoder, server: _Server) -> None:
+def test_retries_500_then_succeeds(geocoder: NominatimGeocoder, server: FakeNominatim) -> None:
     res = geocoder.geocode("flaky")
     assert res.precision is Precision.EXACT
-    assert server.flaky == 3  # two 500s, then the answer
+    assert server.counts["flaky"] == 3  # two 500s, then the answer
 
 
-def test_persistent_503_is_unavailable(geocoder: NominatimGeocoder, server: _Server) -> None:
+def test_persistent_503_is_unavailable(geocoder: NominatimGeocoder, server: FakeNominatim) -> None:
     with pytest.raises(Unavailable) as err:
         geocoder.geocode("always 503")
     assert "HTTP 503" in err.value.message and "3 attempts" in err.value.message
@@ -239,7 +194,7 @@ def test_refused_and_garbage(geocoder: NominatimGeocoder) -> None:
         geocoder.geocode("not json")
 
 
-def test_bad_input_sends_nothing(geocoder: NominatimGeocoder, server: _Server) -> None:
+def test_bad_input_sends_nothing(geocoder: NominatimGeocoder, server: FakeNominatim) -> None:
     for bad in ("", "x" * 10_000, "a\x00b", "\ufffd\ufffd"):
         with pytest.raises(InvalidInput):
             geocoder.geocode(bad)

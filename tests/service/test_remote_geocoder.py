@@ -8,15 +8,12 @@ Its house answer is a real Sydney address point from data/boundaries/nsw/sydney_
 
 from __future__ import annotations
 
-import json
 import socket
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
 import pandas as pd
 import pytest
@@ -25,6 +22,7 @@ from fastapi.testclient import TestClient
 from service.main import create_app
 from service.settings import DatabaseSettings, GeocoderSettings, LookupSettings, SampleSettings, Settings
 from tests.conftest import DATA
+from tests.support.fake_nominatim import FakeNominatim, fake_nominatim
 
 LICENCE = "Data © OpenStreetMap contributors, ODbL 1.0. http://osm.org/copyright"
 ROW = pd.read_csv(DATA / "nsw" / "sydney_addresses.csv", dtype=str).set_index("id").loc["nsw-school-1041"]
@@ -50,57 +48,23 @@ def _street(osm_id: int, lat: str, lon: str, suburb: str) -> dict[str, Any]:
 STREETS = [_street(2001, "-33.8148", "151.0034", "Parramatta"), _street(2002, "-33.9095", "151.1043", "Canterbury")]
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
-        return
-
-    def _send(self, status: int, body: Any) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_GET(self) -> None:
-        url = urlparse(self.path)
-        qs = {k: v[0] for k, v in parse_qs(url.query).items()}
-        self.server.requests.append(qs)
-        q = qs.get("q", "").lower()
-        if url.path != "/search" or qs.get("format") != "jsonv2":
-            self._send(400, {"error": "bad request"})
-        elif q.startswith("25 johnston"):
-            self._send(200, [HOUSE])
-        elif q == "church street":
-            self._send(200, STREETS)
-        elif q == "slow":
-            time.sleep(1.0)
-            self._send(200, [HOUSE])
-        elif q == "overloaded":
-            self._send(503, {"error": "overloaded"})
-        else:
-            self._send(200, [])
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.requests: list[dict[str, str]] = []
+def _answer(q: str, server: FakeNominatim) -> tuple[int, Any]:
+    if q.startswith("25 johnston"):
+        return 200, [HOUSE]
+    if q == "church street":
+        return 200, STREETS
+    if q == "slow":
+        time.sleep(1.0)
+        return 200, [HOUSE]
+    if q == "overloaded":
+        return 503, {"error": "overloaded"}
+    return 200, []
 
 
 @pytest.fixture
-def server() -> Iterator[_Server]:
-    srv = _Server()
-    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
-    thread.join(timeout=5)
+def server() -> Iterator[FakeNominatim]:
+    with fake_nominatim(_answer) as srv:
+        yield srv
 
 
 def _settings(sample_db: Path, url: str) -> Settings:
@@ -111,13 +75,12 @@ def _settings(sample_db: Path, url: str) -> Settings:
 
 
 @pytest.fixture
-def remote_client(sample_db: Path, server: _Server) -> Iterator[TestClient]:
-    host, port = server.server_address[:2]
-    with TestClient(create_app(_settings(sample_db, f"http://{host!s}:{port}")), raise_server_exceptions=True) as c:
+def remote_client(sample_db: Path, server: FakeNominatim) -> Iterator[TestClient]:
+    with TestClient(create_app(_settings(sample_db, server.url)), raise_server_exceptions=True) as c:
         yield c
 
 
-def test_remote_up_answers_the_lookup(remote_client: TestClient, server: _Server, shared_client: TestClient) -> None:
+def test_remote_up_answers_the_lookup(remote_client: TestClient, server: FakeNominatim, shared_client: TestClient) -> None:
     r = remote_client.get("/v1/lookup", params={"address": "25 Johnston St, Annandale"})
     assert r.status_code == 200, r.text
     body = r.json()
@@ -128,11 +91,11 @@ def test_remote_up_answers_the_lookup(remote_client: TestClient, server: _Server
     by_point = shared_client.get("/v1/lookup", params={"lon": ROW.lon, "lat": ROW.lat}).json()
     assert [lv["zones"] for lv in body["levels"]] == [lv["zones"] for lv in by_point["levels"]]
     assert "nominatim" in body["explanation"]["en"]
-    sent = server.requests[-1]
+    _, sent, _ = server.requests[-1]
     assert sent["q"] == "25 Johnston St, Annandale" and sent["addressdetails"] == "1"
 
 
-def test_remote_answers_are_cached(remote_client: TestClient, server: _Server) -> None:
+def test_remote_answers_are_cached(remote_client: TestClient, server: FakeNominatim) -> None:
     for _ in range(3):
         assert remote_client.get("/v1/addresses/geocode", params={"address": "25 johnston st annandale"}).status_code == 200
     assert len(server.requests) == 1
@@ -145,7 +108,7 @@ def test_remote_ambiguous_and_no_match(remote_client: TestClient) -> None:
     assert r.status_code == 404 and r.json()["where"] == "address"
 
 
-def test_remote_bad_input_never_reaches_the_server(remote_client: TestClient, server: _Server) -> None:
+def test_remote_bad_input_never_reaches_the_server(remote_client: TestClient, server: FakeNominatim) -> None:
     for text in ("", "x" * 10_000, "a\x00b"):
         assert remote_client.get("/v1/lookup", params={"address": text}).status_code == 422
     assert server.requests == []
