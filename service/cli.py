@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from geo.errors import CatchmentError
-from geo.io import schools_frame, write_frame, zones_frame
+from geo.export import schools_frame, write_frame, zones_frame
 from geo.models import Role
 from service.importer import ImportOptions, import_schools_file, import_zones_file, report_lines
 from service.settings import Settings

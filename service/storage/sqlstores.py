@@ -16,8 +16,8 @@ import shapely
 
 from geo.demand import DemandUnit
 from geo.errors import Conflict, InvalidInput, NotFound
+from geo.export import zone_feature, zones_from_features
 from geo.geocode import AddressRecord
-from geo.io import zone_feature, zones_from_features
 from geo.models import Plan, PlanStatus, Zone
 
 
