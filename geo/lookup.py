@@ -17,14 +17,17 @@ from geo.index import ZoneIndex
 from geo.models import LevelAnswer, LookupResult, Plan, School, SchoolDistance, SchoolStatus, ZoneHit
 
 
-def check_lon_lat(lon: float, lat: float) -> None:
-    """Raise InvalidInput unless (lon, lat) are finite EPSG:4326 degrees."""
+def check_lon_lat(lon: float, lat: float, *, where: str = "", hint: str = "coordinates are lon, lat in EPSG:4326") -> None:
+    """Raise InvalidInput unless (lon, lat) are finite EPSG:4326 degrees.
+
+    ``where`` prefixes the field named in the error (``"query."`` for a query string).
+    """
     if not (np.isfinite(lon) and -180.0 <= lon <= 180.0):
-        msg = f"lon {lon} is outside -180..180 (coordinates are lon, lat in EPSG:4326)"
-        raise InvalidInput(msg, where="lon")
+        msg = f"lon {lon} is outside -180..180 ({hint})"
+        raise InvalidInput(msg, where=f"{where}lon")
     if not (np.isfinite(lat) and -90.0 <= lat <= 90.0):
-        msg = f"lat {lat} is outside -90..90 (coordinates are lon, lat in EPSG:4326)"
-        raise InvalidInput(msg, where="lat")
+        msg = f"lat {lat} is outside -90..90 ({hint})"
+        raise InvalidInput(msg, where=f"{where}lat")
 
 
 def choose_plans(plans: Sequence[Plan], year: int | None) -> set[int]:

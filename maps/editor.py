@@ -187,9 +187,8 @@ class EditorUrls:
 
 
 def editor_label(key: str, lang: Lang, **values: object) -> str:
-    """An editing-map label in ``lang``, ``{placeholders}`` filled from ``values``."""
-    text = EDITOR_LABELS[key][lang]
-    return text.format(**values) if values else text
+    """An editing-map label: :func:`maps.styles.label` on :data:`EDITOR_LABELS`."""
+    return label(key, lang, table=EDITOR_LABELS, **values)
 
 
 @cache

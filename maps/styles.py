@@ -190,9 +190,9 @@ def check_lang(lang: str) -> Lang:
     raise InvalidInput(msg, where="lang")
 
 
-def label(key: str, lang: Lang, **values: object) -> str:
-    """The label ``key`` in ``lang``, with ``{placeholders}`` filled from ``values``."""
-    text = LABELS[key][lang]
+def label(key: str, lang: Lang, *, table: Mapping[str, Mapping[Lang, str]] | None = None, **values: object) -> str:
+    """The label ``key`` in ``lang`` (from ``table``, default :data:`LABELS`), ``{placeholders}`` filled from ``values``."""
+    text = (LABELS if table is None else table)[key][lang]
     return text.format(**values) if values else text
 
 

@@ -32,6 +32,7 @@ from geo.errors import AddressNotFound, InvalidInput, Unavailable, UnsupportedFi
 from geo.gazetteer import Gazetteer
 from geo.geocode import AddressRecord, Geocoder, GeocodeResult, check_address_text, records_from_rows
 from geo.io import parse_mapping, read_frame
+from geo.lookup import check_lon_lat
 from geo.nominatim import NominatimGeocoder
 from service.settings import GeocoderSettings
 from service.storage.base import Repository
@@ -116,12 +117,7 @@ def _in_crs(name: str, x: float, y: float, lon: float, lat: float) -> dict[str, 
 
 
 def _check_wgs84(lon: float, lat: float) -> None:
-    if not (np.isfinite(lon) and -180.0 <= lon <= 180.0):
-        msg = f"lon {lon} is outside -180..180 (EPSG:4326; send crs=... for other coordinate systems)"
-        raise InvalidInput(msg, where="query.lon")
-    if not (np.isfinite(lat) and -90.0 <= lat <= 90.0):
-        msg = f"lat {lat} is outside -90..90 (EPSG:4326; send crs=... for other coordinate systems)"
-        raise InvalidInput(msg, where="query.lat")
+    check_lon_lat(lon, lat, where="query.", hint="EPSG:4326; send crs=... for other coordinate systems")
 
 
 async def locate(*, lon: float | None, lat: float | None, address: str | None, crs: str | None,
