@@ -144,7 +144,8 @@ def lookup(repo: RepoDep, snap: SnapDep, settings: SettingsDep,
     # Neighbouring zones: those of the answering plans within ~3 km, drawn faded.
     box = shapely.box(lon - 0.04, lat - 0.03, lon + 0.04, lat + 0.03)
     plans = {h.plan.id for a in result.levels for h in a.hits}
-    nearby = [e.zone for e in snap.index.entries if e.plan.id in plans and e.zone.geometry.intersects(box)]
+    close = shapely.intersects(snap.index.geoms, box)
+    nearby = [e.zone for e, hit in zip(snap.index.entries, close.tolist(), strict=True) if hit and e.plan.id in plans]
     m = lookup_map(result, nearby=nearby, explanation=explain(result), lang=lang, tiles=tiles_for(settings, tiles))
     return page(m, settings)
 
