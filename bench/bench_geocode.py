@@ -33,10 +33,10 @@ import numpy as np
 import rapidfuzz
 from rapidfuzz import fuzz, process
 
-from geo.addressing import normalise
+from geo.address.gazetteer import Gazetteer
+from geo.address.geocode import AddressRecord, Precision
+from geo.address.parse import normalise
 from geo.errors import AddressNotFound, AmbiguousAddress
-from geo.gazetteer import Gazetteer
-from geo.geocode import AddressRecord, Precision
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "boundaries" / "nsw" / "sydney_addresses.csv"

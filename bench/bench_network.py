@@ -38,10 +38,10 @@ import scipy
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
-from geo.network import StreetNetwork
-from geo.network_build import build_network
-from geo.network_paths import SchoolTravel
-from geo.osm_schools import read_osm_schools
+from geo.io.osm_schools import read_osm_schools
+from geo.network.build import build_network
+from geo.network.graph import StreetNetwork
+from geo.network.paths import SchoolTravel
 
 try:
     import igraph

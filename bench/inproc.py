@@ -1,7 +1,7 @@
 """In-process peers: one point at a time, and a million points at once.
 
 Single point (median latency of one call, over several passes):
-- ours: ``ZoneIndex.query`` (cell grid, exact fallback), and the whole ``geo.lookup.resolve``
+- ours: ``ZoneIndex.query`` (cell grid, exact fallback), and the whole ``geo.lookup.resolve.resolve``
   (zones, schools, distances, boundary distance) that ``GET /v1/lookup`` runs;
 - shapely done plainly: ``STRtree.query(Point)`` then ``contains_xy`` on prepared polygons;
 - ``geopandas.sjoin`` of a one-row GeoDataFrame (``predicate="within"``).
@@ -28,7 +28,7 @@ import shapely
 
 from bench.common import median_of_runs, timed_runs
 from bench.context import Context, exact_pairs, mismatched_points
-from geo.lookup import resolve
+from geo.lookup.resolve import resolve
 
 
 def single_point(ctx: Context) -> None:
@@ -50,7 +50,7 @@ def single_point(ctx: Context) -> None:
     m = max(n // 4, 500)
     plans = snap.plans
     med, runs = median_of_runs(lambda x, y: resolve(index, snap.schools, x, y, plans=plans), xs[:m], ys[:m], opt.runs)
-    res.figure("single.resolve", med, "s", runs=runs, note=f"geo.lookup.resolve (full answer), {m} points")
+    res.figure("single.resolve", med, "s", runs=runs, note=f"geo.lookup.resolve.resolve (full answer), {m} points")
     covered = [i for i in range(n) if index.query(xs[i], ys[i])][:m]
     cx, cy = [xs[i] for i in covered], [ys[i] for i in covered]
     med, runs = median_of_runs(lambda x, y: resolve(index, snap.schools, x, y, plans=plans), cx, cy, opt.runs)

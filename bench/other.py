@@ -1,6 +1,6 @@
 """Import time, index build and memory, and the statewide coverage map.
 
-- import: ``geo.io.read_frame`` and ``parse_zones`` of the statewide file, then the whole
+- import: ``geo.io.read.read_frame`` and ``parse_zones`` of the statewide file, then the whole
   ``catchment import zones`` path (both levels, as the sample does for Sydney) into a fresh
   SQLite database; the last database (plus the statewide schools) serves the HTTP section;
 - index: ``ZoneIndex`` build time over the adopted statewide zones, and its resident memory
@@ -25,8 +25,8 @@ import shapely
 
 from bench.common import ROOT, DataFiles, Results, rss_bytes, timed_runs
 from bench.context import Context
-from geo.index import ZoneIndex
-from geo.io import parse_zones, read_frame
+from geo.index.zones import ZoneIndex
+from geo.io.read import parse_zones, read_frame
 from geo.models import School, Zone
 from service.importer import ImportOptions, import_schools_file, import_zones_file
 from service.sample import NSW_HIGH, NSW_LEVEL_MAP, NSW_PRIMARY, NSW_SCHOOL_MAP
@@ -38,7 +38,7 @@ ZONE_MAP = ("school_code=USE_ID", "name=USE_DESC")
 def import_statewide(files: DataFiles, results: Results, *, runs: int, workdir: Path) -> Path:
     """Time read, parse and full import; return the SQLite file of the last import run."""
     med, times, frame = timed_runs(lambda: read_frame(files.zones), runs, warmup=0)
-    results.figure("import.read", med, "s", runs=times, note=f"geo.io.read_frame, {files.zones.stat().st_size / 1e6:.0f} MB")
+    results.figure("import.read", med, "s", runs=times, note=f"geo.io.read.read_frame, {files.zones.stat().st_size / 1e6:.0f} MB")
     med, times, parsed = timed_runs(lambda: parse_zones(frame, mapping=dict(m.split("=") for m in ZONE_MAP)), runs, warmup=0)
     results.figure("import.parse", med, "s", runs=times, note=f"parse_zones: {len(parsed[0])} zones, {len(parsed[1].repaired)} repaired")
     db = workdir / "statewide.db"

@@ -6,10 +6,8 @@ web layer can say precisely what was wrong.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # only for the annotation of AmbiguousAddress.candidates; no runtime import cycle
-    from geo.geocode import GeocodeResult
+from collections.abc import Sequence
+from typing import Any
 
 
 class CatchmentError(Exception):
@@ -67,14 +65,11 @@ class AddressNotFound(NotFound):
 class AmbiguousAddress(CatchmentError):
     """The address text matches several places about equally well; ``candidates`` lists them.
 
-    ``candidates`` are best first, so that a client can ask the user to pick one instead of the
-    geocoder guessing; ``extra["candidates"]`` holds them as JSON-ready dicts for the error body.
+    ``candidates`` are geocode results, best first, so that a client can ask the user to pick one
+    instead of the geocoder guessing. This module knows nothing of their type or of the wire: the
+    web layer (``service/errors.py``) turns them into the error body.
     """
 
-    def __init__(self, message: str, *, candidates: tuple[GeocodeResult, ...], where: str | None = None) -> None:
+    def __init__(self, message: str, *, candidates: Sequence[Any], where: str | None = None) -> None:
         super().__init__(message, where=where)
-        self.candidates = candidates
-        self.extra = {"candidates": [
-            {"address": c.address, "lon": c.lon, "lat": c.lat, "precision": str(c.precision), "score": c.score,
-             "geocoder": c.geocoder, "address_id": c.address_id, "components": dict(c.components)}
-            for c in candidates]}
+        self.candidates = tuple(candidates)

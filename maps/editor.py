@@ -116,7 +116,7 @@ STATUS_NAMES: Mapping[str, Mapping[Lang, str]] = {
     "archived": {"en": "archived", "zh": "已归档"},
 }
 
-#: Names of the validation finding codes (geo.validate), for the counts in the findings box.
+#: Names of the validation finding codes (geo.planning.validate), for the counts in the findings box.
 FINDING_NAMES: Mapping[str, Mapping[Lang, str]] = {
     "invalid_geometry": {"en": "invalid shape", "zh": "无效几何"},
     "unknown_school": {"en": "unknown school", "zh": "未知学校"},

@@ -21,8 +21,8 @@ from pyproj import Transformer
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from geo.findings import Finding
 from geo.models import Zone
+from geo.planning.findings import Finding
 
 #: 5 decimals of a degree is 1.1 m of latitude (less of longitude): finer than a display needs.
 DECIMALS = 5
@@ -311,7 +311,7 @@ def _find_problem_areas(zones: Sequence[Zone], geoms: NDArray[np.object_], min_a
 
 
 def problems_from_findings(findings: Sequence[Finding], *, slivers: bool = True) -> ProblemAreas:
-    """Gaps and overlaps of :func:`geo.validate.validate_plan` findings, for the coverage map.
+    """Gaps and overlaps of :func:`geo.planning.validate.validate_plan` findings, for the coverage map.
 
     ``gap`` findings (and gap slivers when ``slivers``) become gaps; ``overlap`` and
     ``grade_twice`` findings (and overlap slivers) become overlaps.

@@ -59,11 +59,11 @@ def lookup_map(
     Parameters
     ----------
     result
-        From :func:`geo.lookup.resolve`; (lon, lat) EPSG:4326.
+        From :func:`geo.lookup.resolve.resolve`; (lon, lat) EPSG:4326.
     nearby
         Zones around the point to draw faded for context (the answering zones are skipped).
     explanation
-        The sentence to show: a string, or ``{"en": ..., "zh": ...}`` (:func:`geo.explain.explain`).
+        The sentence to show: a string, or ``{"en": ..., "zh": ...}`` (:func:`geo.lookup.explain.explain`).
     routes
         Walking (or driving) routes by school code, LineStrings in EPSG:4326 from the point to
         the school; drawn with their length.

@@ -1,6 +1,6 @@
 """The overcrowding map: zones coloured by utilisation band, schools sized by enrolment.
 
-Reads a :class:`geo.capacity.CapacityReport`: utilisation is demand / seats when the report
+Reads a :class:`geo.capacity.utilisation.CapacityReport`: utilisation is demand / seats when the report
 has demand, else enrolment / seats. A zone served by several schools takes the band of their
 pooled pupils over their pooled seats. Schools breaking the class-size or school-size standard
 get a red ring.
@@ -14,7 +14,7 @@ from typing import Literal
 
 import folium
 
-from geo.capacity import CapacityReport, CapacityRow
+from geo.capacity.utilisation import CapacityReport, CapacityRow
 from geo.errors import InvalidInput
 from geo.models import School, Zone
 from geo.standards import UTILISATION_BANDS, BandScale, get_profile
@@ -112,7 +112,7 @@ def overcrowding_map(
     Parameters
     ----------
     report
-        Capacity report of the level (:func:`geo.capacity.capacity_report`).
+        Capacity report of the level (:func:`geo.capacity.utilisation.capacity_report`).
     zones
         The zones the report was made for; EPSG:4326.
     schools

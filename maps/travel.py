@@ -16,10 +16,10 @@ import folium
 import numpy as np
 from numpy.typing import ArrayLike
 
-from geo.demand import DemandUnit
 from geo.errors import InvalidInput
 from geo.models import School
-from geo.network_paths import TravelSummary, summarise_costs
+from geo.network.paths import TravelSummary, summarise_costs
+from geo.planning.demand import DemandUnit
 from geo.standards import BandScale
 from maps.base import OSM, TilesArg, add_info_box, add_layer_control, add_legend, base_map, register_layers, school_layer
 from maps.geometry import bounds_of, display_tolerance_deg

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from geo.errors import CatchmentError
-from geo.export import schools_frame, write_frame, zones_frame
+from geo.io.write import schools_frame, write_frame, zones_frame
 from geo.models import Role
 from service.importer import ImportOptions, import_schools_file, import_zones_file, report_lines
 from service.settings import Settings
@@ -219,8 +219,8 @@ def lookup(lon: Annotated[float, typer.Argument(help="longitude, EPSG:4326")], l
            level: Annotated[str | None, typer.Option()] = None, grade: Annotated[str | None, typer.Option()] = None,
            year: Annotated[int | None, typer.Option()] = None, database: DbOpt = None) -> None:
     """Which school serves (lon, lat); prints the JSON answer."""
-    from geo.explain import explain
-    from geo.lookup import resolve
+    from geo.lookup.explain import explain
+    from geo.lookup.resolve import resolve
     from service.schemas import LookupOut
     from service.state import build_snapshot
 

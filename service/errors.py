@@ -68,7 +68,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(CatchmentError)
     async def _domain(request: Request, exc: CatchmentError) -> JSONResponse:
         status, title = status_for(exc)
-        extra: dict[str, Any] = dict(getattr(exc, "extra", {}) or {})
+        extra: dict[str, Any] = {}
+        if isinstance(exc, AmbiguousAddress):
+            extra["candidates"] = [candidate_body(c) for c in exc.candidates]
         return problem(status, title, exc.message, instance=str(request.url.path), where=exc.where, **extra)
 
     @app.exception_handler(RequestValidationError)
@@ -90,6 +92,12 @@ def install(app: FastAPI) -> None:
         # Last resort: log the trace, never leak it. Tests assert this path is not reached.
         log.exception("unexpected error on %s", request.url.path)
         return problem(500, "Internal error", "an unexpected error happened; it has been logged", instance=str(request.url.path))
+
+
+def candidate_body(c: Any) -> dict[str, Any]:
+    """One geocode candidate of an ambiguous address, as the 409 body lists it."""
+    return {"address": c.address, "lon": c.lon, "lat": c.lat, "precision": str(c.precision), "score": c.score,
+            "geocoder": c.geocoder, "address_id": c.address_id, "components": dict(c.components)}
 
 
 def _title(status: int) -> str:

@@ -4,7 +4,7 @@ address files into storage.
 * The offline gazetteer (the default) lives in each worker's snapshot, built from the stored
   address points; it is fast enough (~0.1 ms) to answer on the event loop.
 * ``CATCHMENT_GEOCODER=nominatim`` sends address text to a Nominatim-compatible server
-  (:class:`geo.nominatim.NominatimGeocoder`: timeout, retries, cache); that call blocks on the
+  (:class:`geo.address.nominatim.NominatimGeocoder`: timeout, retries, cache); that call blocks on the
   network, so it runs in the thread pool. Type-ahead always uses the gazetteer: Nominatim's
   usage policy forbids autocomplete against its API.
 * A lookup's point is address text, or ``lon``/``lat`` in EPSG:4326 or in ``crs`` (EPSG code,
@@ -26,14 +26,14 @@ from fastapi import Depends, FastAPI, Request
 from pyproj import CRS
 from starlette.concurrency import run_in_threadpool
 
+from geo.address.gazetteer import Gazetteer
+from geo.address.geocode import AddressRecord, Geocoder, GeocodeResult, check_address_text, records_from_rows
+from geo.address.nominatim import NominatimGeocoder
 from geo.crs import BD09, GCJ02, WGS84, from_wgs84, parse_crs, point_to_wgs84
 from geo.distance import geodesic_m
 from geo.errors import AddressNotFound, InvalidInput, Unavailable, UnsupportedFile
-from geo.gazetteer import Gazetteer
-from geo.geocode import AddressRecord, Geocoder, GeocodeResult, check_address_text, records_from_rows
-from geo.io import parse_mapping, read_frame
-from geo.lookup import check_lon_lat
-from geo.nominatim import NominatimGeocoder
+from geo.io.read import parse_mapping, read_frame
+from geo.lookup.resolve import check_lon_lat
 from service.settings import GeocoderSettings
 from service.storage.base import Repository
 
@@ -179,7 +179,7 @@ def read_address_file(path: Path, *, mapping: Sequence[str] = (), crs: str | Non
         ``.csv``, ``.geojson``, ``.gpkg``, ``.shp`` or ``.zip``.
     mapping
         ``field=COLUMN`` pairs for columns without a usual name (see
-        :func:`geo.geocode.records_from_rows`); fields: id, text (full address), number,
+        :func:`geo.address.geocode.records_from_rows`); fields: id, text (full address), number,
         street, locality, postcode, and for CSV lon, lat.
     crs
         CRS of the coordinates: ``EPSG:<code>``, ``gcj02`` or ``bd09``; default EPSG:4326

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from geo.errors import InvalidInput
-from geo.io import ImportReport, apply_where, parse_mapping, parse_schools, parse_zones, read_frame
+from geo.io.read import ImportReport, apply_where, parse_mapping, parse_schools, parse_zones, read_frame
 from geo.models import Plan, School, check_slug
 from service.storage.base import Repository
 
@@ -117,7 +117,7 @@ def import_demand_file(repo: Repository, path: Path, *, name: str, id_column: st
     """
     import shapely
 
-    from geo.demand import LevelRate, calibrate_rates, level_totals_from_schools, units_from_frame
+    from geo.planning.demand import LevelRate, calibrate_rates, level_totals_from_schools, units_from_frame
 
     name = check_slug(name, what="demand")
     frame = read_frame(path, crs=crs)
@@ -167,7 +167,7 @@ def osm_schools(pbf: Path, *, levels: Sequence[str], name_pattern: str | None, o
     import re
     from dataclasses import replace
 
-    from geo.osm_schools import read_osm_schools
+    from geo.io.osm_schools import read_osm_schools
 
     try:
         keep = re.compile(only_names) if only_names else None

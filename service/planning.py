@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import shapely
 
-from geo.demand import DemandUnit
 from geo.errors import InvalidInput, NotFound
-from geo.lookup import choose_plans
+from geo.lookup.resolve import choose_plans
 from geo.models import Plan, PlanStatus, School, Zone, check_slug
+from geo.planning.demand import DemandUnit
 from service.storage.base import Repository
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import shapely
 
 from geo.errors import NotFound
-from geo.io import ImportReport, RowProblem, apply_where, parse_mapping, parse_zones, read_frame
+from geo.io.read import ImportReport, RowProblem, apply_where, parse_mapping, parse_zones, read_frame
 from geo.models import PlanStatus, Zone
 from service.geocoding import import_addresses_file
 from service.importer import ImportOptions, RejectedRows, import_demand_file, import_schools_file, import_zones_file, osm_schools

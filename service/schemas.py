@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from geo.geocode import GeocodeResult, Suggestion
+from geo.address.geocode import GeocodeResult, Suggestion
 from geo.models import (
     ApiKey,
     LevelAnswer,

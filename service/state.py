@@ -13,10 +13,10 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 
+from geo.address.gazetteer import Gazetteer
 from geo.errors import Unavailable
-from geo.gazetteer import Gazetteer
-from geo.index import ZoneIndex
-from geo.lookup import SchoolBook
+from geo.index.zones import ZoneIndex
+from geo.lookup.resolve import SchoolBook
 from geo.models import Plan
 from service.storage.base import Repository
 from service.travel import NetworkLoader, Travel

@@ -2,7 +2,7 @@
 
 A network is built from an OpenStreetMap extract (``catchment network build``), saved as a
 compact ``.npz`` in the network folder and registered in the database; each worker's snapshot
-holds a :class:`geo.network_paths.SchoolTravel` per mode over the schools inside the network.
+holds a :class:`geo.network.paths.SchoolTravel` per mode over the schools inside the network.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ import numpy as np
 
 from geo.errors import InvalidInput, NotFound
 from geo.models import School
-from geo.network import StreetNetwork
-from geo.network_build import build_network
-from geo.network_cache import TravelCache
-from geo.network_paths import SchoolTravel
+from geo.network.build import build_network
+from geo.network.cache import TravelCache
+from geo.network.graph import StreetNetwork
+from geo.network.paths import SchoolTravel
 from service.storage.base import Repository
 from service.storage.sqlite import sqlite_path
 

@@ -10,9 +10,9 @@ import shapely
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from geo.demand import DemandUnit, assign_units
 from geo.errors import InvalidInput
 from geo.models import Plan, Zone
+from geo.planning.demand import DemandUnit, assign_units
 from maps.editor import EditorUrls, editor_map
 from maps.geometry import light_geojson
 from maps.styles import check_lang

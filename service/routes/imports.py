@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, UploadFile
 
 from geo.errors import UnsupportedFile
-from geo.io import SUFFIXES
+from geo.io.read import SUFFIXES
 from service.deps import AdminDep, HolderDep, PlannerDep, RepoDep, actor
 from service.importer import ImportOptions, import_schools_file, import_zones_file
 from service.schemas import PlanOut

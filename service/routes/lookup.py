@@ -14,12 +14,12 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from geo.bulk import assign, zone_mask
-from geo.capacity import utilisation_band
+from geo.capacity.utilisation import utilisation_band
 from geo.distance import geodesic_m
 from geo.errors import InvalidInput, UnsupportedFile
-from geo.explain import explain
-from geo.lookup import resolve
+from geo.lookup.bulk import assign, zone_mask
+from geo.lookup.explain import explain
+from geo.lookup.resolve import resolve
 from geo.models import School, check_slug, normalise_grade
 from geo.standards import StandardsProfile, get_profile
 from service.deps import SettingsDep, SnapDep

@@ -9,12 +9,12 @@ import shapely
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
-from geo.capacity import capacity_report
-from geo.demand import DemandUnit
+from geo.capacity.utilisation import capacity_report
 from geo.errors import InvalidInput, NotFound
-from geo.explain import explain
-from geo.lookup import choose_plans, resolve
+from geo.lookup.explain import explain
+from geo.lookup.resolve import choose_plans, resolve
 from geo.models import Plan, PlanStatus, check_slug
+from geo.planning.demand import DemandUnit
 from geo.standards import get_profile
 from maps.assets import render_html
 from maps.base import parse_tiles

@@ -10,14 +10,14 @@ from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from geo import edit
 from geo.errors import Conflict, InvalidInput
-from geo.findings import count_by_code, findings_geojson
-from geo.impact import compare_plans
 from geo.models import Plan, PlanStatus, SchoolStatus
-from geo.notice import changed_areas, notice_text
+from geo.planning import edit
+from geo.planning.findings import count_by_code, findings_geojson
+from geo.planning.impact import compare_plans
+from geo.planning.notice import changed_areas, notice_text
+from geo.planning.validate import validate_plan
 from geo.standards import get_profile
-from geo.validate import validate_plan
 from service.deps import PlannerDep, RepoDep, SettingsDep, actor
 from service.jsonable import plain
 from service.planning import pick_demand, schools_of

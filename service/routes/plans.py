@@ -8,8 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Header, Query, Request, Response
 
 from geo.errors import InvalidInput
-from geo.export import zone_feature
-from geo.io import frame_from_geojson, parse_zones
+from geo.io.read import frame_from_geojson, parse_zones
+from geo.io.write import zone_feature
 from geo.models import PlanStatus, check_slug
 from service.deps import HolderDep, PlannerDep, RepoDep, SnapDep, actor
 from service.importer import RejectedRows

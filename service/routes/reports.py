@@ -9,11 +9,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 
-from geo.balance import balance_report
-from geo.capacity import capacity_report
-from geo.demand import assign_units, zone_demand
+from geo.capacity.balance import balance_report
+from geo.capacity.forecast import Projection, project_enrolment
+from geo.capacity.utilisation import capacity_report
 from geo.errors import InvalidInput
-from geo.projection import Projection, project_enrolment
+from geo.planning.demand import assign_units, zone_demand
 from geo.standards import get_profile
 from service.deps import RepoDep, SettingsDep
 from service.jsonable import plain

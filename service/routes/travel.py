@@ -12,13 +12,13 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 from numpy.typing import NDArray
 
-from geo.demand import DemandUnit, assign_units
 from geo.distance import geodesic_m
 from geo.errors import InvalidInput
-from geo.index import ZoneIndex
+from geo.index.zones import ZoneIndex
 from geo.models import Plan, Zone
-from geo.network_paths import summarise_costs
-from geo.network_zones import coverage_gaps_overlaps, nearest_school_zones, reach_polygon
+from geo.network.paths import summarise_costs
+from geo.network.zones import coverage_gaps_overlaps, nearest_school_zones, reach_polygon
+from geo.planning.demand import DemandUnit, assign_units
 from geo.standards import get_profile
 from service.deps import RepoDep, SettingsDep, SnapDep
 from service.jsonable import plain
@@ -165,7 +165,7 @@ def generate_network_plan(repo: Repository, snap: Snapshot, *, name: str, distri
     if t is None:
         msg = f"no {mode} network holds schools of level {level!r}: build one and import the schools first"
         raise InvalidInput(msg, where="level")
-    from geo.network_paths import SchoolTravel
+    from geo.network.paths import SchoolTravel
 
     inside = [s for s in levels_schools if s.code in set(t.travel.codes)]
     travel = SchoolTravel.from_schools(t.travel.network, inside, cache=t.travel.cache)

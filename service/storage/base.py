@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from geo.demand import DemandUnit
-from geo.geocode import AddressRecord
+from geo.address.geocode import AddressRecord
 from geo.models import ApiKey, Plan, PlanStatus, Role, School, Zone
+from geo.planning.demand import DemandUnit
 
 
 @dataclass(frozen=True, slots=True)

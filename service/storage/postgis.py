@@ -234,7 +234,7 @@ class PostgisRepository(SqlRepository):
     def zones_covering(self, lon: float, lat: float, *, adopted_only: bool = True) -> list[int]:
         """Zone ids whose closed polygon holds (lon, lat), decided by ST_Covers in the database.
 
-        Points on an edge or vertex count, like ``geo.index.ZoneIndex.query``.
+        Points on an edge or vertex count, like ``geo.index.zones.ZoneIndex.query``.
         """
         cond = " AND plan_id IN (SELECT id FROM plans WHERE status = 'adopted')" if adopted_only else ""
         sql = f"SELECT id FROM zones WHERE ST_Covers(geom, ST_SetSRID(ST_MakePoint(?, ?), 4326)){cond} ORDER BY id"

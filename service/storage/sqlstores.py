@@ -14,11 +14,11 @@ from typing import Any
 
 import shapely
 
-from geo.demand import DemandUnit
+from geo.address.geocode import AddressRecord
 from geo.errors import Conflict, InvalidInput, NotFound
-from geo.export import zone_feature, zones_from_features
-from geo.geocode import AddressRecord
+from geo.io.write import zone_feature, zones_from_features
 from geo.models import Plan, PlanStatus, Zone
+from geo.planning.demand import DemandUnit
 
 
 def _j(v: Any) -> str:

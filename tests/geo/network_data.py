@@ -5,10 +5,10 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
+from geo.io.osm_schools import read_osm_schools
 from geo.models import School
-from geo.network import StreetNetwork, TravelMode
-from geo.network_build import build_network
-from geo.osm_schools import read_osm_schools
+from geo.network.build import build_network
+from geo.network.graph import StreetNetwork, TravelMode
 
 ROOT = Path(__file__).resolve().parents[2]
 HELSINKI = ROOT / "tests" / "data" / "osm" / "Helsinki.osm.pbf"

@@ -3,7 +3,7 @@
 Files: data/boundaries/fairfax (see data/boundaries/README.md). Zones get ``id`` =
 ``elem_current`` (the FCPS zone number, also on every census block), schools are keyed by
 ``OBJECTID`` (the zones' ``object_id_school``). Demand: 2020 block population times the county's
-elementary membership per resident (geo.demand's calibrated rate). Areas measured here use UTM
+elementary membership per resident (geo.planning.demand's calibrated rate). Areas measured here use UTM
 18N (EPSG:32618), independently of the equal-area projection the code under test picks.
 """
 
@@ -17,9 +17,9 @@ import numpy as np
 import shapely
 from pyproj import Transformer
 
-from geo.demand import DemandUnit, calibrate_rates, units_from_frame
-from geo.io import parse_schools, parse_zones, read_frame
+from geo.io.read import parse_schools, parse_zones, read_frame
 from geo.models import School, Zone
+from geo.planning.demand import DemandUnit, calibrate_rates, units_from_frame
 
 FAIRFAX = Path(__file__).resolve().parents[2] / "data" / "boundaries" / "fairfax"
 LEVEL = "es"

@@ -1,4 +1,4 @@
-"""Real sample data for the map tests, built with geo.io as the importer does.
+"""Real sample data for the map tests, built with geo.io.read as the importer does.
 
 Greater Sydney (data/boundaries/nsw): 902 catchments (683 primary, 219 high) and 955 schools.
 Fairfax County (data/boundaries/fairfax): 138 elementary zones, schools with capacity and
@@ -15,14 +15,14 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from geo.capacity import CapacityReport, capacity_report
-from geo.demand import DemandUnit, assign_units, calibrate_rates, units_from_frame, zone_demand
+from geo.capacity.utilisation import CapacityReport, capacity_report
 from geo.distance import geodesic_m
-from geo.impact import zones_in_force
-from geo.index import ZoneIndex
-from geo.io import apply_where, parse_schools, parse_zones, read_frame
-from geo.lookup import SchoolBook, resolve
+from geo.index.zones import ZoneIndex
+from geo.io.read import apply_where, parse_schools, parse_zones, read_frame
+from geo.lookup.resolve import SchoolBook, resolve
 from geo.models import LookupResult, Plan, PlanStatus, School, Zone
+from geo.planning.demand import DemandUnit, assign_units, calibrate_rates, units_from_frame, zone_demand
+from geo.planning.impact import zones_in_force
 from geo.standards import StandardsProfile, get_profile
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "boundaries"

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import shapely
 
-from geo.explain import explain
+from geo.lookup.explain import explain
 from geo.models import Zone
 from geo.standards import get_profile
 from maps import (

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import shapely
 
-from geo.validate import validate_plan
+from geo.planning.validate import validate_plan
 from maps.compare import changed_areas
 from maps.geometry import (
     bounds_of,

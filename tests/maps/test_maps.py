@@ -14,7 +14,7 @@ from pyproj import Geod
 from shapely.geometry import LineString
 
 from geo.errors import InvalidInput
-from geo.explain import explain
+from geo.lookup.explain import explain
 from geo.standards import LevelKind, get_profile
 from maps import (
     OSM,

@@ -6,7 +6,7 @@ import numpy as np
 import shapely
 from fastapi.testclient import TestClient
 
-from geo.index import ZoneIndex
+from geo.index.zones import ZoneIndex
 from service.storage.base import Repository
 
 # A house in East Lindfield (Sydney), EPSG:4326 (lon, lat).

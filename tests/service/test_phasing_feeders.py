@@ -10,7 +10,7 @@ import pytest
 import shapely
 from fastapi.testclient import TestClient
 
-from geo.io import read_frame
+from geo.io.read import read_frame
 from geo.models import GRADE_ORDER
 from service.importer import ImportOptions, RejectedRows
 from service.sample import NSW_HIGH, append_future_zones

@@ -7,7 +7,7 @@ import pytest
 import shapely
 from fastapi.testclient import TestClient
 
-from geo.demand import assign_units
+from geo.planning.demand import assign_units
 from service.storage.base import Repository
 from tests.conftest import bearer
 

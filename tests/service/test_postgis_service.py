@@ -25,8 +25,8 @@ from typing import Any
 
 import pytest
 
-from geo.index import ZoneIndex
-from geo.io import apply_where, parse_schools, parse_zones, read_frame
+from geo.index.zones import ZoneIndex
+from geo.io.read import apply_where, parse_schools, parse_zones, read_frame
 from geo.models import Role
 from service.storage.base import open_repository
 from tests.storage.pg import cluster, cluster_control_problem, new_schema_url, skip_or_fail

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from geo.balance import weighted_cv
+from geo.capacity.balance import weighted_cv
 from geo.models import Role
 from service.cli import app as cli
 from service.main import create_app

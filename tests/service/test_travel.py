@@ -11,7 +11,7 @@ import shapely
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from geo.network import StreetNetwork
+from geo.network.graph import StreetNetwork
 from service.cli import app as cli
 from service.storage.base import Repository
 from tests.conftest import DATA, bearer

@@ -8,8 +8,8 @@ import dataclasses
 import pytest
 from shapely.geometry import box
 
+from geo.address.geocode import AddressRecord
 from geo.errors import Conflict, InvalidInput
-from geo.geocode import AddressRecord
 from geo.models import PlanStatus, Zone
 from service.storage.base import Repository
 from tests.storage.test_contract import make_zones, mp, seeded

@@ -1,8 +1,8 @@
 """The storage contract on real data: the Greater Sydney schools and catchments (NSW DoE).
 
-The sample goes into each backend through geo.io exactly as ``catchment import`` reads it; the
+The sample goes into each backend through geo.io.read exactly as ``catchment import`` reads it; the
 backend's own ``zones_covering`` (ST_Covers on PostGIS, bbox + shapely on SQLite) must give the
-same zones as the in-memory ``geo.index.ZoneIndex`` for 10,000 points, a fifth of them exactly
+same zones as the in-memory ``geo.index.zones.ZoneIndex`` for 10,000 points, a fifth of them exactly
 on vertices shared by two zones or on the midpoints of shared edges.
 """
 
@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 import shapely
 
-from geo.index import ZoneIndex
-from geo.io import apply_where, parse_schools, parse_zones, read_frame
+from geo.index.zones import ZoneIndex
+from geo.io.read import apply_where, parse_schools, parse_zones, read_frame
 from geo.models import PlanStatus, School, Zone
 from service.storage.base import Repository, open_repository
 

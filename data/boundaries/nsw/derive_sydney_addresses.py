@@ -22,7 +22,7 @@ import json
 import re
 from pathlib import Path
 
-from geo.addressing import STREET_TYPES, latin_tokens
+from geo.address.parse import STREET_TYPES, latin_tokens
 
 HERE = Path(__file__).resolve().parent
 _TYPES = set(STREET_TYPES) | {a for v in STREET_TYPES.values() for a in v}

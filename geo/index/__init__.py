@@ -1,0 +1,1 @@
+"""geo.index.zones."""

@@ -1,0 +1,153 @@
+"""One-sentence explanations of a lookup, in English and Chinese, for parents."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from geo.address.geocode import GeocodeResult, Precision
+from geo.models import GRADE_ORDER, LevelAnswer, LookupResult, School, ZoneHit
+
+
+def _km(m: float) -> str:
+    return f"{m / 1000:.1f} km" if m >= 1000 else f"{m:.0f} m"
+
+
+def _zh_km(m: float) -> str:
+    return f"{m / 1000:.1f} 公里" if m >= 1000 else f"{m:.0f} 米"
+
+
+def _grade_ranges(grades: Sequence[str]) -> str:
+    """["7", "8", "10"] -> "7-8, 10" (runs of consecutive grades)."""
+    pos = sorted(GRADE_ORDER.index(g) for g in grades)
+    runs: list[list[int]] = []
+    for p in pos:
+        if runs and p == runs[-1][-1] + 1:
+            runs[-1].append(p)
+        else:
+            runs.append([p])
+    return ", ".join(GRADE_ORDER[r[0]] if len(r) == 1 else f"{GRADE_ORDER[r[0]]}-{GRADE_ORDER[r[-1]]}" for r in runs)
+
+
+def _phasing(starts: Mapping[str, int]) -> tuple[str, str]:
+    """{"7": 2027, "8": 2027, "9": 2028} -> "grades 7-8 from 2027, 9 from 2028" (and in Chinese)."""
+    years = sorted(set(starts.values()))
+    parts = [(_grade_ranges([g for g, y in starts.items() if y == year]), year) for year in years]
+    en = ", ".join(f"{g} from {y}" for g, y in parts)
+    zh = "，".join(f"{g} 年级自 {y} 学年起" for g, y in parts)
+    return f"grade{'s' if len(starts) > 1 else ''} {en}", zh
+
+
+def _hit(h: ZoneHit) -> tuple[str, str]:
+    names = " / ".join(s.school.name for s in h.schools) or ", ".join(h.zone.school_codes)
+    names_zh = "、".join(s.school.name_local or s.school.name for s in h.schools) or "、".join(h.zone.school_codes)
+    dist = min((s.distance_m for s in h.schools), default=None)
+    far_en = f", {_km(dist)} away" if dist is not None else ""
+    far_zh = f"，距离约 {_zh_km(dist)}" if dist is not None else ""
+    plan = f"plan '{h.plan.name}', school year {h.plan.school_year}"
+    plan_zh = f"「{h.plan.name}」方案（{h.plan.school_year} 学年）"
+    if h.zone.phasing:
+        # A zone that phases in: say from when, grade by grade, so "2026" in the plan name does not mislead.
+        en_p, zh_p = _phasing(h.zone.grade_start_years)
+        plan, plan_zh = f"{plan}; new zone: {en_p}", f"{plan_zh}；新学区：{zh_p}"
+    if len(h.zone.school_codes) > 1:
+        en = f"this address is in a shared zone (several schools) served by {names}{far_en} ({plan})"
+        zh = f"该地址属于多校划片区域，对应学校：{names_zh}{far_zh}（{plan_zh}）"
+    else:
+        en = f"this address is in the zone of {names}{far_en} ({plan})"
+        zh = f"该地址属于 {names_zh} 的学区{far_zh}（{plan_zh}）"
+    return en, zh
+
+
+def _level(a: LevelAnswer) -> tuple[str, str]:
+    if not a.hits:
+        if a.nearest:
+            n = a.nearest[0]
+            en = (f"{a.level}: no zone covers this address; the nearest {a.level} school is {n.school.name} "
+                  f"({_km(n.distance_m)}): ask the education office which school will take you")
+            zh = (f"{a.level}：该地址不在任何学区内；最近的学校是 {n.school.name_local or n.school.name}"
+                  f"（{_zh_km(n.distance_m)}），请向教育主管部门咨询入学安排")
+        else:
+            en = f"{a.level}: no zone covers this address and no school of this level is known"
+            zh = f"{a.level}：该地址不在任何学区内，也没有该学段的学校信息"
+        return en, zh
+    parts = [_hit(h) for h in a.hits]
+    en = f"{a.level}: " + "; ".join(p[0] for p in parts)
+    zh = f"{a.level}：" + "；".join(p[1] for p in parts)
+    if len(a.hits) > 1 or any(h.on_boundary for h in a.hits):
+        en += "; the address lies on a boundary between zones: confirm with the schools or the education office"
+        zh += "；该地址位于学区边界上，请向学校或教育主管部门确认"
+    elif any(h.near_boundary_m is not None for h in a.hits):
+        m = min(h.near_boundary_m for h in a.hits if h.near_boundary_m is not None)
+        en += f"; it is {_km(m)} from the zone boundary: check the exact address with the school"
+        zh += f"；距离学区边界约 {_zh_km(m)}，请以学校核实的准确门牌为准"
+    return en, zh
+
+
+_PRECISION = {
+    Precision.EXACT: ("exact match", "精确匹配"),
+    Precision.INTERPOLATED: ("house number interpolated", "门牌号插值定位"),
+    Precision.STREET: ("street only", "仅匹配到街道"),
+    Precision.LOCALITY: ("suburb or locality only", "仅匹配到地区"),
+}
+
+
+def _address(g: GeocodeResult) -> tuple[str, str]:
+    """Which address the text matched, how precisely, and what to do when only roughly."""
+    en_p, zh_p = _PRECISION[g.precision]
+    en = f"Address matched: {g.address} ({en_p}, score {g.score:.2f}, {g.geocoder})."
+    zh = f"匹配地址：{g.address}（{zh_p}，匹配度 {g.score:.2f}，{g.geocoder}）。"
+    if g.explanation.get("en"):
+        en += " " + g.explanation["en"].rstrip(".") + "."
+        zh += g.explanation.get("zh", "").rstrip("。") + "。"
+    if g.precision in (Precision.STREET, Precision.LOCALITY):
+        en += " The point is approximate, so the zone may differ for the exact house: give the full address with its house number."
+        zh += "该位置为近似定位，实际门牌所属学区可能不同：请提供含门牌号的完整地址。"
+    return en, zh
+
+
+def _feeders(result: LookupResult, feeders: Mapping[str, Sequence[School]]) -> tuple[str, str] | None:
+    """Feeder paths (对口直升) of the zoned schools, e.g. "A moves up to B, then C"."""
+    en_parts: list[str] = []
+    zh_parts: list[str] = []
+    seen: set[str] = set()
+    for a in result.levels:
+        for h in a.hits:
+            for sd in h.schools:
+                chain = feeders.get(sd.school.code) or ()
+                if not chain or sd.school.code in seen:
+                    continue
+                seen.add(sd.school.code)
+                en_parts.append(f"pupils of {sd.school.name} move up to " + ", then ".join(s.name for s in chain))
+                zh_parts.append(" → ".join(s.name_local or s.name for s in (sd.school, *chain)))
+    if not en_parts:
+        return None
+    return "Feeder path: " + "; ".join(en_parts) + ".", "对口直升：" + "；".join(zh_parts) + "。"
+
+
+def explain(result: LookupResult, *, geocode: GeocodeResult | None = None,
+            feeders: Mapping[str, Sequence[School]] | None = None) -> dict[str, str]:
+    """Return ``{"en": ..., "zh": ...}``: one sentence per level, joined.
+
+    Parameters
+    ----------
+    result
+        The lookup answer.
+    geocode
+        When the point came from address text: the match, said first with its precision (and
+        what to do when it is only the street or the locality).
+    feeders
+        Zoned school code -> the schools its pupils move up to, in order (对口直升); said last.
+    """
+    if not result.levels:
+        en, zh = "No catchment data covers this place.", "此处没有学区数据。"
+    else:
+        parts = [_level(a) for a in result.levels]
+        en = ". ".join(p[0][0].upper() + p[0][1:] for p in parts) + "."
+        zh = "。".join(p[1] for p in parts) + "。"
+    if geocode is not None:
+        a_en, a_zh = _address(geocode)
+        en, zh = f"{a_en} {en}", a_zh + zh
+    feed = _feeders(result, feeders) if feeders else None
+    if feed is not None:
+        en, zh = f"{en} {feed[0]}", zh + feed[1]
+    return {"en": en, "zh": zh}

@@ -1,0 +1,136 @@
+"""The public change notice of a plan: the areas that change school, in English and Chinese.
+
+Compares the zones of the plan being adopted with those of the plan it replaces and returns
+each area whose school changes, from which school(s) to which, with its size and a sentence a
+parent can read. Geometries are EPSG:4326 (lon, lat).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely.geometry import MultiPolygon, mapping
+
+from geo.models import School, Zone
+from geo.planning.coverage import areas_m2, equal_area_transformer, polygonal_parts, union_polygons
+from geo.planning.findings import area_text, area_text_zh
+from geo.planning.impact import SchoolSet, set_label, zones_in_force
+
+DEFAULT_MIN_AREA_M2 = 100.0
+
+
+@dataclass(frozen=True, slots=True)
+class AreaChange:
+    """An area that moves from one school set to another (``()`` = no zone)."""
+
+    from_schools: SchoolSet
+    to_schools: SchoolSet
+    geometry: MultiPolygon
+    area_m2: float
+    text: Mapping[str, str]
+
+    def as_feature(self) -> dict[str, Any]:
+        """A GeoJSON Feature (EPSG:4326) with from, to, area and the two sentences."""
+        return {"type": "Feature", "geometry": mapping(self.geometry),
+                "properties": {"from": set_label(self.from_schools), "to": set_label(self.to_schools),
+                               "area_m2": round(self.area_m2, 1), "text_en": self.text["en"], "text_zh": self.text["zh"]}}
+
+
+def _names(codes: SchoolSet, schools: Mapping[str, School], *, zh: bool) -> str:
+    if not codes:
+        return "没有学区" if zh else "no zone"
+    names = [(schools[c].name_local or schools[c].name) if zh and c in schools else (schools[c].name if c in schools else c)
+             for c in codes]
+    return "、".join(names) if zh else " / ".join(names)
+
+
+def _sentence(f: SchoolSet, t: SchoolSet, area: float, schools: Mapping[str, School], year: int | None) -> dict[str, str]:
+    when_en = f" from school year {year}" if year is not None else ""
+    when_zh = f"自 {year} 学年起" if year is not None else ""
+    src_en, dst_en = _names(f, schools, zh=False), _names(t, schools, zh=False)
+    src_zh, dst_zh = _names(f, schools, zh=True), _names(t, schools, zh=True)
+    if not f:
+        return {"en": f"An area of {area_text(area)} not zoned before is zoned for {dst_en}{when_en}.",
+                "zh": f"原未划片的 {area_text_zh(area)} 区域{when_zh}划入 {dst_zh} 学区。"}
+    if not t:
+        return {"en": f"An area of {area_text(area)} zoned for {src_en} is no longer in any zone{when_en}.",
+                "zh": f"原属 {src_zh} 学区的 {area_text_zh(area)} 区域{when_zh}不再属于任何学区。"}
+    return {"en": f"An area of {area_text(area)} moves from {src_en} to {dst_en}{when_en}.",
+            "zh": f"原属 {src_zh} 学区的 {area_text_zh(area)} 区域{when_zh}划入 {dst_zh} 学区。"}
+
+
+def _by_set(zones: Sequence[Zone]) -> dict[SchoolSet, MultiPolygon]:
+    groups: dict[SchoolSet, list[shapely.Geometry]] = defaultdict(list)
+    for z in zones:
+        groups[tuple(dict.fromkeys(z.school_codes))].append(z.geometry)
+    return {k: union_polygons(v) for k, v in groups.items()}
+
+
+def changed_areas(
+    old_zones: Sequence[Zone],
+    new_zones: Sequence[Zone],
+    *,
+    schools: Mapping[str, School],
+    year: int | None = None,
+    min_area_m2: float = DEFAULT_MIN_AREA_M2,
+) -> list[AreaChange]:
+    """Areas whose school changes between two plans of one level, largest first.
+
+    Parameters
+    ----------
+    old_zones, new_zones
+        The plan being replaced and the plan taking effect (EPSG:4326).
+    schools
+        Schools by code, for the names in the sentences (codes are used when unknown).
+    year
+        The school year the new plan takes effect; zones in force that year are compared, and
+        the sentences name it.
+    min_area_m2
+        Pieces smaller than this (edge slivers of redrawn lines) are left out.
+    """
+    old, new = _by_set(zones_in_force(old_zones, year=year)), _by_set(zones_in_force(new_zones, year=year))
+    old_keys, new_keys = list(old), list(new)
+    old_g = np.array([old[k] for k in old_keys], dtype=object)
+    new_g = np.array([new[k] for k in new_keys], dtype=object)
+    pieces: list[tuple[SchoolSet, SchoolSet, shapely.Geometry]] = []
+    if old_g.size and new_g.size:
+        ni, oi = shapely.STRtree(old_g).query(new_g, predicate="intersects")
+        differ = np.array([old_keys[o] != new_keys[n] for n, o in zip(ni, oi, strict=True)], dtype=bool)
+        ni, oi = ni[differ], oi[differ]
+        for geom, n, o in zip(shapely.intersection(new_g[ni], old_g[oi]), ni, oi, strict=True):
+            pieces.append((old_keys[o], new_keys[n], geom))
+    old_all, new_all = union_polygons(list(old_g)), union_polygons(list(new_g))
+    pieces.extend(((), k, g.difference(old_all)) for k, g in new.items())
+    pieces.extend((k, (), g.difference(new_all)) for k, g in old.items())
+    tr = equal_area_transformer(np.concatenate([old_g, new_g]) if old_g.size or new_g.size else old_g)
+    out = []
+    for f, t, geom in pieces:
+        parts = polygonal_parts(geom)
+        if not parts.size:
+            continue
+        areas = areas_m2(parts, tr)
+        parts, areas = parts[areas >= min_area_m2], areas[areas >= min_area_m2]
+        if not parts.size:
+            continue
+        area = float(areas.sum())
+        out.append(AreaChange(f, t, MultiPolygon(list(parts)), area, _sentence(f, t, area, schools, year)))
+    return sorted(out, key=lambda c: -c.area_m2)
+
+
+def notice_text(changes: Sequence[AreaChange], *, plan_name: str, year: int | None) -> dict[str, str]:
+    """The announcement: a heading and one line per changed area, in English and Chinese."""
+    when_en = f", effective school year {year}" if year is not None else ""
+    when_zh = f"，自 {year} 学年起生效" if year is not None else ""
+    if not changes:
+        return {"en": f"Zoning change notice: {plan_name}{when_en}. No area changes school.",
+                "zh": f"学区调整公告：{plan_name}{when_zh}。没有区域调整就读学校。"}
+    en = [f"Zoning change notice: {plan_name}{when_en}. {len(changes)} area(s) change school:"]
+    zh = [f"学区调整公告：{plan_name}{when_zh}。共 {len(changes)} 处区域调整就读学校："]
+    en.extend(f"{i}. {c.text['en']}" for i, c in enumerate(changes, 1))
+    zh.extend(f"{i}. {c.text['zh']}" for i, c in enumerate(changes, 1))
+    return {"en": "\n".join(en), "zh": "\n".join(zh)}
