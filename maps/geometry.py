@@ -21,6 +21,7 @@ from pyproj import Transformer
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from geo.crs import transform_geoms, utm_crs
 from geo.models import Zone
 from geo.planning.findings import Finding
 
@@ -37,8 +38,9 @@ Bounds = tuple[float, float, float, float]
 
 def utm_epsg(lon: float, lat: float) -> int:
     """EPSG code of the WGS84 UTM zone holding (lon, lat)."""
-    zone = min(int((lon + 180.0) // 6.0) + 1, 60)
-    return (32600 if lat >= 0 else 32700) + zone
+    code = utm_crs(lon, lat).to_epsg()
+    assert code is not None  # every UTM zone CRS has one
+    return int(code)
 
 
 def to_metric(geoms: Sequence[BaseGeometry] | NDArray[np.object_], *, epsg: int | None = None) -> NDArray[np.object_]:
@@ -52,12 +54,7 @@ def to_metric(geoms: Sequence[BaseGeometry] | NDArray[np.object_], *, epsg: int 
             return arr  # only empty geometries: nothing to project
         epsg = utm_epsg((x0 + x1) / 2, (y0 + y1) / 2)
     tr = Transformer.from_crs(4326, epsg, always_xy=True)
-
-    def project(xy: NDArray[np.float64]) -> NDArray[np.float64]:
-        x, y = tr.transform(xy[:, 0], xy[:, 1])
-        return np.column_stack([x, y])
-
-    return np.asarray(shapely.transform(arr, project), dtype=object)
+    return np.asarray(transform_geoms(arr, tr), dtype=object)
 
 
 def bounds_of(geoms: Sequence[BaseGeometry], *, points: Sequence[tuple[float, float]] = ()) -> Bounds:

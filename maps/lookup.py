@@ -14,9 +14,9 @@ import folium
 import numpy as np
 import shapely
 from branca.element import Element
-from pyproj import Geod
 from shapely.geometry import LineString
 
+from geo.distance import WGS84
 from geo.models import LookupResult, School, SchoolDistance, Zone
 from maps.base import OSM, TilesArg, add_info_box, add_legend, base_map, register_layers, school_layer
 from maps.coverage import zone_title
@@ -36,7 +36,6 @@ from maps.styles import (
     pick_text,
 )
 
-_GEOD = Geod(ellps="WGS84")
 #: Colours of the answering zones, one per level in order (orange, blue, purple, green).
 HIT_FILLS = ("#e66101", "#1f78b4", "#5e3c99", "#1b7837")
 
@@ -175,4 +174,4 @@ def _distance(s: School, *groups: Mapping[str, tuple[str, SchoolDistance]]) -> f
 
 def route_length_m(line: LineString) -> float:
     """Geodesic length in metres of a (lon, lat) EPSG:4326 line."""
-    return float(_GEOD.geometry_length(shapely.force_2d(line)))
+    return float(WGS84.geometry_length(shapely.force_2d(line)))

@@ -22,9 +22,9 @@ import pandas as pd
 import pyogrio
 import shapely
 from pyproj import CRS
-from pyproj.exceptions import CRSError
 from shapely.geometry import MultiPolygon, Polygon
 
+from geo.crs import file_crs
 from geo.errors import InvalidGeometry, InvalidInput, UnsupportedFile
 from geo.models import GRADE_ORDER, School, SchoolStatus, Zone, normalise_grade
 
@@ -62,18 +62,6 @@ class ImportReport:
         }
 
 
-def parse_crs(text: str | None) -> CRS | None:
-    """``"EPSG:4326"``, ``"4326"``, a WKT or PROJ string -> CRS; None stays None."""
-    if text is None or not str(text).strip():
-        return None
-    t = str(text).strip()
-    try:
-        return CRS.from_user_input(int(t) if t.isdigit() else t)
-    except CRSError as exc:
-        msg = f"unknown CRS {text!r}: {exc}"
-        raise InvalidInput(msg, where="crs") from exc
-
-
 def read_frame(path: Path, *, crs: str | None = None, layer: str | None = None) -> gpd.GeoDataFrame:
     """Read any supported file into a GeoDataFrame in EPSG:4326.
 
@@ -85,7 +73,7 @@ def read_frame(path: Path, *, crs: str | None = None, layer: str | None = None) 
     if suffix not in SUFFIXES:
         msg = f"{path.name}: unsupported file type {suffix or '(none)'}; use .geojson, .gpkg, .shp, .zip or .csv"
         raise UnsupportedFile(msg, where="file")
-    given = parse_crs(crs)
+    given = file_crs(crs)
     try:
         if suffix == ".csv":
             frame = _read_csv(path, given)

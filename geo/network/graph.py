@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -29,6 +28,7 @@ from numpy.typing import NDArray
 from pyproj import CRS, Transformer
 from scipy.sparse.csgraph import connected_components
 
+from geo.crs import utm_crs
 from geo.errors import InvalidInput, UnsupportedFile
 
 TravelMode = Literal["walk", "drive"]
@@ -53,12 +53,6 @@ def check_mode(mode: str) -> TravelMode:
         return "drive"
     msg = f"unknown travel mode {mode!r}; use 'walk' or 'drive' / 未知出行方式，请用 walk 或 drive"
     raise InvalidInput(msg, where="mode")
-
-
-def utm_crs(lon: float, lat: float) -> CRS:
-    """The UTM zone CRS (WGS84) holding (lon, lat): metric, conformal, < 0.1 % scale error nearby."""
-    zone = min(max(math.floor((lon + 180.0) / 6.0) + 1, 1), 60)
-    return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
 
 
 @dataclass(frozen=True, slots=True)

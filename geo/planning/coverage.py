@@ -16,31 +16,20 @@ from numpy.typing import NDArray
 from pyproj import Transformer
 from shapely.geometry import MultiPolygon, Polygon
 
+from geo.crs import metric_transformer, transform_geoms
+
 #: Pieces smaller than this (m²) are floating-point residue of overlay, below any survey.
 NOISE_M2 = 0.01
 
 
 def equal_area_transformer(geoms: Sequence[shapely.Geometry] | NDArray[np.object_]) -> Transformer:
     """EPSG:4326 -> Lambert azimuthal equal-area centred on the geometries' bounds (metres)."""
-    arr = np.asarray(geoms, dtype=object)
-    live = arr[~shapely.is_empty(arr) & ~shapely.is_missing(arr)] if arr.size else arr
-    if live.size:
-        x0, y0, x1, y1 = shapely.total_bounds(live)
-        lon, lat = (x0 + x1) / 2.0, (y0 + y1) / 2.0
-    else:
-        lon, lat = 0.0, 0.0
-    return Transformer.from_crs("EPSG:4326", f"+proj=laea +lat_0={lat:.6f} +lon_0={lon:.6f} +datum=WGS84 +units=m",
-                                always_xy=True)
+    return metric_transformer(geoms, kind="equal_area")
 
 
 def to_metric(geoms: Any, transformer: Transformer) -> Any:
     """Project geometries (scalar or array, EPSG:4326) with ``transformer``."""
-
-    def _fn(xy: NDArray[np.float64]) -> NDArray[np.float64]:
-        x, y = transformer.transform(xy[:, 0], xy[:, 1])
-        return np.column_stack((x, y))
-
-    return shapely.transform(geoms, _fn)
+    return transform_geoms(geoms, transformer)
 
 
 def areas_m2(geoms: Any, transformer: Transformer) -> NDArray[np.float64]:

@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 from pyproj import CRS, Transformer
 from shapely.geometry import MultiPolygon, Point, Polygon
 
+from geo.crs import equal_area_crs, transform_geoms
 from geo.errors import InvalidGeometry, InvalidInput
 from geo.io.read import repair_polygonal
 from geo.models import School, Zone, normalise_grade
@@ -260,18 +261,12 @@ class ZoneAssignment:
 def _equal_area(bounds: NDArray[np.float64]) -> tuple[Transformer, CRS]:
     # Lambert azimuthal equal-area keeps areas exact anywhere, so shares are true area ratios
     # even for data spanning several UTM zones.
-    lon0 = (bounds[0] + bounds[2]) / 2.0
-    lat0 = (bounds[1] + bounds[3]) / 2.0
-    crs = CRS.from_proj4(f"+proj=laea +lat_0={lat0:.6f} +lon_0={lon0:.6f} +datum=WGS84 +units=m +no_defs")
+    crs = equal_area_crs((bounds[0] + bounds[2]) / 2.0, (bounds[1] + bounds[3]) / 2.0)
     return Transformer.from_crs(CRS.from_epsg(4326), crs, always_xy=True), crs
 
 
 def _project(geoms: NDArray[np.object_], tr: Transformer) -> NDArray[np.object_]:
-    def fwd(xy: NDArray[np.float64]) -> NDArray[np.float64]:
-        x, y = tr.transform(xy[:, 0], xy[:, 1])
-        return np.column_stack((x, y))
-
-    return np.asarray(shapely.transform(geoms, fwd), dtype=object)
+    return np.asarray(transform_geoms(geoms, tr), dtype=object)
 
 
 def assign_units(units: Sequence[DemandUnit], zones: Sequence[Zone]) -> ZoneAssignment:
