@@ -28,7 +28,7 @@ from bench.context import Context
 from geo.index.zones import ZoneIndex
 from geo.io.read import parse_zones, read_frame
 from geo.models import School, Zone
-from service.importer import ImportOptions, import_schools_file, import_zones_file
+from service.operations.imports import ImportOptions, import_schools_file, import_zones_file
 from service.sample import NSW_HIGH, NSW_LEVEL_MAP, NSW_PRIMARY, NSW_SCHOOL_MAP
 from service.storage.base import open_repository
 

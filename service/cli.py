@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sys
@@ -17,10 +18,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from geo.errors import CatchmentError
 from geo.io.write import schools_frame, write_frame, zones_frame
 from geo.models import Role
-from service.importer import ImportOptions, import_schools_file, import_zones_file, report_lines
+from service.networks import network_dir
+from service.operations.imports import ImportOptions, import_schools_file, import_zones_file, report_lines
 from service.settings import Settings
 from service.storage.base import Repository, open_repository
-from service.travel import network_dir
 
 app = typer.Typer(help="Catchment: school catchment lookup, maps and planning.", no_args_is_help=True)
 import_app = typer.Typer(help="Import schools or zones from GeoJSON, GeoPackage, Shapefile (.shp/.zip) or CSV.")
@@ -109,7 +110,7 @@ def import_schools(file: Path, map: MapOpt = None, code_prefix: Annotated[str, t
     """Import (insert or update) schools, all-or-nothing."""
     if from_osm:
 
-        from service.importer import osm_schools
+        from service.operations.imports import osm_schools
 
         with _errors():
             found = osm_schools(file, levels=level or (), name_pattern=name_pattern, only_names=only_names)
@@ -155,7 +156,7 @@ def import_demand(file: Path, name: Annotated[str, typer.Option(help="name of th
                   calibrate: Annotated[list[str] | None, typer.Option("--calibrate", help="LEVEL: rate = enrolment of the area's schools / population")] = None,
                   crs: Annotated[str | None, typer.Option()] = None, database: DbOpt = None) -> None:
     """Import demand units (blocks, compounds, address points) with children per level or grade."""
-    from service.importer import import_demand_file
+    from service.operations.imports import import_demand_file
 
     with _errors():
         report = import_demand_file(_repo(database), file, name=name, id_column=id, population=population,
@@ -179,7 +180,7 @@ def import_addresses(file: Annotated[Path, typer.Argument(help="CSV (lon/lat col
                                                                       "default: the file name)")] = None,
                      database: DbOpt = None) -> None:
     """Import address points for the offline gazetteer (address lookups and type-ahead), all-or-nothing."""
-    from service.geocoding import import_addresses_file
+    from service.operations.addresses import import_addresses_file
 
     with _errors():
         name, n = import_addresses_file(_repo(database), file, dataset=dataset, mapping=map or [], crs=crs, actor=CLI_ACTOR)
@@ -218,16 +219,16 @@ def export_zones(plan_id: int, out: Path, database: DbOpt = None) -> None:
 def lookup(lon: Annotated[float, typer.Argument(help="longitude, EPSG:4326")], lat: Annotated[float, typer.Argument(help="latitude")],
            level: Annotated[str | None, typer.Option()] = None, grade: Annotated[str | None, typer.Option()] = None,
            year: Annotated[int | None, typer.Option()] = None, database: DbOpt = None) -> None:
-    """Which school serves (lon, lat); prints the JSON answer."""
-    from geo.lookup.explain import explain
-    from geo.lookup.resolve import resolve
+    """Which school serves (lon, lat); prints the JSON answer (the same answer as GET /v1/lookup)."""
+    from service.operations.lookup import lookup as lookup_op
     from service.schemas import LookupOut
     from service.state import build_snapshot
 
     with _errors():
         snap = build_snapshot(_repo(database))
-        result = resolve(snap.index, snap.schools, lon, lat, level=level, grade=grade, year=year, plans=snap.plans)
-    sys.stdout.write(LookupOut.from_domain(result, explanation=explain(result)).model_dump_json(indent=2) + "\n")
+        got = asyncio.run(lookup_op(snap, Settings(), remote=None, lon=lon, lat=lat, level=level, grade=grade, year=year))
+    out = LookupOut.from_answer(got.answer, input=got.at.input, in_crs=got.at.in_crs)
+    sys.stdout.write(out.model_dump_json(indent=2) + "\n")
 
 
 @keys_app.command("create")
@@ -271,7 +272,7 @@ def network_build(file: Path, mode: Annotated[str, typer.Option(help="walk or dr
                   name: Annotated[str | None, typer.Option(help="name to register (default: the file's stem)")] = None,
                   database: DbOpt = None) -> None:
     """Turn an .osm.pbf extract into a routable graph, store it next to the database and register it."""
-    from service.travel import build_and_register, check_mode, network_dir
+    from service.networks import build_and_register, check_mode, network_dir
 
     url = database or Settings().database.url
     with _errors(), _bar(f"{mode} network from {file.name}") as (advance, _):
@@ -293,7 +294,7 @@ def plans_generate(name: Annotated[str, typer.Option()], level: Annotated[str, t
                    year: Annotated[int, typer.Option()], district: Annotated[str, typer.Option()] = "default",
                    mode: Annotated[str, typer.Option(help="walk or drive")] = "walk", database: DbOpt = None) -> None:
     """A draft plan: zones nearest each school of LEVEL along the streets (network-nearest)."""
-    from service.routes.travel import generate_network_plan
+    from service.operations.travel import generate_network_plan
     from service.state import SnapshotHolder
 
     with _errors():
@@ -342,8 +343,8 @@ def maps_cmd(kind: Annotated[str, typer.Argument(help="coverage, travel, overcro
              tiles: Annotated[str | None, typer.Option(help="'osm', 'none' or 'URL|ATTRIBUTION'")] = None,
              database: DbOpt = None) -> None:
     """Write a map as a self-contained HTML file (the same maps the service serves under /v1/maps)."""
-    from service.mapcache import ProblemCache
-    from service.routes import maps as m
+    from service.operations import maps as m
+    from service.problem_cache import ProblemCache
     from service.state import SnapshotHolder
 
     settings = Settings()
@@ -354,25 +355,25 @@ def maps_cmd(kind: Annotated[str, typer.Argument(help="coverage, travel, overcro
             raise typer.BadParameter("--lang must be en or zh")
         common: dict[str, Any] = {"lang": lang, "tiles": tiles}
         if kind == "coverage":
-            resp = m.coverage(repo, settings, ProblemCache(), level=level, year=year, plan=plan, district=district, **common)
+            html = m.coverage_page(repo, settings, ProblemCache(), level=level, year=year, plan=plan, district=district, **common)
         elif kind == "plan":
-            resp = m.plan_map(plan or 0, repo, settings, ProblemCache(), **common)
+            html = m.coverage_page(repo, settings, ProblemCache(), plan=plan or 0, **common)
         elif kind == "overcrowding":
-            resp = m.overcrowding(repo, settings, level=level, year=year, plan=plan, district=district, demand=None, **common)
+            html = m.overcrowding_page(repo, settings, level=level, year=year, plan=plan, district=district, **common)
         elif kind == "travel":
-            resp = m.travel(repo, snap, settings, level=level, plan=plan, district=district, year=year, mode=mode, demand=None,
-                            units=units, standard=None, **common)
+            html = m.travel_page(repo, snap, settings, level=level, plan=plan, district=district, year=year, mode=mode,
+                                 units=units, **common)
         elif kind == "lookup":
             if lon is None or lat is None:
                 raise typer.BadParameter("lookup maps need --lon and --lat (EPSG:4326)")
-            resp = m.lookup(repo, snap, settings, lon=lon, lat=lat, level=level, grade=None, year=year, **common)
+            html = asyncio.run(m.lookup_page(snap, settings, remote=None, lon=lon, lat=lat, level=level, year=year, **common))
         elif kind == "compare":
             if a is None or b is None:
                 raise typer.BadParameter("compare maps need --a and --b (plan ids)")
-            resp = m.compare(repo, settings, a=a, b=b, side_by_side=False, **common)
+            html = m.compare_page(repo, settings, a=a, b=b, **common)
         else:
             raise typer.BadParameter(f"unknown map kind {kind!r}")
-        out.write_bytes(bytes(resp.body))
+        out.write_text(html, encoding="utf-8")
     console.print(f"{kind} map written to {out} ({out.stat().st_size / 1e6:.1f} MB)")
 
 

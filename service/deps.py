@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
 
-from geo.errors import Forbidden, Unauthorized
+from geo.address.geocode import Geocoder
+from geo.errors import Forbidden, Unauthorized, Unavailable
 from geo.models import ApiKey, Role
-from service.mapcache import ProblemCache
+from service.operations.addresses import build_remote
+from service.problem_cache import ProblemCache
 from service.settings import Settings
 
 # The cheap dependencies are `async def`: a plain `def` dependency costs a thread-pool hop on
@@ -76,3 +79,33 @@ ProblemsDep = Annotated[ProblemCache, Depends(get_problems)]
 UserDep = Annotated[ApiKey, Depends(get_user)]
 PlannerDep = Annotated[ApiKey, Depends(require(Role.PLANNER, Role.ADMIN))]
 AdminDep = Annotated[ApiKey, Depends(require(Role.ADMIN))]
+
+
+@asynccontextmanager
+async def geocoder_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Open the remote geocoder (if configured) once per worker, and close its connections at the end.
+
+    Runs inside the application's lifespan (attached to the addresses router), so
+    ``app.state.settings`` is set already.
+    """
+    remote = build_remote(app.state.settings.geocoder)
+    app.state.remote_geocoder = remote
+    try:
+        yield
+    finally:
+        if remote is not None:
+            remote.close()
+
+
+async def get_remote(request: Request) -> Geocoder | None:
+    """The remote geocoder when ``CATCHMENT_GEOCODER=nominatim``, else None (the gazetteer answers)."""
+    state = request.app.state
+    if not hasattr(state, "remote_geocoder"):
+        if state.settings.geocoder.geocoder != "gazetteer":
+            msg = "the remote geocoder is configured but was not started (include the addresses router)"
+            raise Unavailable(msg, where="geocoder")
+        return None
+    return state.remote_geocoder  # type: ignore[no-any-return]
+
+
+RemoteDep = Annotated[Geocoder | None, Depends(get_remote)]

@@ -15,10 +15,17 @@ import shapely
 from geo.errors import NotFound
 from geo.io.read import ImportReport, RowProblem, apply_where, parse_mapping, parse_zones, read_frame
 from geo.models import PlanStatus, Zone
-from service.geocoding import import_addresses_file
-from service.importer import ImportOptions, RejectedRows, import_demand_file, import_schools_file, import_zones_file, osm_schools
+from service.networks import build_and_register
+from service.operations.addresses import import_addresses_file
+from service.operations.imports import (
+    ImportOptions,
+    RejectedRows,
+    import_demand_file,
+    import_schools_file,
+    import_zones_file,
+    osm_schools,
+)
 from service.storage.base import Repository
-from service.travel import build_and_register
 
 NSW_SCHOOL_MAP = ("code=School_code", "name=School_name", "levels=Level_of_schooling", "grades=School_subtype",
                   "enrolment=latest_year_enrolment_FTE", "address=Street")
@@ -122,7 +129,7 @@ def load_sample(repo: Repository, data_dir: Path, *, networks: Path, actor: str 
             for p in report.rejected:
                 say(f"  skipped row {p.row}: {p.reason}")
         elif step.kind == "generate":
-            from service.routes.travel import generate_network_plan
+            from service.operations.travel import generate_network_plan
             from service.state import SnapshotHolder
 
             snap = SnapshotHolder(repo, check_every_s=0).refresh()

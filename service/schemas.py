@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from geo.address.geocode import GeocodeResult, Suggestion
+from geo.lookup.answer import Answer, Feeder
 from geo.models import (
     ApiKey,
     LevelAnswer,
@@ -142,10 +143,23 @@ class SchoolDistanceOut(BaseModel):
                                      description="feeder path (对口直升): the schools this zoned school's pupils move up to, in order")
 
     @classmethod
-    def from_domain(cls, sd: SchoolDistance) -> SchoolDistanceOut:
+    def from_domain(cls, sd: SchoolDistance, *, answer: Answer | None = None, level: str | None = None,
+                    zoned: bool = False) -> SchoolDistanceOut:
+        """One school's line; with the complete ``answer``: its band and feeders (zoned schools) and travel."""
         s = sd.school
-        return cls(code=s.code, name=s.name, name_local=s.name_local, levels=list(s.levels), lon=s.lon, lat=s.lat,
-                   distance_m=round(sd.distance_m, 1), status=s.status)
+        out = cls(code=s.code, name=s.name, name_local=s.name_local, levels=list(s.levels), lon=s.lon, lat=s.lat,
+                  distance_m=round(sd.distance_m, 1), status=s.status)
+        if answer is None:
+            return out
+        for mode, name in (("walk", "walk_m"), ("drive", "drive_s")):
+            cost = answer.travel_cost(mode, s.code)
+            if cost is not None:
+                setattr(out, name, round(cost, 1))
+        if zoned and level is not None:
+            band = answer.band(level, s.code)
+            out.utilisation_band = band.as_dict() if band else None
+            out.feeders = [FeederOut.from_domain(f) for f in answer.feeders.get(s.code, ())]
+        return out
 
 
 class FeederOut(BaseModel):
@@ -161,6 +175,12 @@ class FeederOut(BaseModel):
     status: SchoolStatus
     path: list[str] = Field(description="school codes from the zoned school to this one, e.g. [primary, middle, high]")
 
+    @classmethod
+    def from_domain(cls, f: Feeder) -> FeederOut:
+        t = f.school
+        return cls(code=t.code, name=t.name, name_local=t.name_local, levels=list(t.levels), lon=t.lon, lat=t.lat,
+                   distance_m=f.distance_m, status=t.status, path=list(f.path))
+
 
 class ZoneHitOut(BaseModel):
     zone_id: int | None
@@ -174,11 +194,12 @@ class ZoneHitOut(BaseModel):
     near_boundary_m: float | None = Field(description="metres to the zone edge when closer than the warning distance")
 
     @classmethod
-    def from_domain(cls, h: ZoneHit) -> ZoneHitOut:
+    def from_domain(cls, h: ZoneHit, *, answer: Answer | None = None, level: str | None = None) -> ZoneHitOut:
         return cls(zone_id=h.zone.id, zone_name=h.zone.name, plan=PlanRef.from_domain(h.plan),
                    grades=None if h.zone.grades is None else list(h.zone.grades),
                    grade_start_years=dict(h.zone.grade_start_years),
-                   schools=[SchoolDistanceOut.from_domain(s) for s in h.schools], multi_school=len(h.zone.school_codes) > 1,
+                   schools=[SchoolDistanceOut.from_domain(s, answer=answer, level=level, zoned=True) for s in h.schools],
+                   multi_school=len(h.zone.school_codes) > 1,
                    on_boundary=h.on_boundary,
                    near_boundary_m=None if h.near_boundary_m is None else round(h.near_boundary_m, 1))
 
@@ -190,9 +211,9 @@ class LevelOut(BaseModel):
     nearest_schools: list[SchoolDistanceOut] = Field(description="when no zone covers the point: nearest schools of the level")
 
     @classmethod
-    def from_domain(cls, a: LevelAnswer) -> LevelOut:
-        return cls(level=a.level, covered=bool(a.hits), zones=[ZoneHitOut.from_domain(h) for h in a.hits],
-                   nearest_schools=[SchoolDistanceOut.from_domain(s) for s in a.nearest])
+    def from_domain(cls, a: LevelAnswer, *, answer: Answer | None = None) -> LevelOut:
+        return cls(level=a.level, covered=bool(a.hits), zones=[ZoneHitOut.from_domain(h, answer=answer, level=a.level) for h in a.hits],
+                   nearest_schools=[SchoolDistanceOut.from_domain(s, answer=answer) for s in a.nearest])
 
 
 class LookupOut(BaseModel):
@@ -209,6 +230,16 @@ class LookupOut(BaseModel):
     @classmethod
     def from_domain(cls, r: LookupResult, **extra: Any) -> LookupOut:
         return cls(lon=r.lon, lat=r.lat, levels=[LevelOut.from_domain(a) for a in r.levels], **extra)
+
+    @classmethod
+    def from_answer(cls, a: Answer, *, input: dict[str, Any], in_crs: dict[str, Any] | None) -> LookupOut:
+        """The wire form of the complete answer (nothing is added to it afterwards)."""
+        r = a.result
+        return cls(lon=r.lon, lat=r.lat, levels=[LevelOut.from_domain(lv, answer=a) for lv in r.levels],
+                   explanation=a.explanation, input=input,
+                   networks={t.mode: {"network": t.network, "snap_m": round(t.snap_m, 1), "too_far": t.too_far} for t in a.travel},
+                   geocode=GeocodeOut.from_domain(a.geocode) if a.geocode else None,
+                   in_crs=InCrsOut(**in_crs) if in_crs else None)
 
 
 class GeocodeOut(BaseModel):

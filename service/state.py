@@ -18,8 +18,8 @@ from geo.errors import Unavailable
 from geo.index.zones import ZoneIndex
 from geo.lookup.resolve import SchoolBook
 from geo.models import Plan
+from service.networks import NetworkLoader, Travel
 from service.storage.base import Repository
-from service.travel import NetworkLoader, Travel
 
 log = logging.getLogger("catchment")
 

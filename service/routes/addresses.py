@@ -1,7 +1,7 @@
 """Addresses: type-ahead over the gazetteer, and geocoding on its own (without a lookup).
 
 Both are cheap on the gazetteer (in memory, sub-millisecond), so they are ``async def``; a
-remote geocoder's network call runs in the thread pool (see :mod:`service.geocoding`).
+remote geocoder's network call runs in the thread pool (see :mod:`service.operations.addresses`).
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from service.deps import SnapDep
-from service.geocoding import RemoteDep, geocode, geocoder_lifespan
+from service.deps import RemoteDep, SnapDep, geocoder_lifespan
+from service.operations.addresses import geocode
 from service.schemas import GeocodeOut, SuggestionOut, SuggestOut
 
 router = APIRouter(prefix="/v1/addresses", tags=["addresses"], lifespan=geocoder_lifespan)

@@ -12,7 +12,7 @@ from fastapi import APIRouter, File, Form, UploadFile
 from geo.errors import UnsupportedFile
 from geo.io.read import SUFFIXES
 from service.deps import AdminDep, HolderDep, PlannerDep, RepoDep, actor
-from service.importer import ImportOptions, import_schools_file, import_zones_file
+from service.operations.imports import ImportOptions, import_schools_file, import_zones_file
 from service.schemas import PlanOut
 
 router = APIRouter(prefix="/v1/imports", tags=["imports"])

@@ -19,10 +19,10 @@ from geo.planning.notice import changed_areas, notice_text
 from geo.planning.validate import validate_plan
 from geo.standards import get_profile
 from service.deps import PlannerDep, RepoDep, SettingsDep, actor
-from service.jsonable import plain
-from service.planning import pick_demand, schools_of
-from service.routes.plans import etag, parse_if_match
-from service.routes.reports import to_csv
+from service.http import etag, parse_if_match
+from service.operations.context import pick_demand, schools_of
+from service.operations.jsonable import to_jsonable
+from service.operations.reports import csv_text
 from service.schemas import PlanOut, SchoolIn
 from service.storage.base import Repository
 
@@ -215,9 +215,9 @@ def compare(repo: RepoDep, settings: SettingsDep, a: int, b: int, demand: str | 
     schools = {s.code: s for s in schools_of(repo, za + zb, pa.level)}
     impact = compare_plans(za, zb, units=units, schools=schools, level=pa.level, profile=get_profile(settings.profile))
     if format == "csv":
-        return to_csv(impact.to_rows(table))  # type: ignore[arg-type]
+        return Response(csv_text(impact.to_rows(table)), media_type="text/csv")  # type: ignore[arg-type]
     labels, matrix = impact.flow_matrix()
-    body = plain(impact) | {"a": PlanOut.from_domain(pa).model_dump(mode="json"), "b": PlanOut.from_domain(pb).model_dump(mode="json"),
+    body = to_jsonable(impact) | {"a": PlanOut.from_domain(pa).model_dump(mode="json"), "b": PlanOut.from_domain(pb).model_dump(mode="json"),
                             "demand": name, "pupils_moved": impact.pupils_moved, "units_changed": impact.units_changed,
                             "flow_matrix": {"schools": labels, "pupils": matrix}}
     return JSONResponse(body)

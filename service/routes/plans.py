@@ -7,30 +7,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Query, Request, Response
 
-from geo.errors import InvalidInput
 from geo.io.read import frame_from_geojson, parse_zones
 from geo.io.write import zone_feature
 from geo.models import PlanStatus, check_slug
 from service.deps import HolderDep, PlannerDep, RepoDep, SnapDep, actor
-from service.importer import RejectedRows
+from service.http import etag, parse_if_match
+from service.operations.imports import RejectedRows
 from service.schemas import AdoptIn, PlanIn, PlanOut
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"])
-
-
-def etag(version: int) -> str:
-    return f'"{version}"'
-
-
-def parse_if_match(value: str | None) -> int | None:
-    """``If-Match: "7"`` -> 7; absent -> None (last write wins only when the client opts out)."""
-    if value is None:
-        return None
-    text = value.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
-        msg = f"If-Match {value!r} must be an ETag from this API, like \"3\""
-        raise InvalidInput(msg, where="If-Match")
-    return int(text)
 
 
 @router.get("", response_model=list[PlanOut])
@@ -49,7 +34,7 @@ def create_plan(body: PlanIn, repo: RepoDep, snap: SnapDep, user: PlannerDep, re
     """Create an empty draft, or with ``generate=network-nearest`` a draft whose zones are the
     areas nearest each school of the level along the streets."""
     if generate:
-        from service.routes.travel import generate_network_plan
+        from service.operations.travel import generate_network_plan
 
         plan, info = generate_network_plan(repo, snap, name=body.name, district=body.district, level=body.level,
                                            year=body.school_year, mode=mode, actor=actor(user))

@@ -10,28 +10,10 @@ from fastapi import APIRouter, Query, Response
 from geo.errors import InvalidInput
 from geo.models import School, check_slug
 from service.deps import AdminDep, HolderDep, PlannerDep, RepoDep, actor
+from service.http import parse_bbox
 from service.schemas import FeedersIn, FeedersOut, SchoolIn, SchoolOut, SchoolRef, school_feature
 
 router = APIRouter(prefix="/v1/schools", tags=["schools"])
-
-
-def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
-    """``"minlon,minlat,maxlon,maxlat"`` (EPSG:4326) -> tuple, with clear errors."""
-    if text is None:
-        return None
-    parts = text.split(",")
-    try:
-        vals = tuple(float(p) for p in parts)
-    except ValueError:
-        vals = ()
-    if len(vals) != 4:
-        msg = f"bbox {text!r} must be minlon,minlat,maxlon,maxlat (EPSG:4326)"
-        raise InvalidInput(msg, where="bbox")
-    x0, y0, x1, y1 = vals
-    if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
-        msg = f"bbox {text!r} is not minlon <= maxlon within -180..180 and minlat <= maxlat within -90..90"
-        raise InvalidInput(msg, where="bbox")
-    return (x0, y0, x1, y1)
 
 
 @router.get("", summary="List schools as GeoJSON")

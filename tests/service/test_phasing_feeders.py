@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from geo.io.read import read_frame
 from geo.models import GRADE_ORDER
-from service.importer import ImportOptions, RejectedRows
+from service.operations.imports import ImportOptions, RejectedRows
 from service.sample import NSW_HIGH, append_future_zones
 from service.storage.base import Repository, open_repository
 from tests.conftest import DATA, bearer

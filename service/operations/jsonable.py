@@ -13,7 +13,7 @@ import numpy as np
 import shapely
 
 
-def plain(obj: Any) -> Any:
+def to_jsonable(obj: Any) -> Any:
     """Recursively convert to JSON-ready values; NaN and infinities become None."""
     if obj is None or isinstance(obj, (str, bool, int)):
         return obj
@@ -22,19 +22,19 @@ def plain(obj: Any) -> Any:
     if isinstance(obj, Enum):
         return obj.value
     if isinstance(obj, np.generic):
-        return plain(obj.item())
+        return to_jsonable(obj.item())
     if isinstance(obj, np.ndarray):
-        return [plain(x) for x in obj.tolist()]
+        return [to_jsonable(x) for x in obj.tolist()]
     if isinstance(obj, (datetime, date)):
         return obj.isoformat()
     if isinstance(obj, shapely.Geometry):
         return shapely.geometry.mapping(obj)
     if hasattr(obj, "as_dict") and callable(obj.as_dict):
-        return plain(obj.as_dict())
+        return to_jsonable(obj.as_dict())
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        return {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
     if isinstance(obj, Mapping):
-        return {str(k): plain(v) for k, v in obj.items()}
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple, set, frozenset)):
-        return [plain(x) for x in obj]
+        return [to_jsonable(x) for x in obj]
     return str(obj)

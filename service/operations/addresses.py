@@ -1,4 +1,4 @@
-"""Geocoding in the service: which geocoder answers, where a lookup's point comes from, and
+"""Geocoding and address use cases (framework-free): which geocoder answers, where a lookup's point comes from, and
 address files into storage.
 
 * The offline gazetteer (the default) lives in each worker's snapshot, built from the stored
@@ -13,25 +13,23 @@ address files into storage.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from fastapi import Depends, FastAPI, Request
 from pyproj import CRS
-from starlette.concurrency import run_in_threadpool
 
 from geo.address.gazetteer import Gazetteer
 from geo.address.geocode import AddressRecord, Geocoder, GeocodeResult, check_address_text, records_from_rows
 from geo.address.nominatim import NominatimGeocoder
 from geo.crs import BD09, GCJ02, WGS84, from_wgs84, parse_crs, point_to_wgs84
 from geo.distance import geodesic_m
-from geo.errors import AddressNotFound, InvalidInput, Unavailable, UnsupportedFile
+from geo.errors import AddressNotFound, InvalidInput, UnsupportedFile
 from geo.io.read import parse_mapping, read_frame
 from geo.lookup.resolve import check_lon_lat
 from service.settings import GeocoderSettings
@@ -52,34 +50,6 @@ def build_remote(settings: GeocoderSettings) -> NominatimGeocoder | None:
                              country_codes=codes, accept_language=settings.geocoder_language, email=settings.geocoder_email)
 
 
-@asynccontextmanager
-async def geocoder_lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Open the remote geocoder (if configured) once per worker, and close its connections at the end.
-
-    Runs inside the application's lifespan (attached to the addresses router), so
-    ``app.state.settings`` is set already.
-    """
-    remote = build_remote(app.state.settings.geocoder)
-    app.state.remote_geocoder = remote
-    try:
-        yield
-    finally:
-        if remote is not None:
-            remote.close()
-
-
-async def get_remote(request: Request) -> Geocoder | None:
-    """The remote geocoder when ``CATCHMENT_GEOCODER=nominatim``, else None (the gazetteer answers)."""
-    state = request.app.state
-    if not hasattr(state, "remote_geocoder"):
-        if state.settings.geocoder.geocoder != "gazetteer":
-            msg = "the remote geocoder is configured but was not started (include the addresses router)"
-            raise Unavailable(msg, where="geocoder")
-        return None
-    return state.remote_geocoder  # type: ignore[no-any-return]
-
-
-RemoteDep = Annotated[Geocoder | None, Depends(get_remote)]
 
 
 async def geocode(text: str, *, gazetteer: Gazetteer, remote: Geocoder | None) -> GeocodeResult:
@@ -90,7 +60,7 @@ async def geocode(text: str, *, gazetteer: Gazetteer, remote: Geocoder | None) -
     """
     clean = check_address_text(text)
     if remote is not None:
-        return await run_in_threadpool(remote.geocode, clean)
+        return await asyncio.to_thread(remote.geocode, clean)
     if len(gazetteer) == 0:
         msg = (f"no address matches {clean!r}: no address points are loaded (import them with "
                "`catchment import addresses FILE`) and no remote geocoder is set (CATCHMENT_GEOCODER=nominatim) "

@@ -1,0 +1,141 @@
+"""The complete answer to "which school serves this place": zones, schools, feeders, bands, travel, words.
+
+:func:`resolve` finds the zones and schools; :func:`answer` adds everything a caller shows with
+them, so no layer above patches the answer afterwards: the feeder path of each zoned school
+(对口直升), each school's utilisation band under the standards profile, the street distance or
+driving time where a network covers the place (computed by the caller from ``geo.network``,
+which this package does not import), and the two-language explanation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from geo.address.geocode import GeocodeResult
+from geo.capacity.utilisation import utilisation_band
+from geo.distance import geodesic_m
+from geo.index.zones import ZoneIndex
+from geo.lookup.explain import explain
+from geo.lookup.resolve import SchoolBook, resolve
+from geo.models import LookupResult, Plan, School
+from geo.standards import Band, StandardsProfile
+
+#: Longest feeder path followed (primary -> middle -> high -> ...); guards against cycles too.
+FEEDER_DEPTH = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Feeder:
+    """A school that pupils of a zoned school move up to; ``path`` runs from the zoned school to it."""
+
+    school: School
+    path: tuple[str, ...]
+    distance_m: float
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceTravel:
+    """Street travel from the looked-up place to the schools of one network.
+
+    ``costs`` are metres (walk) or seconds (drive) by school code, None where unreachable;
+    ``too_far`` means the place is farther from any street than the network's snap limit, and
+    then no cost is given.
+    """
+
+    mode: str
+    network: str
+    snap_m: float
+    too_far: bool
+    costs: Mapping[str, float | None] = field(default_factory=dict)
+
+    def cost(self, code: str) -> float | None:
+        return None if self.too_far else self.costs.get(code)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """Everything a lookup shows: the zones and schools, and what each school's line carries."""
+
+    result: LookupResult
+    explanation: dict[str, str]
+    feeders: Mapping[str, tuple[Feeder, ...]]
+    bands: Mapping[tuple[str, str], Band | None]
+    travel: tuple[PlaceTravel, ...] = ()
+    geocode: GeocodeResult | None = None
+
+    def band(self, level: str, code: str) -> Band | None:
+        return self.bands.get((level, code))
+
+    def travel_cost(self, mode: str, code: str) -> float | None:
+        for t in self.travel:
+            if t.mode == mode:
+                return t.cost(code)
+        return None
+
+
+def feeder_chains(by_code: Mapping[str, School], codes: Sequence[str], *, lon: float, lat: float,
+                  depth: int = FEEDER_DEPTH) -> dict[str, tuple[Feeder, ...]]:
+    """Per zoned school code: the schools its pupils move up to, breadth first.
+
+    Parameters
+    ----------
+    by_code
+        Every school by code.
+    codes
+        The zoned schools (duplicates are ignored).
+    lon, lat
+        The place looked up (EPSG:4326); each feeder carries its geodesic distance from it.
+    depth
+        Longest path followed.
+    """
+    out: dict[str, tuple[Feeder, ...]] = {}
+    for code in dict.fromkeys(codes):
+        chain: list[tuple[School, tuple[str, ...]]] = []
+        frontier: list[tuple[str, ...]] = [(code,)]
+        seen = {code}
+        for _ in range(depth):
+            nxt = []
+            for path in frontier:
+                start = by_code.get(path[-1])
+                for f in start.feeds_into if start else ():
+                    target = by_code.get(f)
+                    if target is None or f in seen:
+                        continue
+                    seen.add(f)
+                    chain.append((target, (*path, f)))
+                    nxt.append((*path, f))
+            frontier = nxt
+        if chain:
+            out[code] = tuple(Feeder(t, path, round(float(geodesic_m(lon, lat, t.lon, t.lat)), 1)) for t, path in chain)
+    return out
+
+
+def answer(index: ZoneIndex, schools: SchoolBook, lon: float, lat: float, *, profile: StandardsProfile,
+           level: str | None = None, grade: str | None = None, year: int | None = None,
+           plans: Sequence[Plan] | None = None, near_m: float = 50.0, nearest_k: int = 3,
+           travel: Sequence[PlaceTravel] = (), geocode: GeocodeResult | None = None) -> Answer:
+    """Resolve (lon, lat) and complete the answer.
+
+    Parameters
+    ----------
+    index, schools, lon, lat, level, grade, year, plans, near_m, nearest_k
+        As for :func:`geo.lookup.resolve.resolve`.
+    profile
+        The standards profile whose utilisation bands label each zoned school.
+    travel
+        Street travel from the place per network (see :class:`PlaceTravel`).
+    geocode
+        When the place came from address text: the match, said first in the explanation.
+
+    Returns
+    -------
+    Answer
+    """
+    result = resolve(index, schools, lon, lat, level=level, grade=grade, year=year, plans=plans, near_m=near_m,
+                     nearest_k=nearest_k)
+    zoned = [(a.level, sd.school) for a in result.levels for h in a.hits for sd in h.schools]
+    chains = feeder_chains(schools.by_code, [s.code for _, s in zoned], lon=result.lon, lat=result.lat)
+    bands = {(lv, s.code): utilisation_band(s, level=lv, profile=profile) for lv, s in zoned}
+    words = explain(result, geocode=geocode, feeders={c: [f.school for f in ch] for c, ch in chains.items()})
+    return Answer(result, words, chains, bands, tuple(travel), geocode)

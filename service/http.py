@@ -1,0 +1,49 @@
+"""HTTP helpers shared by the routes: ETags and If-Match, bbox parsing, the map query types.
+
+Route modules never import each other; what several of them need lives here.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Query
+
+from geo.errors import InvalidInput
+
+Lang = Annotated[str, Query(pattern="^(en|zh)$", description="labels and legends: en or zh")]
+Tiles = Annotated[str | None, Query(description="'osm', 'none' (offline) or 'URL|ATTRIBUTION'; default from CATCHMENT_TILES")]
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def parse_if_match(value: str | None) -> int | None:
+    """``If-Match: "7"`` -> 7; absent -> None (last write wins only when the client opts out)."""
+    if value is None:
+        return None
+    text = value.strip().removeprefix("W/").strip('"')
+    if not text.isdigit():
+        msg = f"If-Match {value!r} must be an ETag from this API, like \"3\""
+        raise InvalidInput(msg, where="If-Match")
+    return int(text)
+
+
+def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    """``"minlon,minlat,maxlon,maxlat"`` (EPSG:4326) -> tuple, with clear errors."""
+    if text is None:
+        return None
+    parts = text.split(",")
+    try:
+        vals = tuple(float(p) for p in parts)
+    except ValueError:
+        vals = ()
+    if len(vals) != 4:
+        msg = f"bbox {text!r} must be minlon,minlat,maxlon,maxlat (EPSG:4326)"
+        raise InvalidInput(msg, where="bbox")
+    x0, y0, x1, y1 = vals
+    if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
+        msg = f"bbox {text!r} is not minlon <= maxlon within -180..180 and minlat <= maxlat within -90..90"
+        raise InvalidInput(msg, where="bbox")
+    return (x0, y0, x1, y1)

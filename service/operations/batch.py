@@ -1,0 +1,181 @@
+"""Many points at once: parse the body (JSON or CSV), validate, and stream the rows (JSON or CSV).
+
+The points go through the same index as a single lookup, vectorised a chunk at a time
+(:func:`geo.lookup.bulk.assign`); the answer streams, so memory stays flat.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from geo.errors import InvalidInput, UnsupportedFile
+from geo.lookup.bulk import assign, zone_mask
+from service.operations.lookup import clean_filters, school_year
+from service.settings import Settings
+from service.state import Snapshot
+
+CHUNK = 100_000
+
+
+def _points_from_json(raw: bytes) -> pd.DataFrame:
+    try:
+        doc = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        msg = f"body is not valid JSON: {exc}"
+        raise InvalidInput(msg, where="body") from exc
+    pts = doc.get("points") if isinstance(doc, dict) else None
+    if not isinstance(pts, list):
+        raise InvalidInput('expected {"points": [{"id": ..., "lon": ..., "lat": ...}, ...]}', where="points")
+    try:
+        frame = pd.DataFrame.from_records(pts, columns=["id", "lon", "lat"])
+    except (TypeError, ValueError) as exc:
+        msg = f"points must be objects with id, lon, lat: {exc}"
+        raise InvalidInput(msg, where="points") from exc
+    return frame
+
+
+def _points_from_csv(raw: bytes) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(io.BytesIO(raw), dtype={"id": str}, encoding="utf-8-sig")
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        msg = f"upload is not a readable UTF-8 CSV: {exc}"
+        raise UnsupportedFile(msg, where="file") from exc
+    cols = {c.lower().strip(): c for c in frame.columns}
+    if "lon" not in cols or "lat" not in cols:
+        raise InvalidInput("CSV needs lon and lat columns (and optionally id)", where="columns")
+    ids = frame[cols["id"]] if "id" in cols else pd.Series(np.arange(len(frame)))
+    return pd.DataFrame({"id": ids, "lon": frame[cols["lon"]], "lat": frame[cols["lat"]]})
+
+
+def _coords(frame: pd.DataFrame, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    if len(frame) > limit:
+        msg = f"{len(frame)} points is more than the {limit} allowed in one call"
+        raise InvalidInput(msg, where="points")
+    lons = pd.to_numeric(frame["lon"], errors="coerce").to_numpy(dtype=float)
+    lats = pd.to_numeric(frame["lat"], errors="coerce").to_numpy(dtype=float)
+    bad = np.flatnonzero(~(np.isfinite(lons) & np.isfinite(lats)))
+    if bad.size:
+        i = int(bad[0])
+        msg = f"points[{i}] lon/lat are missing or not numbers"
+        raise InvalidInput(msg, where=f"points[{i}]")
+    return lons, lats
+
+
+def _rows(snap: Snapshot, lons: np.ndarray, lats: np.ndarray, mask: np.ndarray) -> Iterator[tuple[int, dict[str, tuple[list[int], list[str]]]]]:
+    """Per chunk: yield (point position, {level: (zone ids, school codes)})."""
+    entries = snap.index.entries
+    zone_ids = np.array([e.zone.id if e.zone.id is not None else -1 for e in entries])
+    for start in range(0, len(lons), CHUNK):
+        stop = min(start + CHUNK, len(lons))
+        ans = assign(snap.index, lons[start:stop], lats[start:stop], mask=mask)
+        per: dict[int, dict[str, tuple[list[int], list[str]]]] = {}
+        for p, z in zip(ans.point.tolist(), ans.zone.tolist(), strict=True):
+            e = entries[z]
+            slot = per.setdefault(p, {}).setdefault(e.plan.level, ([], []))
+            slot[0].append(int(zone_ids[z]))
+            slot[1].extend(e.zone.school_codes)
+        for p in range(stop - start):
+            yield start + p, per.get(p, {})
+
+
+def _id(v: Any) -> Any:
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def _csv(snap: Snapshot, ids: np.ndarray, lons: np.ndarray, lats: np.ndarray, mask: np.ndarray,
+         levels: list[str]) -> Iterator[str]:
+    """CSV rows built a chunk at a time with pandas (no per-point Python)."""
+    head = ["id", "lon", "lat"] + [f"{lv}_{k}" for lv in levels for k in ("schools", "zones")]
+    yield ",".join(head) + "\n"
+    entries = snap.index.entries
+    zone_level = np.array([e.plan.level for e in entries], dtype=object)
+    zone_codes = np.array([";".join(e.zone.school_codes) for e in entries], dtype=object)
+    zone_ids = np.array([str(e.zone.id) for e in entries], dtype=object)
+    for start in range(0, len(lons), CHUNK):
+        stop = min(start + CHUNK, len(lons))
+        ans = assign(snap.index, lons[start:stop], lats[start:stop], mask=mask)
+        table = pd.DataFrame({"id": ids[start:stop], "lon": lons[start:stop], "lat": lats[start:stop]})
+        for lv in levels:
+            sel = zone_level[ans.zone] == lv
+            schools, zones = _level_cells(ans.point[sel], ans.zone[sel], stop - start, zone_codes, zone_ids)
+            table[f"{lv}_schools"] = schools
+            table[f"{lv}_zones"] = zones
+        yield table.to_csv(index=False, header=False, lineterminator="\n")
+
+
+def _level_cells(point: np.ndarray, zone: np.ndarray, n: int, zone_codes: np.ndarray,
+                 zone_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """School codes and zone ids per point for one level; pairs come sorted by point.
+
+    Most points have one zone per level and are filled in one vectorised step; only points on
+    an edge or in overlapping zones (a few per thousand) are joined one by one.
+    """
+    schools = np.full(n, "", dtype=object)
+    zones = np.full(n, "", dtype=object)
+    uniq, first, counts = np.unique(point, return_index=True, return_counts=True)
+    one = counts == 1
+    schools[uniq[one]] = zone_codes[zone[first[one]]]
+    zones[uniq[one]] = zone_ids[zone[first[one]]]
+    for u, f, c in zip(uniq[~one].tolist(), first[~one].tolist(), counts[~one].tolist(), strict=True):
+        zz = zone[f:f + c]
+        schools[u] = ";".join(dict.fromkeys(";".join(zone_codes[zz]).split(";")))
+        zones[u] = ";".join(zone_ids[zz])
+    return schools, zones
+
+
+def _csv_cell(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"' if any(c in text for c in ',"\n') else text
+
+
+def _json(snap: Snapshot, ids: np.ndarray, lons: np.ndarray, lats: np.ndarray, mask: np.ndarray,
+          levels: list[str]) -> Iterator[str]:
+    yield '{"levels":' + json.dumps(levels) + ',"rows":['
+    parts: list[str] = []
+    for p, answer in _rows(snap, lons, lats, mask):
+        row = {"id": _id(ids[p]), "lon": float(lons[p]), "lat": float(lats[p]),
+               "levels": {lv: {"zones": z, "schools": list(dict.fromkeys(c))} for lv, (z, c) in answer.items()}}
+        parts.append(json.dumps(row, separators=(",", ":")))
+        if len(parts) == 20_000:
+            yield ("," if p >= 20_000 else "") + ",".join(parts)
+            parts = []
+    if parts:
+        yield ("," if len(lons) > len(parts) else "") + ",".join(parts)
+    yield "]}"
+
+
+@dataclass(frozen=True)
+class BatchAnswer:
+    """A validated batch: the rows to stream and their media type."""
+
+    rows: Iterator[str]
+    media_type: str
+
+
+def points_from(raw: bytes, *, csv: bool) -> pd.DataFrame:
+    """The points of a request body: a CSV (``id,lon,lat``) or ``{"points": [...]}`` JSON."""
+    return _points_from_csv(raw) if csv else _points_from_json(raw)
+
+
+def batch(snap: Snapshot, settings: Settings, frame: pd.DataFrame, *, level: str | None, grade: str | None,
+          year: int | None, want_csv: bool) -> BatchAnswer:
+    """Validate every point before anything streams (errors stay problem+json), then stream the rows."""
+    lv, g = clean_filters(level, grade)
+    lons, lats = _coords(frame, settings.lookup.batch_max_points)
+    ids = frame["id"].to_numpy()
+    mask = zone_mask(snap.index, plans=snap.plans, level=lv, grade=g, year=school_year(settings, year))
+    levels = [lv] if lv else sorted({p.level for p in snap.plans})
+    bad = np.flatnonzero(~((np.abs(lons) <= 180) & (np.abs(lats) <= 90)))
+    if bad.size:
+        i = int(bad[0])
+        msg = f"points[{i}] lon/lat {lons[i]}, {lats[i]} outside EPSG:4326 range (lon -180..180, lat -90..90)"
+        raise InvalidInput(msg, where=f"points[{i}]")
+    if want_csv:
+        return BatchAnswer(_csv(snap, ids, lons, lats, mask, levels), "text/csv")
+    return BatchAnswer(_json(snap, ids, lons, lats, mask, levels), "application/json")

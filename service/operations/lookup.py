@@ -1,0 +1,87 @@
+"""Which school serves a place: the one lookup every entry point (HTTP, map page, CLI) calls.
+
+``lookup`` takes the worker's snapshot and settings, finds the point (address text, or lon/lat
+in any supported CRS), and returns the complete answer from :func:`geo.lookup.answer.answer`:
+zones, schools, feeders, utilisation bands, street travel and the explanation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from geo.address.geocode import Geocoder
+from geo.errors import InvalidInput
+from geo.lookup.answer import Answer, PlaceTravel, answer
+from geo.models import check_slug, normalise_grade
+from geo.standards import get_profile
+from service.networks import costs_for_codes
+from service.operations.addresses import Located, locate
+from service.settings import Settings
+from service.state import Snapshot
+
+
+def school_year(settings: Settings, year: int | None) -> int:
+    """The school year asked about: the one given, else the configured or current calendar year.
+
+    Answers default to the year in force today, so zones that phase in later (and plans adopted
+    for a later year) do not answer before their time.
+    """
+    if year is not None:
+        return year
+    return settings.lookup.default_year or date.today().year
+
+
+def clean_filters(level: str | None, grade: str | None) -> tuple[str | None, str | None]:
+    """The level slug and normalised grade of a query; InvalidInput naming the field otherwise."""
+    try:
+        g = normalise_grade(grade) if grade is not None else None
+    except ValueError as exc:
+        raise InvalidInput(str(exc), where="grade") from exc
+    try:
+        lv = check_slug(level, what="level") if level is not None else None
+    except ValueError as exc:
+        raise InvalidInput(str(exc), where="level") from exc
+    return lv, g
+
+
+def place_travel(snap: Snapshot, lon: float, lat: float) -> list[PlaceTravel]:
+    """Street travel from (lon, lat) to the schools of each network that covers it."""
+    out = []
+    for t in snap.travels:
+        if t.covers(lon, lat):
+            costs, snap_m, too_far = costs_for_codes(t, lon, lat)
+            out.append(PlaceTravel(t.mode, t.name, snap_m, too_far, costs))
+    return out
+
+
+def answer_at(snap: Snapshot, settings: Settings, lon: float, lat: float, *, level: str | None, grade: str | None,
+              year: int | None, geocode: Any = None) -> Answer:
+    """The complete answer at an EPSG:4326 point (filters already cleaned)."""
+    return answer(snap.index, snap.schools, lon, lat, profile=get_profile(settings.profile), level=level, grade=grade,
+                  year=school_year(settings, year), plans=snap.plans, near_m=settings.lookup.near_boundary_m,
+                  nearest_k=settings.lookup.nearest_k, travel=place_travel(snap, lon, lat), geocode=geocode)
+
+
+@dataclass(frozen=True, slots=True)
+class LookupAnswer:
+    """The answer and where it was asked: the located point with its input echoed."""
+
+    answer: Answer
+    at: Located
+
+
+async def lookup(snap: Snapshot, settings: Settings, *, remote: Geocoder | None, lon: float | None = None,
+                 lat: float | None = None, address: str | None = None, crs: str | None = None, level: str | None = None,
+                 grade: str | None = None, year: int | None = None) -> LookupAnswer:
+    """Locate the query and answer it.
+
+    A remote geocoder's call runs in a worker thread inside :func:`locate`; everything else is in
+    memory, so this is cheap enough for the event loop.
+    """
+    lv, g = clean_filters(level, grade)
+    extra: Mapping[str, Any] = {"level": level, "grade": grade, "year": year}
+    at = await locate(lon=lon, lat=lat, address=address, crs=crs, gazetteer=snap.gazetteer, remote=remote, extra=extra)
+    return LookupAnswer(answer_at(snap, settings, at.lon, at.lat, level=lv, grade=g, year=year, geocode=at.geocode), at)
