@@ -30,7 +30,7 @@ from geo.io.read import parse_zones, read_frame
 from geo.models import School, Zone
 from service.operations.imports import ImportOptions, import_schools_file, import_zones_file
 from service.sample import NSW_HIGH, NSW_LEVEL_MAP, NSW_PRIMARY, NSW_SCHOOL_MAP
-from service.storage.base import open_repository
+from service.storage import open_repository
 
 ZONE_MAP = ("school_code=USE_ID", "name=USE_DESC")
 

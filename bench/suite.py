@@ -21,7 +21,7 @@ from rich.table import Table
 from bench.common import DATA_DIR, RESULTS_DIR, SEED, Results, draw_points, ensure_data, environment
 from bench.context import Context, Options, exact_pairs
 from service.state import build_snapshot
-from service.storage.base import open_repository
+from service.storage import open_repository
 
 SECTIONS = ("import", "index", "single", "bulk", "postgis", "exact", "memory", "http", "map")
 

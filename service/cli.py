@@ -18,10 +18,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from geo.errors import CatchmentError
 from geo.io.write import schools_frame, write_frame, zones_frame
 from geo.models import Role
-from service.networks import network_dir
 from service.operations.imports import ImportOptions, import_schools_file, import_zones_file, report_lines
 from service.settings import Settings
-from service.storage.base import Repository, open_repository
+from service.storage import network_dir, open_repository
+from service.storage.base import Repository
 
 app = typer.Typer(help="Catchment: school catchment lookup, maps and planning.", no_args_is_help=True)
 import_app = typer.Typer(help="Import schools or zones from GeoJSON, GeoPackage, Shapefile (.shp/.zip) or CSV.")
@@ -260,7 +260,7 @@ def keys_revoke(key_id: int, database: DbOpt = None) -> None:
 @db_app.command("upgrade")
 def db_upgrade(database: DbOpt = None) -> None:
     """Apply pending migrations (also done on every start)."""
-    from service.storage.base import open_repository as _open
+    from service.storage import open_repository as _open
 
     with _errors():
         repo = _open(database or Settings().database.url)
@@ -272,7 +272,8 @@ def network_build(file: Path, mode: Annotated[str, typer.Option(help="walk or dr
                   name: Annotated[str | None, typer.Option(help="name to register (default: the file's stem)")] = None,
                   database: DbOpt = None) -> None:
     """Turn an .osm.pbf extract into a routable graph, store it next to the database and register it."""
-    from service.networks import build_and_register, check_mode, network_dir
+    from service.networks import build_and_register, check_mode
+    from service.storage import network_dir
 
     url = database or Settings().database.url
     with _errors(), _bar(f"{mode} network from {file.name}") as (advance, _):

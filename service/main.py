@@ -10,13 +10,12 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse, Response
 
 from service import errors
-from service.networks import network_dir
 from service.problem_cache import ProblemCache
 from service.routes import addresses, admin, editor, health, imports, lookup, maps, planning, plans, reports, schools, travel
 from service.sample import is_empty, load_sample
 from service.settings import Settings
 from service.state import SnapshotHolder
-from service.storage.base import open_repository
+from service.storage import network_dir, open_repository
 
 log = logging.getLogger("catchment")
 

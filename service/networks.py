@@ -22,13 +22,6 @@ from geo.network.cache import TravelCache
 from geo.network.graph import StreetNetwork
 from geo.network.paths import SchoolTravel
 from service.storage.base import Repository
-from service.storage.sqlite import sqlite_path
-
-
-def network_dir(database_url: str) -> Path:
-    """Networks live next to the SQLite file, or under ./var/networks for a server database."""
-    base = sqlite_path(database_url).parent if database_url.startswith("sqlite:") else Path("var")
-    return base / "networks"
 
 
 def build_and_register(repo: Repository, pbf: Path, *, mode: str, name: str, folder: Path, actor: str,

@@ -13,7 +13,8 @@ from geo.models import Role
 from service.main import create_app
 from service.sample import load_sample
 from service.settings import DatabaseSettings, LookupSettings, SampleSettings, Settings
-from service.storage.base import Repository, open_repository
+from service.storage import open_repository
+from service.storage.base import Repository
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data" / "boundaries"

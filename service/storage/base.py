@@ -1,7 +1,7 @@
 """The storage contract: one small protocol, two backends chosen by URL.
 
-``open_repository("sqlite:///var/catchment.db")`` or ``open_repository("postgresql://...")``.
-Nothing outside ``service/storage`` knows which backend runs.
+The protocol only: the backends implement it and ``service/storage/__init__.py`` chooses one by
+URL. This module imports no backend.
 """
 
 from __future__ import annotations
@@ -88,20 +88,3 @@ class Repository(Protocol):
 
     # audit
     def audit_events(self, *, target: str | None = None, limit: int = 100, offset: int = 0) -> list[AuditEvent]: ...
-
-
-def open_repository(url: str, **options: Any) -> Repository:
-    """Open the backend named by ``url``'s scheme and bring its schema up to date."""
-    if url.startswith("sqlite:"):
-        from service.storage.sqlite import SqliteRepository
-
-        repo: Repository = SqliteRepository(url, **options)
-    elif url.startswith(("postgresql:", "postgres:", "postgis:")):
-        from service.storage.postgis import PostgisRepository
-
-        repo = PostgisRepository(url, **options)
-    else:
-        msg = f"unsupported database URL {url!r}: use sqlite:///path or postgresql://..."
-        raise ValueError(msg)
-    repo.upgrade()
-    return repo

@@ -18,7 +18,8 @@ from geo.crs import wgs84_to_gcj02
 from geo.distance import geodesic_m
 from service.cli import app as cli
 from service.main import create_app
-from service.storage.base import Repository, open_repository
+from service.storage import open_repository
+from service.storage.base import Repository
 from tests.conftest import DATA, settings_for
 
 runner = CliRunner()

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from service.cli import app as cli
-from service.storage.base import open_repository
+from service.storage import open_repository
 from tests.conftest import DATA, bearer
 
 runner = CliRunner()

@@ -14,7 +14,8 @@ from geo.io.read import read_frame
 from geo.models import GRADE_ORDER
 from service.operations.imports import ImportOptions, RejectedRows
 from service.sample import NSW_HIGH, append_future_zones
-from service.storage.base import Repository, open_repository
+from service.storage import open_repository
+from service.storage.base import Repository
 from tests.conftest import DATA, bearer
 
 FUTURE = DATA / "nsw" / "nsw_catchments_future.geojson"

@@ -28,7 +28,7 @@ import pytest
 from geo.index.zones import ZoneIndex
 from geo.io.read import apply_where, parse_schools, parse_zones, read_frame
 from geo.models import Role
-from service.storage.base import open_repository
+from service.storage import open_repository
 from tests.storage.pg import cluster, cluster_control_problem, new_schema_url, skip_or_fail
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,7 +15,7 @@ from geo.capacity.balance import weighted_cv
 from geo.models import Role
 from service.cli import app as cli
 from service.main import create_app
-from service.storage.base import open_repository
+from service.storage import open_repository
 from tests.conftest import DATA, bearer, settings_for
 
 

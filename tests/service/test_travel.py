@@ -32,7 +32,7 @@ def test_lookup_gains_walk_m_where_a_network_covers_the_point(shared_client: Tes
 
 
 def test_generated_plan_is_a_clean_coverage_of_nearest_schools(shared_client: TestClient, sample_db: Path) -> None:
-    from service.storage.base import open_repository
+    from service.storage import open_repository
 
     repo = open_repository(f"sqlite:///{sample_db}")
     plan = next(p for p in repo.list_plans(district="portland"))

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from service.storage.base import Repository, open_repository
+from service.storage import open_repository
+from service.storage.base import Repository
 from tests.storage.pg import new_schema_url
 
 BACKENDS = ["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)]

@@ -20,7 +20,8 @@ from shapely.geometry import MultiPolygon, Polygon, box
 
 from geo.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from geo.models import PlanStatus, Role, School, SchoolStatus, Zone
-from service.storage.base import Repository, open_repository
+from service.storage import open_repository
+from service.storage.base import Repository
 
 
 def mp(*polys: Polygon) -> MultiPolygon:

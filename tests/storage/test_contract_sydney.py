@@ -20,7 +20,8 @@ import shapely
 from geo.index.zones import ZoneIndex
 from geo.io.read import apply_where, parse_schools, parse_zones, read_frame
 from geo.models import PlanStatus, School, Zone
-from service.storage.base import Repository, open_repository
+from service.storage import open_repository
+from service.storage.base import Repository
 
 NSW = Path(__file__).resolve().parents[2] / "data" / "boundaries" / "nsw"
 SCHOOL_MAP = {"code": "School_code", "name": "School_name", "levels": "Level_of_schooling", "grades": "School_subtype",
