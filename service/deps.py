@@ -12,6 +12,7 @@ from geo.address.geocode import Geocoder
 from geo.errors import Forbidden, Unauthorized, Unavailable
 from geo.models import ApiKey, Role
 from service.operations.addresses import build_remote
+from service.operations.jobs import JobRunner
 from service.problem_cache import ProblemCache
 from service.settings import Settings
 
@@ -35,6 +36,10 @@ async def get_holder(request: Request) -> SnapshotHolder:
 
 async def get_problems(request: Request) -> ProblemCache:
     return request.app.state.problems  # type: ignore[no-any-return]
+
+
+async def get_jobs(request: Request) -> JobRunner:
+    return request.app.state.jobs  # type: ignore[no-any-return]
 
 
 async def get_snapshot(request: Request) -> Snapshot:
@@ -76,6 +81,7 @@ RepoDep = Annotated[Repository, Depends(get_repo)]
 HolderDep = Annotated[SnapshotHolder, Depends(get_holder)]
 SnapDep = Annotated[Snapshot, Depends(get_snapshot)]
 ProblemsDep = Annotated[ProblemCache, Depends(get_problems)]
+JobsDep = Annotated[JobRunner, Depends(get_jobs)]
 UserDep = Annotated[ApiKey, Depends(get_user)]
 PlannerDep = Annotated[ApiKey, Depends(require(Role.PLANNER, Role.ADMIN))]
 AdminDep = Annotated[ApiKey, Depends(require(Role.ADMIN))]

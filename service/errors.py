@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from geo import errors as geo_errors
 from geo.errors import (
     AmbiguousAddress,
     CatchmentError,
@@ -53,6 +54,17 @@ def problem(status: int, title: str, detail: str, *, instance: str | None = None
     if status == 503:
         headers = {"Retry-After": "5"}
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def status_for_name(name: str) -> int:
+    """The HTTP status of a domain exception known by its class name (as a failed job stores it); 500 otherwise."""
+    cls = getattr(geo_errors, name, None)
+    if isinstance(cls, type) and issubclass(cls, CatchmentError):
+        for known, status, _ in STATUS:
+            if issubclass(cls, known):
+                return status
+        return 400
+    return 500
 
 
 def status_for(exc: CatchmentError) -> tuple[int, str]:

@@ -10,8 +10,23 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse, Response
 
 from service import errors
+from service.operations.jobs import JobRunner
 from service.problem_cache import ProblemCache
-from service.routes import addresses, admin, editor, health, imports, lookup, maps, planning, plans, reports, schools, travel
+from service.routes import (
+    addresses,
+    admin,
+    editor,
+    health,
+    imports,
+    jobs,
+    lookup,
+    maps,
+    planning,
+    plans,
+    reports,
+    schools,
+    travel,
+)
 from service.sample import is_empty, load_sample
 from service.settings import Settings
 from service.state import SnapshotHolder
@@ -43,6 +58,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.repo = repo
         app.state.holder = holder
         app.state.problems = ProblemCache()
+        app.state.jobs = JobRunner(repo, workers=settings.jobs.workers, heartbeat_s=settings.jobs.heartbeat_s)
+        swept = app.state.jobs.sweep()
+        if swept:
+            log.warning("%d job(s) left running by a stopped process marked failed", swept)
         if settings.maps.warm:
             app.state.problems.warm(repo)
         try:
@@ -50,13 +69,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             # Background readers first: closing SQLite under a running query crashes the process.
             app.state.problems.close()
+            app.state.jobs.close()
             holder.close()
             repo.close()
 
     app = FastAPI(title="Catchment", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     errors.install(app)
     # planning before plans: /v1/plans/compare must win over /v1/plans/{plan_id}.
-    for module in (health, schools, planning, plans, lookup, addresses, imports, reports, travel, maps, editor, admin):
+    for module in (health, schools, planning, plans, lookup, addresses, imports, reports, travel, maps, editor, jobs, admin):
         app.include_router(module.router)
 
     @app.get("/favicon.ico", include_in_schema=False)

@@ -68,6 +68,13 @@ class GeocoderSettings(BaseSettings):
     geocoder_language: str | None = Field(default=None, description="preferred language of remote answers, e.g. 'en' or 'zh-CN'")
 
 
+class JobSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CATCHMENT_JOBS_", extra="ignore")
+
+    workers: int = Field(default=1, ge=1, le=16, description="jobs run at once per worker process (each solver uses a core)")
+    heartbeat_s: float = Field(default=2.0, gt=0, le=60, description="how often running jobs beat in the jobs table")
+
+
 class Settings(BaseSettings):
     """Every setting, one group per concern."""
 
@@ -79,3 +86,4 @@ class Settings(BaseSettings):
     sample: SampleSettings = Field(default_factory=SampleSettings)
     maps: MapSettings = Field(default_factory=MapSettings)
     geocoder: GeocoderSettings = Field(default_factory=GeocoderSettings)
+    jobs: JobSettings = Field(default_factory=JobSettings)

@@ -7,8 +7,9 @@ URL. This module imports no backend.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from enum import Enum
 from typing import Any, Protocol
 
 from geo.address.geocode import AddressRecord
@@ -27,11 +28,52 @@ class AuditEvent:
     after: Any
 
 
+class JobStatus(str, Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A unit of long work and where it stands; ``progress`` and ``result`` are JSON-ready dicts."""
+
+    id: int
+    kind: str
+    status: JobStatus
+    owner: str
+    params: dict[str, Any] = field(default_factory=dict)
+    progress: dict[str, Any] = field(default_factory=dict)
+    result: Any = None
+    error: Any = None
+    cancel_requested: bool = False
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    heartbeat_at: datetime | None = None
+
+
+class JobStoreProtocol(Protocol):
+    def create(self, *, kind: str, owner: str, params: dict[str, Any]) -> Job: ...
+    def get(self, job_id: int) -> Job: ...
+    def list(self, *, owner: str | None = None, limit: int = 50) -> list[Job]: ...
+    def start(self, job_id: int) -> Job: ...
+    def progress(self, job_id: int, progress: dict[str, Any]) -> bool: ...
+    def beat(self, job_ids: Sequence[int]) -> set[int]: ...
+    def finish(self, job_id: int, status: JobStatus, *, result: Any = None, error: Any = None) -> Job: ...
+    def cancel(self, job_id: int, *, actor: str) -> Job: ...
+    def sweep(self, *, stale_after_s: float) -> int: ...
+
+
 class Repository(Protocol):
     """Schools, plans, zones, keys and the audit log. Every write is one transaction and
     appends an audit event in that same transaction."""
 
     url_scheme: str
+    #: Long work and its progress (see service/storage/jobs.py).
+    jobs: JobStoreProtocol
 
     def close(self) -> None: ...
     def upgrade(self) -> list[str]: ...

@@ -24,7 +24,8 @@ from psycopg_pool import ConnectionPool
 
 from geo.errors import Conflict, Unavailable
 from geo.models import Plan
-from service.storage.sqlbase import SqlRepository, now
+from service.storage.rows import now
+from service.storage.sqlbase import SqlRepository
 
 #: Constraint name -> message, mirroring SqliteRepository._integrity.
 _CONSTRAINT_MESSAGES = {

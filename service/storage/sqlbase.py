@@ -8,13 +8,12 @@ module" in DESIGN.md: the dialect parts still live in the backend that runs them
 
 from __future__ import annotations
 
-import hashlib
-import json
 import secrets
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from datetime import UTC, datetime
+from datetime import datetime
+from functools import cached_property
 from importlib import resources
 from typing import Any
 
@@ -24,32 +23,12 @@ from shapely.geometry import MultiPolygon
 from geo.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from geo.models import ApiKey, Plan, PlanStatus, Role, School, SchoolStatus, Zone
 from service.storage.base import AuditEvent
+from service.storage.jobs import JobStore
+from service.storage.rows import as_datetime, from_json, hash_secret, json_text, now
 from service.storage.sqlstores import PlanningStores
 
 SCHOOL_COLS = "code, name, name_local, levels, grades, address, capacity, enrolment, classes, status, feeds_into, attributes, lon, lat"
 PLAN_COLS = "id, name, district, level, school_year, status, version, parent_id, created_by, created_at, effective_year, description"
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-def hash_secret(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def _json(v: Any) -> str:
-    return json.dumps(v, ensure_ascii=False, sort_keys=True)
-
-
-def _load(v: Any) -> Any:
-    return json.loads(v) if isinstance(v, (str, bytes)) else v
-
-
-def _dt(v: Any) -> datetime | None:
-    if v is None or isinstance(v, datetime):
-        return v
-    return datetime.fromisoformat(str(v))
 
 
 def school_audit(s: School | None) -> dict[str, Any] | None:
@@ -111,6 +90,11 @@ class SqlRepository(PlanningStores, ABC):
     def _level_sql(self) -> str:
         """A condition that the school's levels contain the parameter."""
 
+    @cached_property
+    def jobs(self) -> JobStore:
+        """The jobs table, composed over this backend's executor."""
+        return JobStore(self, audit=self._audit)
+
     # ---- helpers -----------------------------------------------------------------------
     def _x(self, cur: Any, sql: str, params: Sequence[Any] = ()) -> Any:
         cur.execute(self._sql(sql), tuple(params))
@@ -118,8 +102,8 @@ class SqlRepository(PlanningStores, ABC):
 
     def _audit(self, cur: Any, actor: str, action: str, target: str, before: Any, after: Any) -> None:
         self._x(cur, "INSERT INTO audit (at, actor, action, target, before, after) VALUES (?, ?, ?, ?, ?, ?)",
-                (self._ts(now()), actor, action, target, None if before is None else _json(before),
-                 None if after is None else _json(after)))
+                (self._ts(now()), actor, action, target, None if before is None else json_text(before),
+                 None if after is None else json_text(after)))
 
     def _ts(self, d: datetime) -> Any:
         return d.isoformat()
@@ -135,26 +119,26 @@ class SqlRepository(PlanningStores, ABC):
     # ---- rows -> domain ----------------------------------------------------------------
     @staticmethod
     def _school(r: Sequence[Any]) -> School:
-        return School(code=r[0], name=r[1], name_local=r[2], levels=tuple(_load(r[3])), grades=tuple(_load(r[4])),
+        return School(code=r[0], name=r[1], name_local=r[2], levels=tuple(from_json(r[3])), grades=tuple(from_json(r[4])),
                       address=r[5], capacity=r[6], enrolment=r[7], classes=r[8], status=SchoolStatus(r[9]),
-                      feeds_into=tuple(_load(r[10])), attributes=_load(r[11]), lon=float(r[12]), lat=float(r[13]))
+                      feeds_into=tuple(from_json(r[10])), attributes=from_json(r[11]), lon=float(r[12]), lat=float(r[13]))
 
     @staticmethod
     def _plan(r: Sequence[Any]) -> Plan:
         return Plan(id=int(r[0]), name=r[1], district=r[2], level=r[3], school_year=int(r[4]), status=PlanStatus(r[5]),
-                    version=int(r[6]), parent_id=r[7], created_by=r[8], created_at=_dt(r[9]), effective_year=r[10],
+                    version=int(r[6]), parent_id=r[7], created_by=r[8], created_at=as_datetime(r[9]), effective_year=r[10],
                     description=r[11])
 
     def _zone(self, r: Sequence[Any]) -> Zone:
-        grades = _load(r[4])
-        return Zone(id=int(r[0]), plan_id=int(r[1]), name=r[2], school_codes=tuple(_load(r[3])),
+        grades = from_json(r[4])
+        return Zone(id=int(r[0]), plan_id=int(r[1]), name=r[2], school_codes=tuple(from_json(r[3])),
                     grades=None if grades is None else tuple(grades),
-                    grade_start_years={k: int(v) for k, v in (_load(r[5]) or {}).items()},
-                    source=r[6], attributes=_load(r[7]) or {}, geometry=self._geom_out(r[8]))
+                    grade_start_years={k: int(v) for k, v in (from_json(r[5]) or {}).items()},
+                    source=r[6], attributes=from_json(r[7]) or {}, geometry=self._geom_out(r[8]))
 
     def _school_vals(self, s: School) -> tuple[Any, ...]:
-        return (s.code, s.name, s.name_local, _json(list(s.levels)), _json(list(s.grades)), s.address, s.capacity,
-                s.enrolment, s.classes, s.status.value, _json(list(s.feeds_into)), _json(dict(s.attributes)), s.lon, s.lat)
+        return (s.code, s.name, s.name_local, json_text(list(s.levels)), json_text(list(s.grades)), s.address, s.capacity,
+                s.enrolment, s.classes, s.status.value, json_text(list(s.feeds_into)), json_text(dict(s.attributes)), s.lon, s.lat)
 
     # ---- version -----------------------------------------------------------------------
     def zone_version(self) -> int:
@@ -328,8 +312,8 @@ class SqlRepository(PlanningStores, ABC):
         marks = "?, ?, ?, ?, ?, ?, ?, " + self._geom_in_sql() + "".join(", ?" for _ in extra)
         link_rows = []
         for z in zones:
-            vals = (plan_id, z.name, _json(list(z.school_codes)), None if z.grades is None else _json(list(z.grades)),
-                    _json(dict(z.grade_start_years)), z.source, _json(dict(z.attributes)), self._geom_in(z.geometry))
+            vals = (plan_id, z.name, json_text(list(z.school_codes)), None if z.grades is None else json_text(list(z.grades)),
+                    json_text(dict(z.grade_start_years)), z.source, json_text(dict(z.attributes)), self._geom_in(z.geometry))
             zid = int(self._x(cur, f"INSERT INTO zones ({cols}) VALUES ({marks}) RETURNING id",
                               vals + self._zone_extra_vals(z.geometry)).fetchone()[0])
             link_rows.extend((zid, c) for c in dict.fromkeys(z.school_codes))
@@ -435,7 +419,7 @@ class SqlRepository(PlanningStores, ABC):
     # ---- keys --------------------------------------------------------------------------
     @staticmethod
     def _key(r: Sequence[Any]) -> ApiKey:
-        return ApiKey(id=int(r[0]), name=r[1], role=Role(r[2]), created_at=_dt(r[3]), revoked_at=_dt(r[4]))
+        return ApiKey(id=int(r[0]), name=r[1], role=Role(r[2]), created_at=as_datetime(r[3]), revoked_at=as_datetime(r[4]))
 
     def create_key(self, *, name: str, role: Role, actor: str) -> tuple[ApiKey, str]:
         secret = "ck_" + secrets.token_urlsafe(32)
@@ -472,4 +456,4 @@ class SqlRepository(PlanningStores, ABC):
         with self._read() as cur:
             rows = self._x(cur, f"SELECT id, at, actor, action, target, before, after FROM audit {where} ORDER BY id DESC LIMIT ? OFFSET ?",
                            params + [limit, offset]).fetchall()
-        return [AuditEvent(int(r[0]), _dt(r[1]), r[2], r[3], r[4], _load(r[5]), _load(r[6])) for r in rows]
+        return [AuditEvent(int(r[0]), as_datetime(r[1]), r[2], r[3], r[4], from_json(r[5]), from_json(r[6])) for r in rows]

@@ -19,7 +19,8 @@ import shapely
 from shapely.geometry import MultiPolygon
 
 from geo.errors import Conflict, Unavailable
-from service.storage.sqlbase import SqlRepository, now
+from service.storage.rows import now
+from service.storage.sqlbase import SqlRepository
 
 
 def sqlite_path(url: str) -> Path:

@@ -19,14 +19,7 @@ from geo.errors import Conflict, InvalidInput, NotFound
 from geo.io.write import zone_feature, zones_from_features
 from geo.models import Plan, PlanStatus, Zone
 from geo.planning.demand import DemandUnit
-
-
-def _j(v: Any) -> str:
-    return json.dumps(v, ensure_ascii=False, sort_keys=True)
-
-
-def _l(v: Any) -> Any:
-    return json.loads(v) if isinstance(v, (str, bytes)) else v
+from service.storage.rows import from_json, json_text, now
 
 
 class PlanningStores:
@@ -58,7 +51,6 @@ class PlanningStores:
     # ---- addresses -------------------------------------------------------------------
     def import_addresses(self, dataset: str, records: Sequence[AddressRecord], *, actor: str, replace: bool = True) -> int:
         """Load address points into ``dataset`` (replacing it by default), all in one transaction."""
-        from service.storage.sqlbase import now
 
         rows = [(dataset, r.id, r.text, r.number, r.street, r.locality, r.postcode, r.lon, r.lat) for r in records]
         with self._tx() as cur:
@@ -93,7 +85,6 @@ class PlanningStores:
     # ---- demand ----------------------------------------------------------------------
     def import_demand(self, name: str, units: Sequence[DemandUnit], *, kind: str, report: dict[str, Any], actor: str) -> int:
         """Replace the demand set ``name`` with ``units``, atomically."""
-        from service.storage.sqlbase import now
 
         seen: set[str] = set()
         for u in units:
@@ -104,11 +95,11 @@ class PlanningStores:
         with self._tx() as cur:
             self._x(cur, "DELETE FROM demand_sets WHERE name = ?", (name,))
             self._x(cur, "INSERT INTO demand_sets (name, kind, report, created_at) VALUES (?, ?, ?, ?)",
-                    (name, kind, _j(report), self._ts(now())))
+                    (name, kind, json_text(report), self._ts(now())))
             sql = (f"INSERT INTO demand_units (dataset, unit_id, counts, grade_counts, population, attributes, geom) "
                    f"VALUES (?, ?, ?, ?, ?, ?, {self._anygeom_in_sql()})")
             cur.executemany(self._sql(sql), [
-                (name, u.id, _j(dict(u.counts)), _j(dict(u.grade_counts)), u.population, _j(dict(u.attributes)),
+                (name, u.id, json_text(dict(u.counts)), json_text(dict(u.grade_counts)), u.population, json_text(dict(u.attributes)),
                  self._geom_in(u.geometry)) for u in units])
             self._audit(cur, actor, "demand.import", f"demand:{name}", None, {"units": len(units), "kind": kind})
         return len(units)
@@ -118,7 +109,7 @@ class PlanningStores:
             rows = self._x(cur, "SELECT s.name, s.kind, s.report, s.created_at, count(u.id) FROM demand_sets s "
                                 "LEFT JOIN demand_units u ON u.dataset = s.name GROUP BY s.name, s.kind, s.report, s.created_at "
                                 "ORDER BY s.name").fetchall()
-        return [{"name": r[0], "kind": r[1], "report": _l(r[2]), "created_at": str(r[3]), "units": int(r[4])} for r in rows]
+        return [{"name": r[0], "kind": r[1], "report": from_json(r[2]), "created_at": str(r[3]), "units": int(r[4])} for r in rows]
 
     def demand_units(self, name: str) -> list[DemandUnit]:
         with self._read() as cur:
@@ -127,24 +118,23 @@ class PlanningStores:
                 raise NotFound(msg, where="demand")
             rows = self._x(cur, f"SELECT unit_id, counts, grade_counts, population, attributes, {self._geom_out_sql()} "
                                 f"FROM demand_units WHERE dataset = ? ORDER BY id", (name,)).fetchall()
-        return [DemandUnit(id=r[0], counts=_l(r[1]), grade_counts=_l(r[2]), population=r[3], attributes=_l(r[4]),
+        return [DemandUnit(id=r[0], counts=from_json(r[1]), grade_counts=from_json(r[2]), population=r[3], attributes=from_json(r[4]),
                            geometry=shapely.from_wkb(bytes(r[5]))) for r in rows]
 
     # ---- networks --------------------------------------------------------------------
     def register_network(self, name: str, *, mode: str, path: str, source: str | None, stats: dict[str, Any], actor: str) -> None:
-        from service.storage.sqlbase import now
 
         with self._tx() as cur:
             self._x(cur, "DELETE FROM networks WHERE name = ?", (name,))
             self._x(cur, "INSERT INTO networks (name, mode, path, source, stats, built_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    (name, mode, path, source, _j(stats), self._ts(now())))
+                    (name, mode, path, source, json_text(stats), self._ts(now())))
             self._audit(cur, actor, "network.register", f"network:{name}", None, {"mode": mode, "path": path, **stats})
             self._bump_zone_version(cur)
 
     def networks(self) -> list[dict[str, Any]]:
         with self._read() as cur:
             rows = self._x(cur, "SELECT name, mode, path, source, stats, built_at FROM networks ORDER BY name").fetchall()
-        return [{"name": r[0], "mode": r[1], "path": r[2], "source": r[3], "stats": _l(r[4]), "built_at": str(r[5])} for r in rows]
+        return [{"name": r[0], "mode": r[1], "path": r[2], "source": r[3], "stats": from_json(r[4]), "built_at": str(r[5])} for r in rows]
 
     # ---- zones added to a plan --------------------------------------------------------
     def append_zones(self, plan_id: int, zones: Sequence[Zone], *, actor: str, action: str = "zones.append") -> Plan:
@@ -164,8 +154,8 @@ class PlanningStores:
             marks = "?, ?, ?, ?, ?, ?, ?, " + self._geom_in_sql() + "".join(", ?" for _ in extra)
             links: list[tuple[int, str]] = []
             for z in zones:
-                vals = (plan_id, z.name, _j(list(z.school_codes)), None if z.grades is None else _j(list(z.grades)),
-                        _j(dict(z.grade_start_years)), z.source, _j(dict(z.attributes)), self._geom_in(z.geometry))
+                vals = (plan_id, z.name, json_text(list(z.school_codes)), None if z.grades is None else json_text(list(z.grades)),
+                        json_text(dict(z.grade_start_years)), z.source, json_text(dict(z.attributes)), self._geom_in(z.geometry))
                 zid = int(self._x(cur, f"INSERT INTO zones ({cols}) VALUES ({marks}) RETURNING id",
                                   vals + self._zone_extra_vals(z.geometry)).fetchone()[0])
                 links.extend((zid, c) for c in dict.fromkeys(z.school_codes))
@@ -179,7 +169,6 @@ class PlanningStores:
 
     # ---- plan history ----------------------------------------------------------------
     def _record_version(self, cur: Any, plan_id: int, version: int, action: str, actor: str, zones: Sequence[Zone]) -> None:
-        from service.storage.sqlbase import now
 
         doc = {"type": "FeatureCollection", "features": [zone_feature(z) for z in zones]}
         self._x(cur, "INSERT INTO plan_versions (plan_id, version, action, actor, at, zones) VALUES (?, ?, ?, ?, ?, ?)",
@@ -197,4 +186,4 @@ class PlanningStores:
         if r is None:
             msg = f"plan {plan_id} has no stored version {version}"
             raise NotFound(msg, where="version")
-        return zones_from_features(_l(r[0])["features"])
+        return zones_from_features(from_json(r[0])["features"])
