@@ -61,6 +61,13 @@ def get_user(request: Request) -> ApiKey:
     return key
 
 
+def get_optional_user(request: Request) -> ApiKey | None:
+    """The caller's key when an Authorization header is sent (checked as for writes), else None."""
+    if not request.headers.get("authorization"):
+        return None
+    return get_user(request)
+
+
 def require(*roles: Role) -> Callable[[ApiKey], ApiKey]:
     def check(user: Annotated[ApiKey, Depends(get_user)]) -> ApiKey:
         if user.role not in roles:
@@ -83,6 +90,7 @@ SnapDep = Annotated[Snapshot, Depends(get_snapshot)]
 ProblemsDep = Annotated[ProblemCache, Depends(get_problems)]
 JobsDep = Annotated[JobRunner, Depends(get_jobs)]
 UserDep = Annotated[ApiKey, Depends(get_user)]
+OptionalUserDep = Annotated[ApiKey | None, Depends(get_optional_user)]
 PlannerDep = Annotated[ApiKey, Depends(require(Role.PLANNER, Role.ADMIN))]
 AdminDep = Annotated[ApiKey, Depends(require(Role.ADMIN))]
 
