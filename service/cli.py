@@ -329,6 +329,44 @@ def bench(data: Annotated[Path | None, typer.Option(help="statewide catchments G
     raise typer.Exit(bench_main(argv))
 
 
+@app.command()
+def assign(file: Annotated[Path, typer.Argument(help="points: GeoParquet, CSV (id, lon, lat) or a vector file")],
+           out: Annotated[Path, typer.Argument(help="result: a GeoParquet folder (.parquet) or a CSV file (.csv)")],
+           scheduler: Annotated[str | None, typer.Option(help="tcp://host:8786 of a Dask scheduler (default: a LocalCluster)")] = None,
+           workers: Annotated[int, typer.Option(min=1, help="LocalCluster worker processes")] = 2,
+           level: Annotated[str | None, typer.Option(help="only this level's zones")] = None,
+           grade: Annotated[str | None, typer.Option(help="only zones serving this grade (K, 1..12)")] = None,
+           year: Annotated[int | None, typer.Option(help="the school year (default: this year)")] = None,
+           partitions: Annotated[int, typer.Option(min=0, help="partitions (0: as read)")] = 0,
+           shuffle: Annotated[bool, typer.Option(help="sort the whole input spatially across partitions first")] = False,
+           database: DbOpt = None) -> None:
+    """Assign every point of FILE to its zones and schools on Dask, with a progress bar."""
+    from service.dask_cluster import DaskClients
+    from service.operations.assign import run_assign
+    from service.settings import DaskSettings
+    from service.state import build_snapshot
+
+    settings = Settings()
+    fmt = "csv" if out.suffix.lower() == ".csv" else "parquet"
+    clients = DaskClients(DaskSettings(scheduler=scheduler or settings.dask.scheduler, workers=workers))
+    with _errors(), _bar(f"assigning {file.name}") as (advance, total):
+        snap = build_snapshot(_repo(database))
+        seen = [0]
+
+        def progress(done: int, n: int) -> None:
+            total(n)
+            advance(done - seen[0])
+            seen[0] = done
+
+        try:
+            got = run_assign(snap, settings, clients.client(), file, out, fmt=fmt, level=level, grade=grade, year=year,
+                             partitions=partitions, shuffle=shuffle, progress=progress)
+        finally:
+            clients.close()
+    console.print(f"{got.rows:,} points in {got.partitions} partitions assigned in {got.seconds:.1f} s "
+                  f"({got.rows / max(got.seconds, 1e-9):,.0f} points/s) -> {out}")
+
+
 @app.command("maps")
 def maps_cmd(kind: Annotated[str, typer.Argument(help="coverage, travel, overcrowding, lookup, plan or compare")],
              out: Annotated[Path, typer.Option("--out", help="the HTML file to write")],

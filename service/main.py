@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse, Response
 
 from service import errors
+from service.dask_cluster import DaskClients
 from service.operations.jobs import JobRunner
 from service.problem_cache import ProblemCache
 from service.routes import (
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.holder = holder
         app.state.problems = ProblemCache()
         app.state.jobs = JobRunner(repo, workers=settings.jobs.workers, heartbeat_s=settings.jobs.heartbeat_s)
+        app.state.dask = DaskClients(settings.dask)  # a cluster starts with the first batch job, not here
         swept = app.state.jobs.sweep()
         if swept:
             log.warning("%d job(s) left running by a stopped process marked failed", swept)
@@ -71,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # Background readers first: closing SQLite under a running query crashes the process.
             app.state.problems.close()
             app.state.jobs.close()
+            app.state.dask.close()
             holder.close()
             repo.close()
 

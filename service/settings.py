@@ -73,6 +73,18 @@ class JobSettings(BaseSettings):
 
     workers: int = Field(default=1, ge=1, le=16, description="jobs run at once per worker process (each solver uses a core)")
     heartbeat_s: float = Field(default=2.0, gt=0, le=60, description="how often running jobs beat in the jobs table")
+    dir: Path = Field(default=Path("var/jobs"), description="where job inputs and results are kept")
+    input_dir: Path | None = Field(default=None, description="server-side folder whose files batch jobs may read by name")
+    max_upload_mb: int = Field(default=2048, ge=1, description="largest file a batch job may upload")
+
+
+class DaskSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CATCHMENT_DASK_", extra="ignore")
+
+    scheduler: str | None = Field(default=None, description="tcp://host:8786 of an existing Dask scheduler; unset: a LocalCluster")
+    workers: int = Field(default=2, ge=1, le=64, description="LocalCluster worker processes (one thread each)")
+    memory_limit: str = Field(default="auto", description="per LocalCluster worker, e.g. '4GB'")
+    connect_timeout_s: float = Field(default=10.0, gt=0)
 
 
 class Settings(BaseSettings):
@@ -87,3 +99,4 @@ class Settings(BaseSettings):
     maps: MapSettings = Field(default_factory=MapSettings)
     geocoder: GeocoderSettings = Field(default_factory=GeocoderSettings)
     jobs: JobSettings = Field(default_factory=JobSettings)
+    dask: DaskSettings = Field(default_factory=DaskSettings)

@@ -17,6 +17,7 @@ import pandas as pd
 
 from geo.errors import InvalidInput, UnsupportedFile
 from geo.lookup.bulk import assign, zone_mask
+from geo.lookup.table import ZoneColumns, assignment_columns
 from service.operations.lookup import clean_filters, school_year
 from service.settings import Settings
 from service.state import Snapshot
@@ -91,43 +92,18 @@ def _id(v: Any) -> Any:
 
 def _csv(snap: Snapshot, ids: np.ndarray, lons: np.ndarray, lats: np.ndarray, mask: np.ndarray,
          levels: list[str]) -> Iterator[str]:
-    """CSV rows built a chunk at a time with pandas (no per-point Python)."""
+    """CSV rows built a chunk at a time with pandas (no per-point Python); the same cells as the batch job's."""
     head = ["id", "lon", "lat"] + [f"{lv}_{k}" for lv in levels for k in ("schools", "zones")]
     yield ",".join(head) + "\n"
-    entries = snap.index.entries
-    zone_level = np.array([e.plan.level for e in entries], dtype=object)
-    zone_codes = np.array([";".join(e.zone.school_codes) for e in entries], dtype=object)
-    zone_ids = np.array([str(e.zone.id) for e in entries], dtype=object)
+    cols = ZoneColumns(snap.index)
     for start in range(0, len(lons), CHUNK):
         stop = min(start + CHUNK, len(lons))
-        ans = assign(snap.index, lons[start:stop], lats[start:stop], mask=mask)
+        got = assignment_columns(snap.index, lons[start:stop], lats[start:stop], mask=mask, levels=levels, cols=cols)
         table = pd.DataFrame({"id": ids[start:stop], "lon": lons[start:stop], "lat": lats[start:stop]})
         for lv in levels:
-            sel = zone_level[ans.zone] == lv
-            schools, zones = _level_cells(ans.point[sel], ans.zone[sel], stop - start, zone_codes, zone_ids)
-            table[f"{lv}_schools"] = schools
-            table[f"{lv}_zones"] = zones
+            table[f"{lv}_schools"] = got[f"{lv}_schools"]
+            table[f"{lv}_zones"] = got[f"{lv}_zones"]
         yield table.to_csv(index=False, header=False, lineterminator="\n")
-
-
-def _level_cells(point: np.ndarray, zone: np.ndarray, n: int, zone_codes: np.ndarray,
-                 zone_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """School codes and zone ids per point for one level; pairs come sorted by point.
-
-    Most points have one zone per level and are filled in one vectorised step; only points on
-    an edge or in overlapping zones (a few per thousand) are joined one by one.
-    """
-    schools = np.full(n, "", dtype=object)
-    zones = np.full(n, "", dtype=object)
-    uniq, first, counts = np.unique(point, return_index=True, return_counts=True)
-    one = counts == 1
-    schools[uniq[one]] = zone_codes[zone[first[one]]]
-    zones[uniq[one]] = zone_ids[zone[first[one]]]
-    for u, f, c in zip(uniq[~one].tolist(), first[~one].tolist(), counts[~one].tolist(), strict=True):
-        zz = zone[f:f + c]
-        schools[u] = ";".join(dict.fromkeys(";".join(zone_codes[zz]).split(";")))
-        zones[u] = ";".join(zone_ids[zz])
-    return schools, zones
 
 
 def _csv_cell(text: str) -> str:
