@@ -23,17 +23,18 @@ from bench.context import Context, Options, exact_pairs
 from service.state import build_snapshot
 from service.storage import open_repository
 
-SECTIONS = ("import", "index", "single", "bulk", "postgis", "exact", "memory", "http", "map")
+SECTIONS = ("import", "index", "single", "bulk", "postgis", "exact", "memory", "http", "map", "assign")
 
 
 def _sections() -> dict[str, Callable[[Context], None]]:
+    from bench.bench_assign import assign_section
     from bench.http_load import http
     from bench.inproc import bulk, edge_exactness, single_point
     from bench.other import coverage_map, index_build, memory
     from bench.pg import postgis
 
     return {"index": index_build, "single": single_point, "bulk": bulk, "postgis": postgis, "exact": edge_exactness,
-            "memory": memory, "http": http, "map": coverage_map}
+            "memory": memory, "http": http, "map": coverage_map, "assign": assign_section}
 
 
 def run(opt: Options, *, console: Console | None = None, out: Path | None = None) -> Results:
@@ -112,6 +113,11 @@ def judge(res: Results) -> None:
            lambda v: f"{v:.0f} mismatches", lambda v: v == 0)
     target("Index resident memory (statewide)", "< 500 MB", f.get("index.rss"), lambda v: f"{v / 1e6:.0f} MB", lambda v: v < 500e6)
     target("Index build (statewide, 2,172 zones)", "< 10 s", f.get("index.build"), lambda v: f"{v:.1f} s", lambda v: v < 10)
+    batch = {r["peer"]: r["ratio"] for r in res.ratios if r["ours"] == "assign.ours"}
+    target("Batch job end to end vs dask-geopandas sjoin (same cluster)", "> 1x", batch.get("assign.dask_geopandas"),
+           lambda v: f"{v:.1f}x", lambda v: v > 1)
+    target("Batch job end to end vs geopandas.sjoin (one process)", "> 1x", batch.get("assign.geopandas"),
+           lambda v: f"{v:.1f}x", lambda v: v > 1)
     target("make bench wall time", "< 10 min", res.meta.get("total_seconds"), lambda v: f"{v / 60:.1f} min", lambda v: v < 600)
 
 
