@@ -145,6 +145,16 @@ def prepare(schools: Sequence[DistrictSchool], travel: ArrayLike, options: Distr
     stranded = [i for i in range(n) if not reach[i].any()]
     if stranded:
         _stranded(stranded, codes, t, lead_ok, n, cap, options)
+    big_enough = reach.sum(axis=0) >= options.min_schools  # leads that enough schools can reach
+    alone = [i for i in range(n) if not (reach[i] & big_enough).any()]
+    if alone:
+        en_t, zh_t = travel_text(options.max_travel, options.travel_unit) if options.max_travel else ("reach", "可达范围")
+        codes_txt = ", ".join(codes[i] for i in alone[:5]) + (f" and {len(alone) - 5} more" if len(alone) > 5 else "")
+        en = (f"school(s) {codes_txt} can reach no lead that {options.min_schools - 1} other school(s) can also reach "
+              f"within {en_t}: no district of at least {options.min_schools} schools can hold them")
+        zh = (f"学校 {'、'.join(codes[i] for i in alone[:5])} 在 {zh_t} 内没有可与其他 {options.min_schools - 1} 所学校"
+              f"共同归属的学区长学校，无法组成至少 {options.min_schools} 所学校的学区")
+        raise Infeasible(en, message_zh=zh, where=f"school {codes[alone[0]]}")
     urban = _mix(schools, options, need)
     levels = tuple(sorted({s.level for s in schools if s.level is not None})) if options.mix_levels else ()
     if options.mix_levels and any(s.level is None for s in schools):

@@ -35,7 +35,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from geo.capacity.balance import unweighted_cv, weighted_cv
 from geo.districts.checks import Prepared, prepare
-from geo.districts.model import District, DistrictOptions, DistrictPlan, DistrictSchool, SolveProgress
+from geo.districts.model import District, DistrictOptions, DistrictPlan, DistrictSchool, SolveProgress, travel_text
 from geo.errors import Cancelled, Infeasible
 from geo.standards import StandardsProfile
 
@@ -172,6 +172,9 @@ def form_districts(
                        ("mip_rel_gap", float(o.mip_rel_gap)), ("random_seed", 0)):
         h.setOptionValue(key, value)
     h.passModel(lp)
+    if cancel is not None and cancel():
+        msg = "district formation cancelled"
+        raise Cancelled(msg)
     start = time.perf_counter()
     stopped = _callbacks(h, start, progress, cancel)
     h.run()
@@ -225,8 +228,9 @@ def _raise_infeasible(p: Prepared, o: DistrictOptions) -> None:
         rules_en.append(f"at least {o.min_schools}")
         rules_zh.append(f"至少 {o.min_schools} 所")
     if o.max_travel is not None:
-        rules_en.append(f"travel to the lead at most {o.max_travel:g} {o.travel_unit}")
-        rules_zh.append(f"到学区长学校不超过 {o.max_travel:g} {o.travel_unit}")
+        en_t, zh_t = travel_text(o.max_travel, o.travel_unit)
+        rules_en.append(f"travel to the lead at most {en_t}")
+        rules_zh.append(f"到学区长学校不超过 {zh_t}")
     if o.strong_share is not None:
         rules_en.append("a strong school in each")
         rules_zh.append("每个学区至少一所优质学校")
@@ -267,11 +271,12 @@ def _plan(p: Prepared, o: DistrictOptions, s_idx: NDArray[np.int64], l_idx: NDAr
     between_u = unweighted_cv(totals, sizes) if sum(totals) > 0 else math.nan
     within = max(d.quality_range for d in districts)
     key = profile.key if profile is not None else None
+    gap_en = f"{gap:.2%}" if gap is not None else "unknown"
+    how_en = f"solved within a gap of {gap_en}" if status == "optimal" else f"time limit reached, gap {gap_en}"
+    how_zh = f"求解完成，最优性间隙 {gap_en}" if status == "optimal" else f"达到求解时限，最优性间隙 {gap_en}"
     en = (f"{len(p.codes)} schools in {len(districts)} districts (at most {p.max_schools} each); between-district CV of "
-          f"mean quality {between:.3f}; largest within-district range {within:.3g}; solver {status}"
-          + (f", gap {gap:.2%}" if gap is not None else ""))
+          f"mean quality {between:.4g}; largest within-district range {within:.4g}; {how_en}")
     zh = (f"{len(p.codes)} 所学校分为 {len(districts)} 个学区（每个至多 {p.max_schools} 所）；学区间平均质量差异系数 "
-          f"{between:.3f}；学区内最大极差 {within:.3g}；求解{'达到最优' if status == 'optimal' else '达到时限'}"
-          + (f"，间隙 {gap:.2%}" if gap is not None else ""))
+          f"{between:.4g}；学区内最大极差 {within:.4g}；{how_zh}")
     return DistrictPlan(tuple(districts), o, p.max_schools, key, status, objective, bound, gap, solve_s,
                         float(p.quality.mean()), between, between_u, within, {"en": en, "zh": zh})

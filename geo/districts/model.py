@@ -47,7 +47,8 @@ class DistrictOptions:
         At most this many schools per district; None = the profile's ``district_max_schools``
         (10 for ``cn``), or 10 when the profile sets none.
     min_schools
-        At least this many schools per district (the lead counts).
+        At least this many schools per district (the lead counts); 2, since a 学区 of one school
+        shares nothing.
     max_travel
         Cap on the travel cost from a school to its lead (the matrix's unit); None = no cap.
     travel_unit
@@ -70,11 +71,13 @@ class DistrictOptions:
         Weight of the compactness term (total travel to the leads, over the travel scale)
         against the balance term (total deviation, over the schools' mean absolute deviation).
     time_limit_s, mip_rel_gap
-        Solver limits; the plan reports the gap reached.
+        Solver limits; the plan reports the gap reached. The balance term's LP relaxation is
+        weak (fractional assignments balance perfectly), so on 50+ schools the solver usually
+        stops at the time limit with a good partition and a wide gap, not a proof.
     """
 
     max_schools: int | None = None
-    min_schools: int = 1
+    min_schools: int = 2
     max_travel: float | None = None
     travel_unit: str = "m"
     strong_share: float | None = 0.3
@@ -84,8 +87,8 @@ class DistrictOptions:
     mix_levels: bool = False
     districts: int | None = None
     travel_weight: float = 0.05
-    time_limit_s: float = 30.0
-    mip_rel_gap: float = 1e-4
+    time_limit_s: float = 60.0
+    mip_rel_gap: float = 0.01
 
 
 @dataclass(frozen=True, slots=True)
