@@ -10,7 +10,6 @@ serial dictatorship and anyone can re-run it.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -120,7 +119,7 @@ def check_group(zone: SharedZone, row: int, *, category: str, count: float, pref
     if category not in {c.key for c in zone.categories}:
         msg = f"unknown category {category!r}; categories are {[c.key for c in zone.categories]}"
         raise InvalidInput(msg, where=where)
-    if not (isinstance(count, int) and count >= 0) or (isinstance(count, float) and not math.isfinite(count)):
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
         msg = f"applicant count {count!r} must be a whole number, not negative"
         raise InvalidInput(msg, where=where)
     unknown = [s for s in preferences if s not in zone.schools]

@@ -93,6 +93,18 @@ def test_urban_rural_mix() -> None:
     assert all(d.urban >= 1 and d.rural >= 1 for d in plan.districts)
 
 
+def test_levels_together() -> None:
+    # Primary A, B, E and junior C, D, F: the same choice as the urban/rural mix above.
+    schools, travel = _line()
+    schools = [DistrictSchool(s.code, s.quality, 0.0, 0.0, level="primary" if s.code in "ABE" else "junior") for s in schools]
+    plan = form_districts(schools, travel, DistrictOptions(max_schools=3, strong_share=None, lead_codes=("A", "D"),
+                                                           mix_levels=True))
+    assert _groups(plan) == {frozenset("ABF"), frozenset("DCE")}
+    schools[1] = DistrictSchool("B", 70.0, 0.0, 0.0)
+    with pytest.raises(InvalidInput, match="school B has no level"):
+        form_districts(schools, travel, DistrictOptions(max_schools=3, strong_share=None, mix_levels=True))
+
+
 def test_profile_gives_default_size() -> None:
     schools, travel = _line()
     plan = form_districts(schools, travel, DistrictOptions(strong_share=None, lead_codes=("A", "D")), profile=CN)
