@@ -64,8 +64,9 @@ class OddsReport:
     text: Mapping[str, str]
 
 
-def _validate(places: Sequence[SchoolPlaces], categories: Sequence[Category | str],
-              groups: Sequence[ApplicantGroup]) -> SharedZone:
+def validate_groups(places: Sequence[SchoolPlaces], categories: Sequence[Category | str],
+                    groups: Sequence[ApplicantGroup]) -> SharedZone:
+    """The zone, after checking every places row and applicant row (InvalidInput names the row)."""
     zone = zone_of(places, categories)
     for i, g in enumerate(groups, 1):
         check_group(zone, i, category=g.category, count=g.count, preferences=g.preferences, what="applicants")
@@ -90,7 +91,7 @@ def exact_odds(places: Sequence[SchoolPlaces], categories: Sequence[Category | s
     InvalidInput
         For bad rows, or a group with a ranked list or "any" (use :func:`simulate_odds`).
     """
-    zone = _validate(places, categories, groups)
+    zone = validate_groups(places, categories, groups)
     for i, g in enumerate(groups, 1):
         if len(g.preferences) != 1 or g.accept_any:
             msg = "exact odds need one school per application; ranked lists or 'any' need simulate_odds"
@@ -111,10 +112,11 @@ def exact_odds(places: Sequence[SchoolPlaces], categories: Sequence[Category | s
     group_rows = tuple(GroupOdds(g.unit, g.category, g.preferences, g.accept_any, g.count,
                                  {g.preferences[0]: p_of[(g.category, g.preferences[0])],
                                   NONE: 1.0 - p_of[(g.category, g.preferences[0])]}, {}) for g in groups)
-    return OddsReport("exact", None, None, tuple(cat_rows), group_rows, _text(cat_rows, "exact"))
+    return OddsReport("exact", None, None, tuple(cat_rows), group_rows, odds_text(cat_rows, "exact"))
 
 
-def _text(rows: Sequence[CategoryOdds], method: str) -> dict[str, str]:
+def odds_text(rows: Sequence[CategoryOdds], method: str) -> dict[str, str]:
+    """One sentence per language listing each category's chance at its first choice."""
     how_en = "exact" if method == "exact" else "Monte Carlo estimate"
     how_zh = "精确计算" if method == "exact" else "蒙特卡洛模拟估计"
     en = "; ".join(f"{r.category} at {r.school}: {r.probability:.1%}" for r in rows)
@@ -175,7 +177,7 @@ def simulate_odds(places: Sequence[SchoolPlaces], categories: Sequence[Category 
     seed
         Seed of ``numpy.random.Generator(PCG64(seed))``: the same seed gives the same estimate.
     """
-    zone = _validate(places, categories, groups)
+    zone = validate_groups(places, categories, groups)
     if runs < 2:
         msg = f"runs {runs} must be at least 2 to give a standard error"
         raise InvalidInput(msg, where="runs")
@@ -204,4 +206,4 @@ def simulate_odds(places: Sequence[SchoolPlaces], categories: Sequence[Category 
         v = outs[:, members, s].sum(axis=1) / n
         cat_rows.append(CategoryOdds(zone.categories[k].key, zone.schools[s], n, float(v.mean()),
                                      float(v.std(ddof=1) / math.sqrt(runs)), "monte_carlo"))
-    return OddsReport("monte_carlo", runs, seed, tuple(cat_rows), group_rows, _text(cat_rows, "monte_carlo"))
+    return OddsReport("monte_carlo", runs, seed, tuple(cat_rows), group_rows, odds_text(cat_rows, "monte_carlo"))

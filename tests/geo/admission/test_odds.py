@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from geo.admission.exact import exact_ranked_odds
 from geo.admission.model import ApplicantGroup, Category, SchoolPlaces
 from geo.admission.odds import exact_odds, simulate_odds
 from geo.errors import InvalidInput
@@ -95,3 +96,41 @@ def test_exact_refuses_ranked_lists() -> None:
     with pytest.raises(InvalidInput, match="simulate_odds") as err:
         exact_odds(RANKED_PLACES, ["c"], RANKED)
     assert err.value.where == "applicants row 1"
+
+
+def test_exact_ranked_by_hand_and_formula() -> None:
+    rep = exact_ranked_odds(RANKED_PLACES, ["c"], RANKED)
+    g1, g2 = rep.groups
+    assert g1.probability == pytest.approx({"A": 1 / 2, "B": 1 / 6, "": 1 / 3}, rel=1e-12)
+    assert g2.probability == pytest.approx({"B": 2 / 3, "": 1 / 3}, rel=1e-12)
+    # On single-school applications it agrees with the closed form.
+    got = {(r.category, r.school): r.probability for r in exact_ranked_odds(PLACES, CATS, GROUPS).categories}
+    assert got == pytest.approx(WANT, rel=1e-12)
+
+
+def test_monte_carlo_within_error_of_exact_ranked() -> None:
+    # Three schools, two categories, ranked lists, "any" and accept_any mixed: the chain is exact.
+    places = [SchoolPlaces("A", 3), SchoolPlaces("B", 2), SchoolPlaces("C", 2)]
+    groups = [ApplicantGroup("u1", "hukou", 3, ("A", "B")), ApplicantGroup("u2", "hukou", 2, ("B",), True),
+              ApplicantGroup("u1", "resident", 3, ("A", "C")), ApplicantGroup("u3", "resident", 2, (), True),
+              ApplicantGroup("u2", "resident", 2, ("C", "A", "B"))]
+    exact = exact_ranked_odds(places, CATS[:2], groups)
+    mc = simulate_odds(places, CATS[:2], groups, runs=3000, seed=5)
+    checked = 0
+    for e, m in zip(exact.groups, mc.groups, strict=True):
+        assert abs(sum(e.probability.values()) - 1.0) < 1e-12
+        for school, p in e.probability.items():
+            se = m.stderr.get(school, 0.0)
+            assert abs(m.probability.get(school, 0.0) - p) <= 4 * se + 1e-12
+            checked += se > 0
+    assert checked >= 4  # several outcomes are truly random, not fixed in every run
+
+
+def test_exact_ranked_refuses_large_zones() -> None:
+    two = [ApplicantGroup("u", "c", 60, ("A", "B")), ApplicantGroup("v", "c", 60, ("B", "A"))]
+    with pytest.raises(InvalidInput, match="use simulate_odds") as err:
+        exact_ranked_odds([SchoolPlaces("A", 50), SchoolPlaces("B", 50)], ["c"], two, max_states=1000)
+    assert err.value.where == "max_states"
+    with pytest.raises(InvalidInput, match="more than 300 applicants") as err:
+        exact_ranked_odds([SchoolPlaces("A", 100)], ["c"], [ApplicantGroup("u", "c", 500, ("A",))])
+    assert err.value.where == "applicants"
