@@ -138,6 +138,10 @@ def prepare(schools: Sequence[DistrictSchool], travel: ArrayLike, options: Distr
               f"but only {n_leads} school(s) may lead one")
         zh = f"{n} 所学校、每个学区至多 {cap} 所，至少需要 {need} 个学区，但只有 {n_leads} 所学校可作学区长学校"
         raise Infeasible(en, message_zh=zh, where="lead_codes" if options.lead_codes else "strong_share")
+    if options.districts is not None and options.districts * cap < n:
+        en = f"{options.districts} districts of at most {cap} schools hold at most {options.districts * cap} of the {n} schools"
+        zh = f"{options.districts} 个学区、每个至多 {cap} 所，最多容纳 {options.districts * cap} 所，少于现有的 {n} 所学校"
+        raise Infeasible(en, message_zh=zh, where="districts")
     if options.districts is not None and options.districts * options.min_schools > n:
         en = f"{options.districts} districts of at least {options.min_schools} schools need more than the {n} schools given"
         zh = f"{options.districts} 个学区、每个至少 {options.min_schools} 所学校，超过现有的 {n} 所学校"

@@ -134,6 +134,20 @@ def test_too_few_leads() -> None:
         form_districts(schools, travel, DistrictOptions(max_schools=2, strong_share=None, lead_codes=("A", "D")))
 
 
+def test_fixed_district_count() -> None:
+    schools, travel = _line()
+    with pytest.raises(Infeasible, match="1 districts of at most 3 schools hold at most 3 of the 6") as err:
+        form_districts(schools, travel, DistrictOptions(max_schools=3, strong_share=None, districts=1))
+    assert err.value.where == "districts"
+    with pytest.raises(Infeasible, match="4 districts of at least 2 schools need more than the 6"):
+        form_districts(schools, travel, DistrictOptions(max_schools=3, strong_share=None, districts=4))
+    # Three districts, at least two each: three pairs. Each pair should total 2 * 65 = 130, and
+    # 90+40, 80+50, 70+60 do (the only way: 90 needs 40, then 80 needs 50): {A,E} {C,F} {B,D}, CV 0.
+    plan = form_districts(schools, travel, DistrictOptions(max_schools=3, strong_share=None, districts=3))
+    assert _groups(plan) == {frozenset("AE"), frozenset("CF"), frozenset("BD")}
+    assert plan.between_cv == pytest.approx(0.0, abs=1e-12)
+
+
 def test_mix_without_rural_school() -> None:
     schools, travel = _line(urban=set(POS))
     with pytest.raises(Infeasible, match="needs a rural school, but there are only 0") as err:
