@@ -4,7 +4,8 @@ Run: ``python -m bench.bench_districts [--time-limit 60] [--lga Hawkesbury --lga
 
 Data: ``data/boundaries/nsw/greater_sydney_schools.geojson`` (NSW Department of Education, CC BY
 4.0): the government primary schools of each local government area (LGA) stand in for a county;
-quality = ICSEA, urban = ASGS "Major Cities". Peer, measured in the same run: every school joins
+quality = ICSEA, urban = ASGS "Major Cities". Also the 138 Fairfax County elementary schools with a
+capacity (data/boundaries/fairfax), quality = membership / capacity. Peer, measured in the same run: every school joins
 its nearest strong school (top 30 % by ICSEA), the grouping nearness alone gives; the ratio is
 the optimiser's between-district CV over the peer's (lower = better balanced).
 
@@ -31,12 +32,24 @@ from geo.errors import Infeasible
 from geo.io.read import parse_schools, read_frame
 from geo.standards import CN
 
-NSW = Path(__file__).resolve().parents[1] / "data" / "boundaries" / "nsw" / "greater_sydney_schools.geojson"
+DATA = Path(__file__).resolve().parents[1] / "data" / "boundaries"
+NSW = DATA / "nsw" / "greater_sydney_schools.geojson"
 CASES = (("Hawkesbury", 30_000.0, True), ("Blue Mountains", 25_000.0, True), ("Camden", 10_000.0, False),
-         ("Blacktown", 10_000.0, False))
+         ("Blacktown", 10_000.0, False), ("Fairfax ES", 10_000.0, False))
+
+
+def _fairfax() -> list[DistrictSchool]:
+    schools, _ = parse_schools(read_frame(DATA / "fairfax" / "schools.geojson"),
+                               mapping={"code": "OBJECTID", "name": "SCHOOL_NAM", "levels": "SCHOOL_TYP",
+                                        "capacity": "capacity", "enrolment": "membership"})
+    es = [s for s in schools if "es" in s.levels and s.capacity and s.enrolment]
+    # Fairfax publishes no quality figure: membership / capacity (demand for the school) stands in.
+    return district_schools(es, {s.code: float(s.enrolment or 0) / float(s.capacity or 1) for s in es})
 
 
 def _county(lga: str) -> list[DistrictSchool]:
+    if lga == "Fairfax ES":
+        return _fairfax()
     schools, _ = parse_schools(read_frame(NSW), mapping={"code": "School_code", "name": "School_name",
                                                          "levels": "Level_of_schooling",
                                                          "enrolment": "latest_year_enrolment_FTE"},

@@ -18,8 +18,9 @@ Model (``n`` schools, ``L`` the schools that may lead, ``q`` quality, ``qbar`` i
   the schools' mean absolute deviation from ``qbar`` and ``scale`` the travel cap (or the
   median travel), so the small travel term makes districts compact without outweighing balance.
 
-The solve is deterministic (one thread, HiGHS's fixed seed). A time limit ends it with the best
-partition found and the gap; a cancel check stops it (:class:`geo.errors.Cancelled`).
+The solve is deterministic (one thread, HiGHS's fixed seed) when it ends within its gap; a time
+limit ends it with the best partition found so far and the gap, which then depends on the
+machine's speed. A cancel check stops it (:class:`geo.errors.Cancelled`).
 """
 
 from __future__ import annotations
