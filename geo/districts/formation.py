@@ -279,5 +279,9 @@ def _plan(p: Prepared, o: DistrictOptions, s_idx: NDArray[np.int64], l_idx: NDAr
           f"mean quality {between:.4g}; largest within-district range {within:.4g}; {how_en}")
     zh = (f"{len(p.codes)} 所学校分为 {len(districts)} 个学区（每个至多 {p.max_schools} 所）；学区间平均质量差异系数 "
           f"{between:.4g}；学区内最大极差 {within:.4g}；{how_zh}")
+    dev = p.quality - p.quality.mean()
+    mad = float(np.abs(dev).mean()) or 1.0
+    balance = sum(abs(float(dev[[p.codes.index(m) for m in d.members]].sum())) for d in districts) / mad
     return DistrictPlan(tuple(districts), o, p.max_schools, key, status, objective, bound, gap, solve_s,
-                        float(p.quality.mean()), between, between_u, within, {"en": en, "zh": zh})
+                        float(p.quality.mean()), between, between_u, within, balance, objective - balance,
+                        {"en": en, "zh": zh})

@@ -146,6 +146,12 @@ class DistrictPlan:
     between_cv: float
     between_cv_unweighted: float
     max_within_range: float
+    #: The objective's two terms: balance (sum over districts of |total - size * county mean|, over
+    #: the schools' mean absolute deviation) and compactness (weighted travel over its scale).
+    #: The LP bound of the balance term is 0 (fractional assignments balance perfectly), so on a
+    #: large county the reported gap is mostly this term left unproven, not travel.
+    balance_term: float = 0.0
+    travel_term: float = 0.0
     text: Mapping[str, str] = field(default_factory=dict)
 
     def assignment(self) -> dict[str, str]:

@@ -56,6 +56,8 @@ def test_balance_beats_nearness() -> None:
     assert a.max_travel == 11000.0 and d.max_travel == 8000.0
     # Objective: 2 * 5 / mad (mad = mean |q - 65| = 90 / 6 = 15) + 0.05 * (12 + 10 km) / 9 km.
     assert plan.objective == pytest.approx(10 / 15 + 0.05 * 22 / 9, rel=1e-6)
+    assert plan.balance_term == pytest.approx(10 / 15, rel=1e-9)
+    assert plan.travel_term == pytest.approx(0.05 * 22 / 9, rel=1e-6)
     assert plan.profile is None and plan.max_schools == 3
     assert plan.text["en"].startswith("6 schools in 2 districts") and plan.text["zh"].startswith("6 所学校分为 2 个学区")
 
