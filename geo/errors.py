@@ -34,6 +34,27 @@ class UnsupportedFile(InvalidInput):
     """A file whose content is not what its name says, or a format we do not read."""
 
 
+class Infeasible(InvalidInput):
+    """The options ask for something no answer can satisfy (a travel cap that leaves a school
+    with no district, more districts than leads); the message says which option and why.
+
+    An InvalidInput, so the web layer answers 422 with the reason without a table entry of its own.
+    ``message_zh`` says the same in Chinese; ``text`` gives both as ``{"en": ..., "zh": ...}``.
+    """
+
+    def __init__(self, message: str, *, message_zh: str, where: str | None = None) -> None:
+        super().__init__(message, where=where)
+        self.message_zh = message_zh
+
+    @property
+    def text(self) -> dict[str, str]:
+        return {"en": self.message, "zh": self.message_zh}
+
+
+class Cancelled(CatchmentError):
+    """The caller's cancel check asked a long computation (an optimisation) to stop."""
+
+
 class NotFound(CatchmentError):
     """A school, plan, zone or key that does not exist."""
 

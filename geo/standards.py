@@ -140,6 +140,13 @@ class StandardsProfile:
     balance_min_indicators_met: int | None = None
     #: ... and every other one reaches this share of its threshold.
     balance_floor_share: float | None = None
+    #: 学区 (school district grouping compulsory schools): at most this many schools in one.
+    district_max_schools: int | None = None
+    #: Admission discipline: at most this share of a school's intake from outside its zone.
+    out_of_zone_share_max: float | None = None
+    #: At least this share of migrant children (随迁子女) in public schools (or places bought by the
+    #: government in private schools).
+    migrant_public_share_min: float | None = None
     sources: tuple[Source, ...] = ()
     notes: tuple[str, ...] = ()
 
@@ -176,6 +183,9 @@ class StandardsProfile:
             "combined_school_size_max": self.combined_school_size_max,
             "balance_min_indicators_met": self.balance_min_indicators_met,
             "balance_floor_share": self.balance_floor_share,
+            "district_max_schools": self.district_max_schools,
+            "out_of_zone_share_max": self.out_of_zone_share_max,
+            "migrant_public_share_min": self.migrant_public_share_min,
             "sources": [asdict(s) for s in self.sources],
             "notes": list(self.notes),
         }
@@ -217,7 +227,23 @@ BALANCE_INDICATORS: tuple[Indicator, ...] = (
 _BALANCE_2017 = Source(
     "县域义务教育优质均衡发展督导评估办法", "教育部 (Ministry of Education)", 2017, "教督〔2017〕6号",
     "seven resource indicators and per-school thresholds, CV limits 0.50 / 0.45, at least 6 of 7 met and "
-    "the rest >= 85 %; class sizes at most 45 / 50; school size at most 2000 (2500 for nine-/twelve-year schools)",
+    "the rest >= 85 %; class sizes at most 45 / 50; school size at most 2000 (2500 for nine-/twelve-year schools); "
+    "at least 85 % of eligible migrant children (随迁子女) in public schools or in private schools whose places "
+    "the government buys (公办学校和政府购买服务的民办学校)",
+)
+_NEARBY_2014 = Source(
+    "关于进一步做好小学升入初中免试就近入学工作的实施意见", "教育部 (Ministry of Education)", 2014, "教基一〔2014〕1号",
+    "学区化办学: primary and junior schools grouped into school districts (学区) of relatively near schools of "
+    "broadly equal standing, sharing teachers and resources; multi-school zones (多校划片) for popular "
+    "schools. The limit of 10 schools per 学区 is as our issue cites this document; the figure was not "
+    "checked here against the published text",
+)
+_CITIES_2014 = Source(
+    "关于进一步做好重点大城市义务教育免试就近入学工作的通知", "教育部办公厅 (General Office, Ministry of Education)", 2014,
+    None,
+    "for the 19 major cities, by 2015: every zoned junior school takes more than 90 % of its intake by nearby "
+    "admission, i.e. at most 10 % from outside its zone. The document's reference number (文号) was not confirmed "
+    "here, and the 10 % limit applied to every school (primary too) is how our issue states the rule",
 )
 _CV_FORMULA_2012 = Source(
     "县域义务教育均衡发展督导评估暂行办法", "教育部 (Ministry of Education)", 2012, "教督〔2012〕3号",
@@ -265,7 +291,11 @@ CN = StandardsProfile(
     balance_indicators=BALANCE_INDICATORS,
     balance_min_indicators_met=6,
     balance_floor_share=0.85,
-    sources=(_BALANCE_2017, _CV_FORMULA_2012, _BUILDING_2002, _DESIGN_2011, _LARGE_2016, _HIGH_2019, _RADIUS_2018),
+    district_max_schools=10,
+    out_of_zone_share_max=0.10,
+    migrant_public_share_min=0.85,
+    sources=(_BALANCE_2017, _CV_FORMULA_2012, _BUILDING_2002, _DESIGN_2011, _LARGE_2016, _HIGH_2019, _RADIUS_2018,
+             _NEARBY_2014, _CITIES_2014),
     notes=(
         "Utilisation bands (80 / 100 / 110 %) are this project's convention; no national document sets them.",
         "Senior high has a class size (50) and class-size bands but no balance thresholds, school-size limit or radius.",
@@ -278,7 +308,8 @@ GENERIC = StandardsProfile(
     title_en="Generic: utilisation bands only",
     title_zh="通用：仅学位使用率分档",
     utilisation_bands=UTILISATION_BANDS,
-    notes=("Utilisation bands (80 / 100 / 110 %) are this project's convention; no class-size or balance standards.",),
+    notes=("Utilisation bands (80 / 100 / 110 %) are this project's convention; no class-size or balance standards.",
+           "No school-district size, out-of-zone or migrant-children share: those reports run without a limit."),
 )
 
 PROFILES: Mapping[str, StandardsProfile] = {p.name: p for p in (CN, GENERIC)}

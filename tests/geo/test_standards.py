@@ -92,3 +92,18 @@ def test_profile_as_dict_names_sources() -> None:
     assert d["key"] == "cn@2024.1"
     assert d["levels"]["primary"]["class_size"] == 45
     assert any(s["reference"] == "教督〔2017〕6号" for s in d["sources"])
+
+
+def test_admission_and_district_numbers() -> None:
+    # 学区 of at most 10 schools, at most 10 % admitted from outside the zone, at least 85 % of
+    # migrant children in public (or government-bought) places; each with its document.
+    assert (CN.district_max_schools, CN.out_of_zone_share_max, CN.migrant_public_share_min) == (10, 0.10, 0.85)
+    assert (GENERIC.district_max_schools, GENERIC.out_of_zone_share_max, GENERIC.migrant_public_share_min) == (None, None, None)
+    by_title = {s.title: s for s in CN.sources}
+    assert by_title["关于进一步做好小学升入初中免试就近入学工作的实施意见"].reference == "教基一〔2014〕1号"
+    assert "10 schools per 学区" in by_title["关于进一步做好小学升入初中免试就近入学工作的实施意见"].gives
+    cities = by_title["关于进一步做好重点大城市义务教育免试就近入学工作的通知"]
+    assert cities.reference is None and "90 %" in cities.gives and "not confirmed" in cities.gives
+    assert "85 %" in by_title["县域义务教育优质均衡发展督导评估办法"].gives
+    d = CN.as_dict()
+    assert (d["district_max_schools"], d["out_of_zone_share_max"], d["migrant_public_share_min"]) == (10, 0.10, 0.85)
