@@ -115,6 +115,13 @@ class PlanOut(BaseModel):
                    effective_year=p.effective_year, description=p.description)
 
 
+class AdoptOut(PlanOut):
+    archived: list[int] = Field(description="ids of the adopted plans of this district and level for the effective "
+                                            "school year or later that this adoption archived")
+    still_adopted: list[int] = Field(description="ids of this district and level's adopted plans for earlier school years, "
+                                                 "kept as the record of those years")
+
+
 class PlanRef(BaseModel):
     id: int
     name: str

@@ -27,6 +27,14 @@ class AuditEvent:
     after: Any
 
 
+@dataclass(frozen=True, slots=True)
+class Adoption:
+    """An adopted plan and the ids of the adopted plans its adoption archived."""
+
+    plan: Plan
+    archived: tuple[int, ...]
+
+
 class Repository(Protocol):
     """Schools, plans, zones, keys and the audit log. Every write is one transaction and
     appends an audit event in that same transaction."""
@@ -63,6 +71,7 @@ class Repository(Protocol):
     def set_plan_status(self, plan_id: int, status: PlanStatus, *, actor: str,
                         effective_year: int | None = None) -> Plan: ...
     def adopt_plan(self, plan_id: int, *, actor: str, effective_year: int | None = None) -> Plan: ...
+    def adopt(self, plan_id: int, *, actor: str, effective_year: int | None = None) -> Adoption: ...
     def import_plan(self, *, name: str, district: str, level: str, school_year: int, zones: Sequence[Zone],
                     adopt: bool, actor: str) -> Plan: ...
     def adopted_zones(self) -> list[tuple[Plan, Zone]]: ...

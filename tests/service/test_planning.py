@@ -86,6 +86,7 @@ def test_planner_workflow_end_to_end(client: TestClient, repo: Repository, keys:
     assert client.post(f"/v1/plans/{draft['id']}/propose", headers=planner).json()["status"] == "proposed"
     r = client.post(f"/v1/plans/{draft['id']}/adopt", json={"effective_year": 2024}, headers=planner)
     assert r.status_code == 200 and r.json()["status"] == "adopted"
+    assert r.json()["archived"] == [adopted["id"]]
     assert client.get(f"/v1/plans/{adopted['id']}").json()["status"] == "archived"
     new = client.get("/v1/lookup", params={"lon": pt.x, "lat": pt.y, "level": "elementary"}).json()
     assert new["levels"][0]["zones"][0]["schools"][0]["code"] == target
