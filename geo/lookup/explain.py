@@ -37,7 +37,7 @@ def _phasing(starts: Mapping[str, int]) -> tuple[str, str]:
     return f"grade{'s' if len(starts) > 1 else ''} {en}", zh
 
 
-def _hit(h: ZoneHit) -> tuple[str, str]:
+def _hit(h: ZoneHit, *, many: bool = False) -> tuple[str, str]:
     names = " / ".join(s.school.name for s in h.schools) or ", ".join(h.zone.school_codes)
     names_zh = "、".join(s.school.name_local or s.school.name for s in h.schools) or "、".join(h.zone.school_codes)
     dist = min((s.distance_m for s in h.schools), default=None)
@@ -49,6 +49,9 @@ def _hit(h: ZoneHit) -> tuple[str, str]:
         # A zone that phases in: say from when, grade by grade, so "2026" in the plan name does not mislead.
         en_p, zh_p = _phasing(h.zone.grade_start_years)
         plan, plan_zh = f"{plan}; new zone: {en_p}", f"{plan_zh}；新学区：{zh_p}"
+    if many and h.zone.grades is not None:
+        g = _grade_ranges(h.zone.grades)
+        plan, plan_zh = f"{plan}; grade{'s' if len(h.zone.grades) > 1 else ''} {g}", f"{plan_zh}；{g} 年级"
     if len(h.zone.school_codes) > 1:
         en = f"this address is in a shared zone (several schools) served by {names}{far_en} ({plan})"
         zh = f"该地址属于多校划片区域，对应学校：{names_zh}{far_zh}（{plan_zh}）"
@@ -70,12 +73,16 @@ def _level(a: LevelAnswer) -> tuple[str, str]:
             en = f"{a.level}: no zone covers this address and no school of this level is known"
             zh = f"{a.level}：该地址不在任何学区内，也没有该学段的学校信息"
         return en, zh
-    parts = [_hit(h) for h in a.hits]
+    parts = [_hit(h, many=len(a.hits) > 1) for h in a.hits]
     en = f"{a.level}: " + "; ".join(p[0] for p in parts)
     zh = f"{a.level}：" + "；".join(p[1] for p in parts)
-    if len(a.hits) > 1 or any(h.on_boundary for h in a.hits):
+    if any(h.on_boundary for h in a.hits):
         en += "; the address lies on a boundary between zones: confirm with the schools or the education office"
         zh += "；该地址位于学区边界上，请向学校或教育主管部门确认"
+    elif len(a.hits) > 1:
+        # Overlapping zones (not a boundary: the flags say so): name the grades each serves when known.
+        en += "; several zones cover this address: ask the schools which one takes your child"
+        zh += "；该地址同时属于多个学区：请向学校确认孩子应就读哪一所"
     elif any(h.near_boundary_m is not None for h in a.hits):
         m = min(h.near_boundary_m for h in a.hits if h.near_boundary_m is not None)
         en += f"; it is {_km(m)} from the zone boundary: check the exact address with the school"

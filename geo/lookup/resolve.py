@@ -14,7 +14,7 @@ from scipy.spatial import cKDTree
 from geo.distance import distance_to_boundary_m, geodesic_m
 from geo.errors import InvalidInput
 from geo.index.zones import ZoneIndex
-from geo.models import LevelAnswer, LookupResult, Plan, School, SchoolDistance, SchoolStatus, ZoneHit
+from geo.models import LevelAnswer, LookupResult, Plan, School, SchoolDistance, SchoolStatus, Zone, ZoneHit
 
 
 def check_lon_lat(lon: float, lat: float, *, where: str = "", hint: str = "coordinates are lon, lat in EPSG:4326") -> None:
@@ -87,9 +87,18 @@ def _unit_xyz(lons: np.ndarray, lats: np.ndarray) -> np.ndarray:
     return np.column_stack((np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)))
 
 
+def phase_start(zone: Zone, grade: str | None) -> int:
+    """The school year from which a phasing zone serves ``grade`` (any grade: its first year)."""
+    starts = zone.grade_start_years
+    if grade is not None and grade in starts:
+        return starts[grade]
+    return min(starts.values())
+
+
 def _active_hits(index: ZoneIndex, positions: list[int], grade: str | None, year: int | None) -> list[int]:
     """Drop zones that do not serve the grade/year; a phasing zone in force supersedes the old
-    zone of the same level and kind there."""
+    zone of the same level and kind there, and for one grade, of several phasing zones in force
+    the one whose start for that grade came last (the latest change) wins."""
     serving = [p for p in positions if index.entries[p].zone.serves(grade, year)]
     by_level: dict[tuple[str, str | None], list[int]] = defaultdict(list)
     for p in serving:
@@ -97,7 +106,12 @@ def _active_hits(index: ZoneIndex, positions: list[int], grade: str | None, year
     out: list[int] = []
     for items in by_level.values():
         phased = [p for p in items if index.entries[p].zone.phasing]
-        out.extend(phased if phased else items)
+        if not phased or grade is None:
+            # Without a grade every phasing zone in force answers (they may serve different grades).
+            out.extend(phased or items)
+            continue
+        latest = max(phase_start(index.entries[p].zone, grade) for p in phased)
+        out.extend(p for p in phased if phase_start(index.entries[p].zone, grade) == latest)
     return sorted(out)
 
 
