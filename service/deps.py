@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 
 from geo.errors import Forbidden, Unauthorized
 from geo.models import ApiKey, Role
-from service.mapcache import ProblemCache
+from service.mapcache import ProblemCache, VersionedCache
 from service.settings import Settings
 
 # The cheap dependencies are `async def`: a plain `def` dependency costs a thread-pool hop on
@@ -28,6 +28,10 @@ async def get_repo(request: Request) -> Repository:
 
 async def get_holder(request: Request) -> SnapshotHolder:
     return request.app.state.holder  # type: ignore[no-any-return]
+
+
+async def get_notices(request: Request) -> VersionedCache:
+    return request.app.state.notices  # type: ignore[no-any-return]
 
 
 async def get_problems(request: Request) -> ProblemCache:
@@ -73,6 +77,7 @@ RepoDep = Annotated[Repository, Depends(get_repo)]
 HolderDep = Annotated[SnapshotHolder, Depends(get_holder)]
 SnapDep = Annotated[Snapshot, Depends(get_snapshot)]
 ProblemsDep = Annotated[ProblemCache, Depends(get_problems)]
+NoticesDep = Annotated[VersionedCache, Depends(get_notices)]
 UserDep = Annotated[ApiKey, Depends(get_user)]
 PlannerDep = Annotated[ApiKey, Depends(require(Role.PLANNER, Role.ADMIN))]
 AdminDep = Annotated[ApiKey, Depends(require(Role.ADMIN))]

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse, Response
 
 from service import errors
-from service.mapcache import ProblemCache
+from service.mapcache import ProblemCache, VersionedCache
 from service.routes import addresses, admin, editor, health, imports, lookup, maps, planning, plans, reports, schools, travel
 from service.sample import is_empty, load_sample
 from service.settings import Settings
@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.repo = repo
         app.state.holder = holder
         app.state.problems = ProblemCache()
+        app.state.notices = VersionedCache()
         if settings.maps.warm:
             app.state.problems.warm(repo)
         try:

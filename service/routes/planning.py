@@ -18,7 +18,7 @@ from geo.planning.impact import compare_plans
 from geo.planning.notice import changed_areas, notice_text
 from geo.planning.validate import validate_plan
 from geo.standards import get_profile
-from service.deps import PlannerDep, RepoDep, SettingsDep, actor
+from service.deps import NoticesDep, PlannerDep, RepoDep, SettingsDep, actor
 from service.jsonable import plain
 from service.planning import pick_demand, schools_of
 from service.routes.plans import etag, parse_if_match
@@ -235,7 +235,7 @@ def propose(plan_id: int, repo: RepoDep, user: PlannerDep, response: Response) -
 
 
 @router.get("/{plan_id}/notice", summary="Public change notice: the areas that change school, in English and Chinese")
-def notice(plan_id: int, repo: RepoDep) -> dict[str, Any]:
+def notice(plan_id: int, repo: RepoDep, notices: NoticesDep) -> dict[str, Any]:
     plan = repo.get_plan(plan_id)
     before_id = plan.parent_id
     if before_id is None:
@@ -245,12 +245,18 @@ def notice(plan_id: int, repo: RepoDep) -> dict[str, Any]:
     if before_id is None:
         raise InvalidInput(f"plan {plan_id} has no earlier plan to compare with", where="plan_id")
     before = repo.get_plan(before_id)
+    # Both plans' versions (and the effective year, which moves on adoption) key the cached notice.
+    year = plan.effective_year or plan.school_year
+    key = ("notice", plan.id, plan.version, before.id, before.version, year)
+    return notices.get(key, lambda: _notice(repo, plan, before, year))  # type: ignore[no-any-return]
+
+
+def _notice(repo: Repository, plan: Plan, before: Plan, year: int) -> dict[str, Any]:
     old, new = repo.zones(before.id), repo.zones(plan.id)
     schools = {s.code: s for s in schools_of(repo, old + new, plan.level)}
-    changes = changed_areas(old, new, schools=schools, year=plan.effective_year or plan.school_year)
+    changes = changed_areas(old, new, schools=schools, year=year)
     planned = [s.code for s in schools.values() if s.status is SchoolStatus.PLANNED]
     return {"plan": PlanOut.from_domain(plan).model_dump(mode="json"), "replaces": PlanOut.from_domain(before).model_dump(mode="json"),
-            "effective_year": plan.effective_year or plan.school_year,
-            "text": notice_text(changes, plan_name=plan.name, year=plan.effective_year or plan.school_year),
+            "effective_year": year, "text": notice_text(changes, plan_name=plan.name, year=year),
             "planned_schools": planned,
             "areas": {"type": "FeatureCollection", "features": [c.as_feature() for c in changes]}}
