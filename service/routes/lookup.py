@@ -75,12 +75,16 @@ async def lookup(snap: SnapDep, settings: SettingsDep, remote: RemoteDep,
     result = resolve(snap.index, snap.schools, at.lon, at.lat, level=lv, grade=g, year=year, plans=snap.plans,
                      near_m=settings.lookup.near_boundary_m, nearest_k=settings.lookup.nearest_k)
     chains = feeder_chains(snap, [sd.school.code for a in result.levels for h in a.hits for sd in h.schools])
-    words = explain(result, geocode=at.geocode, feeders={c: [s for s, _ in ch] for c, ch in chains.items()})
-    out = LookupOut.from_domain(result, explanation=words, input=at.input,
+    out = LookupOut.from_domain(result, input=at.input,
                                 geocode=GeocodeOut.from_domain(at.geocode) if at.geocode else None,
                                 in_crs=InCrsOut(**at.in_crs) if at.in_crs else None)
     add_bands(out, snap, get_profile(settings.profile))
     add_travel(out, snap)
+    # The words come after the travel costs, so they can say the walk next to the straight line.
+    walk = {s.code: s.walk_m for lv in out.levels for s in [s for z in lv.zones for s in z.schools] + lv.nearest_schools
+            if s.walk_m is not None}
+    out.explanation = explain(result, geocode=at.geocode, feeders={c: [s for s, _ in ch] for c, ch in chains.items()},
+                              walk_m=walk)
     add_feeders(out, chains)
     # Serialised once here: returning the model would make FastAPI validate it a second time.
     return Response(out.model_dump_json(), media_type="application/json")

@@ -192,3 +192,10 @@ def test_overlapping_zones_are_not_called_a_boundary(shared_client: TestClient) 
     en, zh = body["explanation"]["en"], body["explanation"]["zh"]
     assert "boundary" not in en and "边界" not in zh
     assert "several zones cover this address" in en and "多个学区" in zh
+
+
+def test_chinese_explanation_names_levels_in_chinese(shared_client: TestClient) -> None:
+    body = _get(shared_client, lon=151.1796, lat=-33.7738)
+    zh = body["explanation"]["zh"]
+    assert "小学：" in zh and "高中：" in zh and "primary：" not in zh and "high：" not in zh
+    assert "Primary: " in body["explanation"]["en"]  # English keeps the stored name

@@ -27,6 +27,11 @@ def test_lookup_gains_walk_m_where_a_network_covers_the_point(shared_client: Tes
     # Along the streets is never shorter than the straight line.
     assert school["walk_m"] >= school["distance_m"] - body["networks"]["walk"]["snap_m"] - 1
     assert school["walk_m"] < 4 * school["distance_m"] + 500
+    # The words say both: the straight line and the walk, in both languages; Chinese names the level.
+    def km(m: float) -> str:
+        return f"{m / 1000:.1f} km" if m >= 1000 else f"{m:.0f} m"
+    assert f"{km(school['distance_m'])} in a straight line, {km(school['walk_m'])} on foot" in body["explanation"]["en"]
+    assert "步行" in body["explanation"]["zh"] and body["explanation"]["zh"].startswith("初中：")
     sydney = shared_client.get("/v1/lookup", params={"lon": 151.1796, "lat": -33.7738}).json()
     assert sydney["networks"] == {} and all(s["walk_m"] is None for lv in sydney["levels"] for z in lv["zones"] for s in z["schools"])
 
