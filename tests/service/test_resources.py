@@ -29,6 +29,8 @@ def test_school_crud_needs_an_admin_key(client: TestClient, keys: dict[str, str]
     assert client.post("/v1/schools", json=SCHOOL).status_code == 401
     r = client.post("/v1/schools", json=SCHOOL, headers=bearer(keys["planner"]))
     assert r.status_code == 403 and r.headers["content-type"] == "application/problem+json"
+    assert r.json()["detail"] == "a planner key may not do this; this write needs an admin key"
+    assert client.post("/v1/schools", json=SCHOOL).json()["detail"].startswith("this write needs an admin key: ")
     admin = bearer(keys["admin"])
     assert client.post("/v1/schools", json=SCHOOL, headers=admin).status_code == 201
     assert client.post("/v1/schools", json=SCHOOL, headers=admin).status_code == 409
@@ -40,6 +42,12 @@ def test_school_crud_needs_an_admin_key(client: TestClient, keys: dict[str, str]
     assert client.delete("/v1/schools/2404", headers=admin).status_code == 409
     audit = client.get("/v1/audit", headers=admin).json()
     assert [e["action"] for e in audit[:3]] == ["school.delete", "school.update", "school.create"]
+
+
+def test_reading_the_audit_log_says_which_key_it_needs(client: TestClient) -> None:
+    r = client.get("/v1/audit")
+    assert r.status_code == 401
+    assert r.json()["detail"].startswith("reading the audit log needs a planner or admin key: ")
 
 
 def test_revoked_and_unknown_keys(client: TestClient, repo: Repository, keys: dict[str, str]) -> None:
