@@ -57,7 +57,7 @@ def _errors() -> Iterator[None]:
         report = getattr(exc, "extra", {}).get("report") if hasattr(exc, "extra") else None
         if report:
             for p in report["rejected"][:50]:
-                console.print(f"  rejected row {p['row']} ({p['feature']}): {p['reason']}")
+                console.print(f"  rejected row {p['row']} ({p['feature'] or 'no code'}): {p['reason']}")
         raise typer.Exit(2) from exc
 
 

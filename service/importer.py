@@ -24,7 +24,7 @@ class RejectedRows(InvalidInput):
     def __init__(self, report: ImportReport) -> None:
         first = report.rejected[0]
         msg = (f"{len(report.rejected)} of {report.rows_read} {report.kind} rows rejected, nothing written; "
-               f"first: row {first.row} ({first.feature or '?'}): {first.reason}")
+               f"first: row {first.row} (counting from 1), {first.feature or 'no code, id or name'}: {first.reason}")
         super().__init__(msg, where=f"row {first.row}")
         self.extra = {"report": report.as_dict()}
 
@@ -98,10 +98,10 @@ def report_lines(report: ImportReport) -> list[str]:
     """Human-readable summary lines for the CLI."""
     lines = [(f"{report.kind}: {report.rows_read} read, {report.written} written, {len(report.repaired)} repaired, "
               f"{len(report.rejected)} rejected")]
-    lines += [f"  repaired row {p.row} ({p.feature}): {p.reason}" for p in report.repaired[:20]]
+    lines += [f"  repaired row {p.row} ({p.feature or 'no code'}): {p.reason}" for p in report.repaired[:20]]
     if len(report.repaired) > 20:
         lines.append(f"  ... and {len(report.repaired) - 20} more repaired")
-    lines += [f"  rejected row {p.row} ({p.feature}): {p.reason}" for p in report.rejected[:50]]
+    lines += [f"  rejected row {p.row} ({p.feature or 'no code'}): {p.reason}" for p in report.rejected[:50]]
     lines += [f"  note: {n}" for n in report.notes]
     return lines
 

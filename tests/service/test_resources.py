@@ -88,14 +88,30 @@ def test_plan_zones_adopt_and_index_switch(client: TestClient, keys: dict[str, s
     assert [p["id"] for p in adopted_now] == [pid]
 
 
+def test_rejected_rows_name_the_real_row_and_the_feature(client: TestClient, keys: dict[str, str]) -> None:
+    planner = bearer(keys["planner"])
+    pid = client.post("/v1/plans", json={"name": "x", "level": "primary", "school_year": 2030}, headers=planner).json()["id"]
+    square = {"type": "Polygon", "coordinates": [[[151, -33], [151.1, -33], [151.1, -33.1], [151, -33]]]}
+    line = {"type": "LineString", "coordinates": [[151, -33], [151.1, -33]]}
+    doc = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": square, "properties": {"school_code": "2404"}},
+        {"type": "Feature", "geometry": line, "properties": {"school_code": "2403"}},
+        {"type": "Feature", "geometry": square, "properties": {"name": "Unnamed school's zone"}}]}
+    body = client.put(f"/v1/plans/{pid}/zones", json=doc, headers=planner).json()
+    assert body["where"] == "row 2"
+    assert "first: row 2 (counting from 1), 2403: " in body["detail"] and "(?)" not in body["detail"]
+    rejected = body["report"]["rejected"]
+    assert [(p["row"], p["feature"]) for p in rejected] == [(2, "2403"), (3, "name=Unnamed school's zone")]
+
+
 @pytest.mark.parametrize("doc,where", [
     ({"type": "Feature"}, "body"),
     ({"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[1, 2]]},
                                                  "properties": {"school_code": "2404"}}]}, "features[0].geometry"),
     ({"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[151, -33], [151.1, -33]]},
-                                                 "properties": {"school_code": "2404"}}]}, "row 0"),
+                                                 "properties": {"school_code": "2404"}}]}, "row 1"),
     ({"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[[151, -33], [151.1, -33], [151.1, -33], [151, -33]]]},
-                                                 "properties": {"school_code": "2404"}}]}, "row 0"),
+                                                 "properties": {"school_code": "2404"}}]}, "row 1"),
     ({"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[[151, -33], [151.1, -33], [151.1, -33.1], [151, -33]]]},
                                                  "properties": {"school_code": "nope"}}]}, "features[0].school_codes"),
     ({"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": None, "properties": {}}]}, "school_code"),
