@@ -145,8 +145,10 @@ def import_demand_file(repo: Repository, path: Path, *, name: str, id_column: st
             msg = f"no enrolment found for level(s) {', '.join(empty)} among the schools inside the demand area"
             raise InvalidInput(msg, where="calibrate")
         pop_total = float(frame[population].astype(float).clip(lower=0).sum())
-        calibrated = calibrate_rates(population=pop_total, level_totals=totals,
-                                     source=f"enrolment of {len(inside)} schools inside the area / population of {len(frame)} units")
+        per_level = {lv: sum(1 for s in inside.values() if lv in s.levels) for lv in levels}
+        sources = {lv: f"enrolment of {n} {lv} school{'' if n == 1 else 's'} inside the area / population of {len(frame)} units"
+                   for lv, n in per_level.items()}
+        calibrated = calibrate_rates(population=pop_total, level_totals=totals, source=sources)
     units, load = units_from_frame(frame, id_column=id_column, level_columns=level_map, grade_columns=grade_map,
                                    population_column=population, rates=tuple(configured) + calibrated)
     kind = load.method
