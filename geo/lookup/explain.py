@@ -80,6 +80,10 @@ def _level(a: LevelAnswer, walk_m: Mapping[str, float] | None = None) -> tuple[s
                   f"({_distances(n, zh=False, walk_m=walk_m)}): ask the education office which school will take you")
             zh = (f"{zh_level}：该地址不在任何学区内；最近的学校是 {n.school.name_local or n.school.name}"
                   f"（{_distances(n, zh=True, walk_m=walk_m)}），请向教育主管部门咨询入学安排")
+        elif a.nearest_within_m is not None:
+            en = (f"{a.level}: no zone covers this address and no {a.level} school is within "
+                  f"{_km(a.nearest_within_m)}: ask the education office")
+            zh = f"{zh_level}：该地址不在任何学区内，{_zh_km(a.nearest_within_m)}范围内也没有该学段的学校，请向教育主管部门咨询"
         else:
             en = f"{a.level}: no zone covers this address and no school of this level is known"
             zh = f"{zh_level}：该地址不在任何学区内，也没有该学段的学校信息"
@@ -161,7 +165,8 @@ def explain(result: LookupResult, *, geocode: GeocodeResult | None = None,
         point: said next to the straight-line distance.
     """
     if not result.levels:
-        en, zh = "No catchment data covers this place.", "此处没有学区数据。"
+        en, zh = ("No catchment data covers this place, and no school is near enough to suggest.",
+                  "此处没有学区数据，附近也没有可推荐的学校。")
     else:
         parts = [_level(a, walk_m) for a in result.levels]
         en = ". ".join(p[0][0].upper() + p[0][1:] for p in parts) + "."

@@ -73,7 +73,8 @@ async def lookup(snap: SnapDep, settings: SettingsDep, remote: RemoteDep,
     # A remote geocoder's call runs in the thread pool inside locate(); all else here is in memory.
     at = await locate(lon=lon, lat=lat, address=address, crs=crs, gazetteer=snap.gazetteer, remote=remote, extra=extra)
     result = resolve(snap.index, snap.schools, at.lon, at.lat, level=lv, grade=g, year=year, plans=snap.plans,
-                     near_m=settings.lookup.near_boundary_m, nearest_k=settings.lookup.nearest_k)
+                     near_m=settings.lookup.near_boundary_m, nearest_k=settings.lookup.nearest_k,
+                     nearest_max_m=settings.lookup.nearest_max_m)
     chains = feeder_chains(snap, [sd.school.code for a in result.levels for h in a.hits for sd in h.schools])
     out = LookupOut.from_domain(result, input=at.input,
                                 geocode=GeocodeOut.from_domain(at.geocode) if at.geocode else None,

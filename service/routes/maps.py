@@ -140,7 +140,7 @@ def lookup(repo: RepoDep, snap: SnapDep, settings: SettingsDep,
            lang: Lang = "en", tiles: Tiles = None) -> HTMLResponse:
     result = resolve(snap.index, snap.schools, lon, lat, level=check_slug(level, what="level") if level else None,
                      grade=grade, year=school_year(settings, year), plans=snap.plans, near_m=settings.lookup.near_boundary_m,
-                     nearest_k=settings.lookup.nearest_k)
+                     nearest_k=settings.lookup.nearest_k, nearest_max_m=settings.lookup.nearest_max_m)
     # Neighbouring zones: those of the answering plans within ~3 km, drawn faded.
     box = shapely.box(lon - 0.04, lat - 0.03, lon + 0.04, lat + 0.03)
     plans = {h.plan.id for a in result.levels for h in a.hits}
