@@ -116,6 +116,16 @@ class SnapshotHolder:
                 self._rebuild_in_background()
         return snap
 
+    def _refresh_gazetteer(self) -> None:
+        snap = self._snap
+        stamp = self.repo.address_stamp()
+        if snap is None or snap.address_stamp == stamp:
+            return
+        gazetteer = Gazetteer(self.repo.addresses())
+        with self._lock:
+            if self._snap is not None and self._snap.address_stamp != stamp:
+                self._snap = replace(self._snap, gazetteer=gazetteer, address_stamp=stamp)
+
     def _rebuild_in_background(self) -> None:
         with self._lock:
             if self._building:
@@ -124,6 +134,9 @@ class SnapshotHolder:
 
         def run() -> None:
             try:
+                # New address points first: the gazetteer alone is quick to swap in, so an import
+                # is answered before the zone index and schools have been read again.
+                self._refresh_gazetteer()
                 self.refresh(quick=True)
             except Unavailable:
                 log.warning("snapshot rebuild failed: database unavailable")
