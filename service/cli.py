@@ -74,8 +74,7 @@ def serve(host: Annotated[str, typer.Option()] = "127.0.0.1", port: Annotated[in
           workers: Annotated[int, typer.Option(min=1)] = 1, sample: Annotated[bool, typer.Option(help="load the bundled sample into an empty database first")] = True,
           database: DbOpt = None) -> None:
     """Run the HTTP service (uvicorn)."""
-    import uvicorn
-
+    from service import serving
     from service.sample import is_empty, load_sample
 
     settings = Settings()
@@ -93,7 +92,7 @@ def serve(host: Annotated[str, typer.Option()] = "127.0.0.1", port: Annotated[in
     console.print(f"API docs: {base}/docs")
     console.print(f"Coverage map: {base}/v1/maps/coverage?district=nsw")
     console.print(f"Lookup: {base}/v1/lookup?lon=151.1796&lat=-33.7738")
-    uvicorn.run("service.main:app", host=host, port=port, workers=workers, log_level="info")
+    serving.run(host=host, port=port, workers=workers)
 
 
 @import_app.command("schools")
