@@ -19,7 +19,7 @@ from geo.index.zones import ZoneIndex
 from geo.lookup.resolve import SchoolBook
 from geo.models import Plan
 from service.storage.base import Repository
-from service.travel import NetworkLoader, Travel
+from service.travel import MissingNetwork, NetworkLoader, Travel
 
 log = logging.getLogger("catchment")
 
@@ -34,6 +34,7 @@ class Snapshot:
     travels: tuple[Travel, ...] = ()
     gazetteer: Gazetteer = field(default_factory=lambda: Gazetteer(()))
     address_stamp: tuple[int, int] = (0, 0)
+    missing_networks: tuple[MissingNetwork, ...] = ()
 
 
 def with_grid(snap: Snapshot) -> Snapshot:
@@ -51,6 +52,7 @@ def build_snapshot(repo: Repository, loader: NetworkLoader | None = None, previo
     schools = repo.list_schools()
     plans = tuple({p.id: p for p, _ in entries}.values())
     travels = tuple(loader.travels(repo, schools)) if loader is not None else ()
+    missing = tuple(loader.missing(repo)) if loader is not None else ()
     # The gazetteer is rebuilt only when the address points changed (a large one takes seconds),
     # not on every zone or school edit.
     stamp = repo.address_stamp()
@@ -59,7 +61,7 @@ def build_snapshot(repo: Repository, loader: NetworkLoader | None = None, previo
     else:
         gazetteer = Gazetteer(repo.addresses())
     return Snapshot(version, ZoneIndex(entries, version=version, grid=grid), SchoolBook(schools), plans, time.monotonic(), travels,
-                    gazetteer, stamp)
+                    gazetteer, stamp, missing)
 
 
 class SnapshotHolder:

@@ -132,7 +132,19 @@ def add_feeders(out: LookupOut, chains: dict[str, list[tuple[School, list[str]]]
 
 
 def add_travel(out: LookupOut, snap: Snapshot) -> None:
-    """Street distance (walk_m) and driving time (drive_s) to each school, where a network covers the point."""
+    """Street distance (walk_m) and driving time (drive_s) to each school, where a network covers the point.
+
+    A registered network whose file is missing is said in ``networks`` (never silently dropped).
+    """
+    for m in snap.missing_networks:
+        if m.covers(out.lon, out.lat) and m.mode not in out.networks:
+            field = "walk_m" if m.mode == "walk" else "drive_s"
+            out.networks[m.mode] = {
+                "network": m.name, "missing": True,
+                "detail": f"street network {m.name!r} is registered but its file is missing ({m.path}): no {field} here; "
+                          f"rebuild it with `catchment network build ... --mode {m.mode}`",
+                "detail_zh": f"路网 {m.name} 已登记但文件缺失（{m.path}）：此处无法给出{'步行距离' if m.mode == 'walk' else '驾车时间'}；"
+                             "请用 `catchment network build` 重新生成"}
     for t in snap.travels:
         if not t.covers(out.lon, out.lat):
             continue

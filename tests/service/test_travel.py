@@ -104,3 +104,23 @@ def test_network_build_cli(tmp_path: Path) -> None:
     bad.write_bytes(b"nonsense")
     out = CliRunner().invoke(cli, ["network", "build", str(bad), "--database", url])
     assert out.exit_code == 2 and "error" in out.output
+
+
+def test_a_registered_network_whose_file_is_gone_is_said_not_dropped(tmp_path: Path, db_url: str) -> None:
+    """A container recreated without its volume keeps the registry but loses the files: the
+    lookup says the network is missing instead of silently leaving drive_s out."""
+    from service.main import create_app
+    from service.storage.base import open_repository
+    from tests.conftest import settings_for
+
+    repo = open_repository(db_url)
+    gone = tmp_path / "gone-drive.npz"
+    repo.register_network("portland-gone", mode="drive", path=str(gone), source=None,
+                          stats={"bbox": [-122.8, 45.45, -122.6, 45.6], "key": "x", "nodes": 1, "edges": 1}, actor="test")
+    repo.close()
+    with TestClient(create_app(settings_for(db_url))) as c:
+        body = c.get("/v1/lookup", params={"lon": PORTLAND[0], "lat": PORTLAND[1], "level": "middle"}).json()
+    drive = body["networks"]["drive"]
+    assert drive["missing"] is True and drive["network"] == "portland-gone" and str(gone) in drive["detail"]
+    assert "路网" in drive["detail_zh"]
+    assert body["networks"]["walk"]["network"] == "portland"  # the network that is there still answers
