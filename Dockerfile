@@ -21,7 +21,7 @@ USER catchment
 # them when the container is replaced (`docker run -v catchment-var:/app/var ...`).
 VOLUME /app/var
 EXPOSE 8000
-# The first start loads the bundled sample (16 s on an idle 2-CPU machine, longer when busy):
+# The first start loads the bundled sample (16 s measured on a shared 2-CPU machine, longer when busier):
 # failures during the start period do not count.
 HEALTHCHECK --interval=30s --timeout=3s --start-period=120s --retries=3 \
   CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/readyz')"
