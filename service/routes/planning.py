@@ -16,11 +16,10 @@ from geo.planning import edit
 from geo.planning.findings import count_by_code, findings_geojson
 from geo.planning.impact import compare_plans
 from geo.planning.notice import changed_areas, notice_text
-from geo.planning.validate import validate_plan
 from geo.standards import get_profile
 from service.deps import NoticesDep, PlannerDep, RepoDep, SettingsDep, actor
 from service.jsonable import plain
-from service.planning import pick_demand, schools_of
+from service.planning import pick_demand, schools_of, validate_stored
 from service.routes.plans import etag, parse_if_match
 from service.routes.reports import to_csv
 from service.schemas import PlanOut, SchoolIn
@@ -86,8 +85,7 @@ def _editable(repo: Repository, plan_id: int, if_match: str | None) -> tuple[Pla
 
 def _summary(repo: Repository, plan: Plan) -> dict[str, Any]:
     zones = repo.zones(plan.id)
-    by_code = {s.code: s for s in schools_of(repo, zones, plan.level)}
-    findings = validate_plan(zones, schools=by_code)
+    findings = validate_stored(repo, plan, zones=zones)
     return {"plan": PlanOut.from_domain(plan).model_dump(mode="json"), "zones": len(zones),
             "validation": {"counts": count_by_code(findings),
                            "errors": sum(1 for f in findings if f.severity == "error")}}
@@ -186,13 +184,7 @@ def history(plan_id: int, repo: RepoDep) -> dict[str, Any]:
 def validation(plan_id: int, repo: RepoDep, severity: Annotated[str | None, Query(pattern="^(error|warning|info)$")] = None,
                code: str | None = None, sliver_m2: Annotated[float, Query(ge=0, le=1e7)] = 100.0) -> dict[str, Any]:
     plan = repo.get_plan(plan_id)
-    zones = repo.zones(plan_id)
-    # Gaps are looked for inside the area of the adopted plan of this district and level, when there is one.
-    adopted = [p for p in repo.list_plans(district=plan.district, level=plan.level, status=PlanStatus.ADOPTED) if p.id != plan.id]
-    area = shapely.union_all([z.geometry for z in repo.zones(adopted[-1].id)]) if adopted else None
-    by_code = {s.code: s for s in schools_of(repo, zones, plan.level)}
-    findings = validate_plan(zones, schools=by_code, area=area if area is not None and not area.is_empty else None,
-                             sliver_m2=sliver_m2)
+    findings = validate_stored(repo, plan, sliver_m2=sliver_m2)
     counts = count_by_code(findings)
     shown = [f for f in findings if (severity is None or f.severity == severity) and (code is None or f.code == code)]
     doc = findings_geojson(shown)

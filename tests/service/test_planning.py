@@ -128,6 +128,9 @@ def test_edit_rules(client: TestClient, keys: dict[str, str], repo: Repository) 
     assert r.status_code == 200, r.text
     assert client.get("/v1/schools/fcps-new-1").json()["status"] == "planned"
     assert r.json()["validation"]["counts"].get("overlap", 0) == 0
+    # The edit's answer and /validation agree for the same version (gaps and slivers too).
+    checked = client.get(f"/v1/plans/{pid}/validation").json()
+    assert r.json()["validation"] == {"counts": checked["counts"], "errors": checked["errors"]}
 
 
 def test_notice_of_an_unmodified_copy_says_nothing_changes_and_is_cached(client: TestClient, keys: dict[str, str]) -> None:

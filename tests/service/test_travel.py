@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -85,6 +86,13 @@ def test_generate_over_http_and_cli(client: TestClient, keys: dict[str, str], db
                     headers=bearer(keys["planner"]))
     assert r.status_code == 201, r.text
     assert r.json()["status"] == "draft" and len(repo.zones(r.json()["id"])) == 2
+    # One validation, one answer: the generator's report is /validation's for the stored plan.
+    info = json.loads(r.headers["X-Generation"])
+    checked = client.get(f"/v1/plans/{r.json()['id']}/validation").json()
+    assert info["validation"]["counts"] == checked["counts"] and info["validation"]["errors"] == checked["errors"]
+    breaks = [f for f in checked["findings"]["features"] if f["properties"]["code"] in ("gap", "overlap", "invalid_geometry")
+              or (f["properties"]["code"] == "sliver" and f["properties"]["detail"].get("kind") in ("gap", "overlap"))]
+    assert info["coverage_valid"] == (not breaks)
     out = CliRunner().invoke(cli, ["plans", "generate", "--name", "cli", "--level", "middle", "--year", "2028",
                                    "--district", "portland", "--database", db_url])
     assert out.exit_code == 0, out.output
