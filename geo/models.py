@@ -176,9 +176,13 @@ class ZoneHit:
 
 @dataclass(frozen=True, slots=True)
 class LevelAnswer:
+    """One level's answer: the zones covering the point, else the nearest schools of the level
+    within ``nearest_within_m`` (None = no limit)."""
+
     level: str
     hits: tuple[ZoneHit, ...]
     nearest: tuple[SchoolDistance, ...] = ()
+    nearest_within_m: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

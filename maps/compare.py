@@ -9,17 +9,15 @@ gives two synchronised maps (folium ``DualMap``) instead.
 from __future__ import annotations
 
 import html
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import folium
 import folium.plugins
-import numpy as np
-import shapely
-from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry import MultiPolygon
 
 from geo.models import Plan, School, Zone
+from geo.planning.notice import changed_areas as notice_changes
 from maps.assets import use_lean_assets
 from maps.base import (
     OSM,
@@ -35,7 +33,7 @@ from maps.base import (
 )
 from maps.colouring import zone_colours
 from maps.coverage import zone_styles, zone_title
-from maps.geometry import bounds_of, display_tolerance_deg, polygon_parts, to_metric
+from maps.geometry import bounds_of, display_tolerance_deg
 from maps.layer import LightGeoJson
 from maps.styles import (
     CHANGED_COLOUR,
@@ -60,55 +58,16 @@ class ChangedArea:
     area_m2: float
 
 
-def _key(z: Zone) -> Key:
-    return tuple(sorted(set(z.school_codes)))
-
-
-def _dissolve(zones: Sequence[Zone]) -> tuple[list[Key], np.ndarray]:
-    groups: dict[Key, list[shapely.Geometry]] = defaultdict(list)
-    for z in zones:
-        groups[_key(z)].append(z.geometry)
-    keys = list(groups)
-    geoms = np.array([g[0] if len(g) == 1 else shapely.union_all(np.array(g, dtype=object)) for g in groups.values()],
-                     dtype=object)
-    return keys, geoms
-
-
 def changed_areas(a: Sequence[Zone], b: Sequence[Zone], *, min_area_m2: float = 100.0) -> list[ChangedArea]:
     """Places whose assigned schools differ between plan ``a`` and plan ``b``, one entry per change.
 
-    Zones are grouped by their set of schools; every piece of A-group ∩ B-group with different
-    sets is a change, and so is any place one plan zones and the other does not. Pieces of one
-    change (same before and after) are merged; changes smaller than ``min_area_m2`` are left
-    out (boundary noise). Ordered by area, largest first.
+    The same computation as the public notice (:func:`geo.planning.notice.changed_areas`): a
+    place changes where the set of school sets covering it changes, so overlapping zones within
+    one plan are not changes and identical plans have none. Changes smaller than ``min_area_m2``
+    are left out (boundary noise). Ordered by area, largest first.
     """
-    ka, ga = _dissolve(a)
-    kb, gb = _dissolve(b)
-    pieces: dict[tuple[Key, Key], list[Polygon]] = defaultdict(list)
-    if len(ga) and len(gb):
-        i, j = shapely.STRtree(gb).query(ga, predicate="intersects")
-        differ = np.array([ka[x] != kb[y] for x, y in zip(i, j, strict=True)], dtype=bool)
-        for x, y, g in zip(i[differ], j[differ], shapely.intersection(ga[i[differ]], gb[j[differ]]), strict=True):
-            pieces[(ka[x], kb[y])].extend(polygon_parts([g]))
-    for keys, mine, theirs, forward in ((ka, ga, gb, True), (kb, gb, ga, False)):
-        tree = shapely.STRtree(theirs) if len(theirs) else None
-        for x, g in enumerate(mine):
-            near = tree.query(g, predicate="intersects") if tree is not None else np.empty(0, dtype=int)
-            rest = shapely.difference(g, shapely.union_all(theirs[near])) if near.size else g
-            key = (keys[x], ()) if forward else ((), keys[x])
-            pieces[key].extend(polygon_parts([rest]))
-    out = []
-    for (before, after), polys in pieces.items():
-        if not polys:
-            continue
-        merged = shapely.union_all(np.array(polys, dtype=object))
-        parts = polygon_parts([merged])
-        if not parts:
-            continue
-        area = float(shapely.area(to_metric([merged])).sum())
-        if area >= min_area_m2:
-            out.append(ChangedArea(MultiPolygon(parts), before, after, area))
-    return sorted(out, key=lambda c: -c.area_m2)
+    found = notice_changes(a, b, schools={}, min_area_m2=min_area_m2)
+    return [ChangedArea(c.geometry, tuple(sorted(c.from_schools)), tuple(sorted(c.to_schools)), c.area_m2) for c in found]
 
 
 def _names(key: Key, by_code: dict[str, School], lang: Lang) -> str:

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from geo.errors import InvalidInput
-from geo.standards import Band, BandScale, LevelKind, level_kind
+from geo.levels import level_name
+from geo.standards import Band, BandScale
 
 Lang = Literal["en", "zh"]
 LANGS: tuple[Lang, ...] = ("en", "zh")
@@ -173,13 +174,6 @@ LABELS: Mapping[str, Mapping[Lang, str]] = {
     "in_force_from": {"en": "In force from school year", "zh": "生效学年"},
 }
 
-LEVEL_NAMES: Mapping[LevelKind, Mapping[Lang, str]] = {
-    LevelKind.PRIMARY: {"en": "Primary", "zh": "小学"},
-    LevelKind.JUNIOR: {"en": "Junior secondary", "zh": "初中"},
-    LevelKind.HIGH: {"en": "High school", "zh": "高中"},
-}
-
-
 def check_lang(lang: str) -> Lang:
     """Return ``lang`` as a :data:`Lang`, or raise InvalidInput for anything but en / zh."""
     if lang == "en":
@@ -197,9 +191,11 @@ def label(key: str, lang: Lang, *, table: Mapping[str, Mapping[Lang, str]] | Non
 
 
 def level_label(level: str, lang: Lang) -> str:
-    """A level's display name ("primary" -> "Primary" / "小学"); unknown names are shown as given."""
-    kind = level_kind(level)
-    return LEVEL_NAMES[kind][lang] if kind is not None else level
+    """A level's display name ("primary" -> "Primary" / "小学"); unknown names are shown as given.
+
+    The one table is :func:`geo.levels.level_name` (explanations use it too).
+    """
+    return level_name(level, lang)
 
 
 def pick_text(text: str | Mapping[str, str], lang: Lang) -> str:

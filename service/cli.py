@@ -58,7 +58,7 @@ def _errors() -> Iterator[None]:
         report = getattr(exc, "extra", {}).get("report") if hasattr(exc, "extra") else None
         if report:
             for p in report["rejected"][:50]:
-                console.print(f"  rejected row {p['row']} ({p['feature']}): {p['reason']}")
+                console.print(f"  rejected row {p['row']} ({p['feature'] or 'no code'}): {p['reason']}")
         raise typer.Exit(2) from exc
 
 
@@ -75,8 +75,7 @@ def serve(host: Annotated[str, typer.Option()] = "127.0.0.1", port: Annotated[in
           workers: Annotated[int, typer.Option(min=1)] = 1, sample: Annotated[bool, typer.Option(help="load the bundled sample into an empty database first")] = True,
           database: DbOpt = None) -> None:
     """Run the HTTP service (uvicorn)."""
-    import uvicorn
-
+    from service import serving
     from service.sample import is_empty, load_sample
 
     settings = Settings()
@@ -94,7 +93,7 @@ def serve(host: Annotated[str, typer.Option()] = "127.0.0.1", port: Annotated[in
     console.print(f"API docs: {base}/docs")
     console.print(f"Coverage map: {base}/v1/maps/coverage?district=nsw")
     console.print(f"Lookup: {base}/v1/lookup?lon=151.1796&lat=-33.7738")
-    uvicorn.run("service.main:app", host=host, port=port, workers=workers, log_level="info")
+    serving.run(host=host, port=port, workers=workers)
 
 
 @import_app.command("schools")
@@ -227,7 +226,8 @@ def lookup(lon: Annotated[float, typer.Argument(help="longitude, EPSG:4326")], l
     with _errors():
         snap = build_snapshot(_repo(database))
         got = asyncio.run(lookup_op(snap, Settings(), remote=None, lon=lon, lat=lat, level=level, grade=grade, year=year))
-    out = LookupOut.from_answer(got.answer, input=got.at.input, in_crs=got.at.in_crs)
+    out = LookupOut.from_answer(got.answer, input=got.at.input, in_crs=got.at.in_crs,
+                                missing_networks=got.missing_networks)
     sys.stdout.write(out.model_dump_json(indent=2) + "\n")
 
 

@@ -13,7 +13,7 @@ from geo.errors import Forbidden, Unauthorized, Unavailable
 from geo.models import ApiKey, Role
 from service.operations.addresses import build_remote
 from service.operations.jobs import JobRunner
-from service.problem_cache import ProblemCache
+from service.problem_cache import ProblemCache, VersionedCache
 from service.settings import Settings
 
 # The cheap dependencies are `async def`: a plain `def` dependency costs a thread-pool hop on
@@ -34,6 +34,10 @@ async def get_holder(request: Request) -> SnapshotHolder:
     return request.app.state.holder  # type: ignore[no-any-return]
 
 
+async def get_notices(request: Request) -> VersionedCache:
+    return request.app.state.notices  # type: ignore[no-any-return]
+
+
 async def get_problems(request: Request) -> ProblemCache:
     return request.app.state.problems  # type: ignore[no-any-return]
 
@@ -46,19 +50,30 @@ async def get_snapshot(request: Request) -> Snapshot:
     return request.app.state.holder.current()  # type: ignore[no-any-return]
 
 
-def get_user(request: Request) -> ApiKey:
-    """The caller's API key from ``Authorization: Bearer KEY``; 401 without a valid one."""
+def _a(words: str) -> str:
+    """'admin' -> 'an admin', 'planner or admin' -> 'a planner or admin'."""
+    return f"{'an' if words[:1].lower() in 'aeiou' else 'a'} {words}"
+
+
+def _user(request: Request, *, doing: str | None, roles: tuple[Role, ...]) -> ApiKey:
+    doing = doing or ("this request" if request.method in ("GET", "HEAD") else "this write")
     header = request.headers.get("authorization", "")
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
-        raise Unauthorized("this write needs 'Authorization: Bearer KEY' (create keys with `catchment keys create`)",
-                           where="Authorization")
+        needs = f"{_a(' or '.join(r.value for r in roles))} key" if roles else "a key"
+        msg = f"{doing} needs {needs}: send 'Authorization: Bearer KEY' (create keys with `catchment keys create`)"
+        raise Unauthorized(msg, where="Authorization")
     key = request.app.state.repo.key_for_secret(secret.strip())
     if key is None:
         raise Unauthorized("unknown API key", where="Authorization")
     if key.revoked_at is not None:
         raise Unauthorized("this API key has been revoked", where="Authorization")
-    return key
+    return key  # type: ignore[no-any-return]
+
+
+def get_user(request: Request) -> ApiKey:
+    """The caller's API key from ``Authorization: Bearer KEY``; 401 without a valid one."""
+    return _user(request, doing=None, roles=())
 
 
 def get_optional_user(request: Request) -> ApiKey | None:
@@ -68,11 +83,17 @@ def get_optional_user(request: Request) -> ApiKey | None:
     return get_user(request)
 
 
-def require(*roles: Role) -> Callable[[ApiKey], ApiKey]:
-    def check(user: Annotated[ApiKey, Depends(get_user)]) -> ApiKey:
+def require(*roles: Role, doing: str | None = None) -> Callable[[Request], ApiKey]:
+    """A dependency: the caller's key, which must have one of ``roles`` (401 without a key, 403
+    with a key of another role); ``doing`` names the action in the messages (default "this
+    write", or "this request" for a read)."""
+    allowed = " or ".join(r.value for r in roles)
+
+    def check(request: Request) -> ApiKey:
+        user = _user(request, doing=doing, roles=roles)
         if user.role not in roles:
-            allowed = " or ".join(r.value for r in roles)
-            msg = f"a {user.role.value} key may not do this; it needs a {allowed} key"
+            what = doing or ("this request" if request.method in ("GET", "HEAD") else "this write")
+            msg = f"{_a(user.role.value)} key may not do this; {what} needs {_a(allowed)} key"
             raise Forbidden(msg, where="Authorization")
         return user
 
@@ -89,10 +110,12 @@ HolderDep = Annotated[SnapshotHolder, Depends(get_holder)]
 SnapDep = Annotated[Snapshot, Depends(get_snapshot)]
 ProblemsDep = Annotated[ProblemCache, Depends(get_problems)]
 JobsDep = Annotated[JobRunner, Depends(get_jobs)]
+NoticesDep = Annotated[VersionedCache, Depends(get_notices)]
 UserDep = Annotated[ApiKey, Depends(get_user)]
 OptionalUserDep = Annotated[ApiKey | None, Depends(get_optional_user)]
 PlannerDep = Annotated[ApiKey, Depends(require(Role.PLANNER, Role.ADMIN))]
 AdminDep = Annotated[ApiKey, Depends(require(Role.ADMIN))]
+AuditReaderDep = Annotated[ApiKey, Depends(require(Role.PLANNER, Role.ADMIN, doing="reading the audit log"))]
 
 
 @asynccontextmanager

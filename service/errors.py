@@ -24,6 +24,7 @@ from geo.errors import (
     Unavailable,
     UnsupportedFile,
 )
+from service.operations.imports import RejectedRows
 
 log = logging.getLogger("catchment")
 PROBLEM = "application/problem+json"
@@ -83,6 +84,8 @@ def install(app: FastAPI) -> None:
         extra: dict[str, Any] = {}
         if isinstance(exc, AmbiguousAddress):
             extra["candidates"] = [candidate_body(c) for c in exc.candidates]
+        if isinstance(exc, RejectedRows):
+            extra.update(exc.extra)  # the import report: every rejected row, not only the first
         return problem(status, title, exc.message, instance=str(request.url.path), where=exc.where, **extra)
 
     @app.exception_handler(RequestValidationError)

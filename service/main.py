@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from service import errors
 from service.dask_cluster import DaskClients
 from service.operations.jobs import JobRunner
-from service.problem_cache import ProblemCache
+from service.problem_cache import ProblemCache, VersionedCache
 from service.routes import (
     addresses,
     admin,
@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         swept = app.state.jobs.sweep()
         if swept:
             log.warning("%d job(s) left running by a stopped process marked failed", swept)
+        app.state.notices = VersionedCache()
         if settings.maps.warm:
             app.state.problems.warm(repo)
         try:

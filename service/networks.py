@@ -7,6 +7,7 @@ holds a :class:`geo.network.paths.SchoolTravel` per mode over the schools inside
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from geo.network.cache import TravelCache
 from geo.network.graph import StreetNetwork
 from geo.network.paths import SchoolTravel
 from service.storage.base import Repository
+
+log = logging.getLogger("catchment")
 
 
 def build_and_register(repo: Repository, pbf: Path, *, mode: str, name: str, folder: Path, actor: str,
@@ -53,6 +56,20 @@ class Travel:
         return {c: i for i, c in enumerate(self.travel.codes)}
 
 
+@dataclass(frozen=True, slots=True)
+class MissingNetwork:
+    """A registered network whose file cannot be found; lookups in its bbox say so."""
+
+    name: str
+    mode: str
+    path: str
+    bbox: tuple[float, float, float, float]
+
+    def covers(self, lon: float, lat: float) -> bool:
+        x0, y0, x1, y1 = self.bbox
+        return x0 <= lon <= x1 and y0 <= lat <= y1
+
+
 class NetworkLoader:
     """Loads network files once per worker (keyed by path and key) and shares one travel cache."""
 
@@ -68,6 +85,18 @@ class NetworkLoader:
                 got = StreetNetwork.load(path)
                 self._loaded[(path, key)] = got
             return got
+
+    def missing(self, repo: Repository) -> list[MissingNetwork]:
+        """Registered networks whose file is gone (a container recreated without its volume, say)."""
+        out = []
+        for rec in repo.networks():
+            if not Path(rec["path"]).exists():
+                bbox = rec["stats"].get("bbox") or [-180.0, -90.0, 180.0, 90.0]
+                out.append(MissingNetwork(rec["name"], rec["mode"], rec["path"], tuple(float(v) for v in bbox)))  # type: ignore[arg-type]
+        for m in out:
+            log.warning("street network %r (%s) is registered but its file %s is missing: lookups there carry no %s",
+                        m.name, m.mode, m.path, "walk_m" if m.mode == "walk" else "drive_s")
+        return out
 
     def travels(self, repo: Repository, schools: Sequence[School]) -> list[Travel]:
         out = []

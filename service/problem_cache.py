@@ -1,13 +1,17 @@
-"""Gaps and overlaps of each plan, computed once per plan version for the coverage maps.
+"""Answers computed once per plan version: the gaps and overlaps of each plan for the coverage
+maps, and the public change notices.
 
-Finding them means a union of every zone (about a second for Greater Sydney); the answer only
-changes when the plan does, so it is kept per (plan id, plan version) and warmed at start-up.
+Finding gaps means a union of every zone (about a second for Greater Sydney); a notice overlays
+two plans. Either answer only changes when a plan does, so it is kept per (plan id, plan
+version) and the gaps are warmed at start-up.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any
 
 from geo.errors import CatchmentError
 from geo.models import Plan, PlanStatus
@@ -57,3 +61,24 @@ class ProblemCache:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=60)
+
+
+class VersionedCache:
+    """A small LRU of answers keyed by the (plan id, version) pairs they were computed from."""
+
+    def __init__(self, *, size: int = 32) -> None:
+        self.size = size
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = compute()
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value

@@ -163,7 +163,7 @@ def append_future_zones(repo: Repository, path: Path, *, district: str, level: s
     frame = apply_where(read_frame(path, crs=opts.crs, layer=opts.layer), opts.where)
     zones, report = parse_zones(frame, mapping=parse_mapping(opts.mapping), code_prefix=opts.code_prefix)
     bad_rows = {p.row for p in report.rejected}
-    rows = [i for i in range(len(frame)) if i not in bad_rows]
+    rows = [i for i in range(len(frame)) if i + 1 not in bad_rows]  # report rows count from 1
     known = {s.code for s in repo.list_schools()}
     existing = repo.zones(plan.id)
     new: list[Zone] = []
@@ -172,7 +172,7 @@ def append_future_zones(repo: Repository, path: Path, *, district: str, level: s
         missing = [c for c in z.school_codes if c not in known]
         if missing:
             # Report the feature's position in the file, not in the --where selection.
-            report.rejected.append(RowProblem(int(frame.index[row]), f"school {', '.join(missing)} ({z.name}) is not in the schools table: "
+            report.rejected.append(RowProblem(int(frame.index[row]) + 1, f"school {', '.join(missing)} ({z.name}) is not in the schools table: "
                                                    "a school outside the sample or not open yet, with no stored location",
                                               ",".join(z.school_codes)))
         elif any(_same_zone(z, e) for e in existing):

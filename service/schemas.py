@@ -116,6 +116,13 @@ class PlanOut(BaseModel):
                    effective_year=p.effective_year, description=p.description)
 
 
+class AdoptOut(PlanOut):
+    archived: list[int] = Field(description="ids of the adopted plans of this district and level for the effective "
+                                            "school year or later that this adoption archived")
+    still_adopted: list[int] = Field(description="ids of this district and level's adopted plans for earlier school years, "
+                                                 "kept as the record of those years")
+
+
 class PlanRef(BaseModel):
     id: int
     name: str
@@ -232,12 +239,14 @@ class LookupOut(BaseModel):
         return cls(lon=r.lon, lat=r.lat, levels=[LevelOut.from_domain(a) for a in r.levels], **extra)
 
     @classmethod
-    def from_answer(cls, a: Answer, *, input: dict[str, Any], in_crs: dict[str, Any] | None) -> LookupOut:
+    def from_answer(cls, a: Answer, *, input: dict[str, Any], in_crs: dict[str, Any] | None,
+                    missing_networks: dict[str, dict[str, Any]] | None = None) -> LookupOut:
         """The wire form of the complete answer (nothing is added to it afterwards)."""
         r = a.result
+        networks = dict(missing_networks or {})
+        networks.update({t.mode: {"network": t.network, "snap_m": round(t.snap_m, 1), "too_far": t.too_far} for t in a.travel})
         return cls(lon=r.lon, lat=r.lat, levels=[LevelOut.from_domain(lv, answer=a) for lv in r.levels],
-                   explanation=a.explanation, input=input,
-                   networks={t.mode: {"network": t.network, "snap_m": round(t.snap_m, 1), "too_far": t.too_far} for t in a.travel},
+                   explanation=a.explanation, input=input, networks=networks,
                    geocode=GeocodeOut.from_domain(a.geocode) if a.geocode else None,
                    in_crs=InCrsOut(**in_crs) if in_crs else None)
 

@@ -27,6 +27,8 @@ class LookupSettings(BaseSettings):
 
     near_boundary_m: float = Field(default=50.0, ge=0)
     nearest_k: int = Field(default=3, ge=0, le=50)
+    nearest_max_m: float = Field(default=50_000.0, gt=0,
+                                 description="farthest a 'nearest school' is listed when no zone covers the point (m)")
     version_check_s: float = Field(default=0.2, ge=0, description="how often the index checks the stored zone version (s)")
     batch_max_points: int = Field(default=2_000_000, ge=1)
     default_year: int | None = Field(default=None, ge=1900, le=2200,

@@ -18,7 +18,7 @@ from geo.errors import Unavailable
 from geo.index.zones import ZoneIndex
 from geo.lookup.resolve import SchoolBook
 from geo.models import Plan
-from service.networks import NetworkLoader, Travel
+from service.networks import MissingNetwork, NetworkLoader, Travel
 from service.storage.base import Repository
 
 log = logging.getLogger("catchment")
@@ -34,6 +34,7 @@ class Snapshot:
     travels: tuple[Travel, ...] = ()
     gazetteer: Gazetteer = field(default_factory=lambda: Gazetteer(()))
     address_stamp: tuple[int, int] = (0, 0)
+    missing_networks: tuple[MissingNetwork, ...] = ()
 
 
 def with_grid(snap: Snapshot) -> Snapshot:
@@ -51,6 +52,7 @@ def build_snapshot(repo: Repository, loader: NetworkLoader | None = None, previo
     schools = repo.list_schools()
     plans = tuple({p.id: p for p, _ in entries}.values())
     travels = tuple(loader.travels(repo, schools)) if loader is not None else ()
+    missing = tuple(loader.missing(repo)) if loader is not None else ()
     # The gazetteer is rebuilt only when the address points changed (a large one takes seconds),
     # not on every zone or school edit.
     stamp = repo.address_stamp()
@@ -59,7 +61,7 @@ def build_snapshot(repo: Repository, loader: NetworkLoader | None = None, previo
     else:
         gazetteer = Gazetteer(repo.addresses())
     return Snapshot(version, ZoneIndex(entries, version=version, grid=grid), SchoolBook(schools), plans, time.monotonic(), travels,
-                    gazetteer, stamp)
+                    gazetteer, stamp, missing)
 
 
 class SnapshotHolder:
@@ -116,6 +118,16 @@ class SnapshotHolder:
                 self._rebuild_in_background()
         return snap
 
+    def _refresh_gazetteer(self) -> None:
+        snap = self._snap
+        stamp = self.repo.address_stamp()
+        if snap is None or snap.address_stamp == stamp:
+            return
+        gazetteer = Gazetteer(self.repo.addresses())
+        with self._lock:
+            if self._snap is not None and self._snap.address_stamp != stamp:
+                self._snap = replace(self._snap, gazetteer=gazetteer, address_stamp=stamp)
+
     def _rebuild_in_background(self) -> None:
         with self._lock:
             if self._building:
@@ -124,6 +136,9 @@ class SnapshotHolder:
 
         def run() -> None:
             try:
+                # New address points first: the gazetteer alone is quick to swap in, so an import
+                # is answered before the zone index and schools have been read again.
+                self._refresh_gazetteer()
                 self.refresh(quick=True)
             except Unavailable:
                 log.warning("snapshot rebuild failed: database unavailable")

@@ -35,6 +35,12 @@ LAT_NAMES = ("lat", "latitude", "y")
 
 @dataclass
 class RowProblem:
+    """A row (or feature) of a file with a problem.
+
+    ``row`` counts from 1 in file order (the first feature, or the first CSV line after the
+    header, is row 1); ``feature`` is its code(s), else its id or name, when it has one.
+    """
+
     row: int
     reason: str
     feature: str | None = None
@@ -145,6 +151,15 @@ def frame_from_geojson(doc: Mapping[str, Any]) -> gpd.GeoDataFrame:
 
 
 # --------------------------------------------------------------------------- values
+
+
+def _row_label(row: Mapping[str, Any]) -> str | None:
+    """A name for a row without a code: its id or name field, when it has one."""
+    for key in ("id", "ID", "fid", "name", "NAME", "Name"):
+        v = row.get(key)
+        if not _blank(v):
+            return f"{key}={v}"
+    return None
 
 
 def _blank(v: Any) -> bool:
@@ -330,7 +345,7 @@ def parse_schools(
                 attributes={c: _json_safe(row.get(c)) for c in extra_cols if not _blank(row.get(c))},
             )
         except ValueError as exc:
-            report.rejected.append(RowProblem(i, str(exc), label))
+            report.rejected.append(RowProblem(i + 1, str(exc), label or _row_label(row)))
             continue
         seen.add(label)
         out.append(school)
@@ -436,10 +451,10 @@ def parse_zones(
             grades, starts = _zone_grades(row, gcols, fields.get(row, "grades"))
         except (ValueError, InvalidGeometry) as exc:
             reason = exc.message if isinstance(exc, InvalidGeometry) else str(exc)
-            report.rejected.append(RowProblem(i, reason, label))
+            report.rejected.append(RowProblem(i + 1, reason, label or _row_label(row)))
             continue
         if repaired:
-            report.repaired.append(RowProblem(i, "invalid polygon repaired with make_valid (polygon parts kept)", label))
+            report.repaired.append(RowProblem(i + 1, "invalid polygon repaired with make_valid (polygon parts kept)", label))
         name = fields.get(row, "name")
         source = fields.get(row, "source")
         out.append(

@@ -114,12 +114,13 @@ def feeder_chains(by_code: Mapping[str, School], codes: Sequence[str], *, lon: f
 def answer(index: ZoneIndex, schools: SchoolBook, lon: float, lat: float, *, profile: StandardsProfile,
            level: str | None = None, grade: str | None = None, year: int | None = None,
            plans: Sequence[Plan] | None = None, near_m: float = 50.0, nearest_k: int = 3,
-           travel: Sequence[PlaceTravel] = (), geocode: GeocodeResult | None = None) -> Answer:
+           nearest_max_m: float | None = None, travel: Sequence[PlaceTravel] = (),
+           geocode: GeocodeResult | None = None) -> Answer:
     """Resolve (lon, lat) and complete the answer.
 
     Parameters
     ----------
-    index, schools, lon, lat, level, grade, year, plans, near_m, nearest_k
+    index, schools, lon, lat, level, grade, year, plans, near_m, nearest_k, nearest_max_m
         As for :func:`geo.lookup.resolve.resolve`.
     profile
         The standards profile whose utilisation bands label each zoned school.
@@ -133,9 +134,11 @@ def answer(index: ZoneIndex, schools: SchoolBook, lon: float, lat: float, *, pro
     Answer
     """
     result = resolve(index, schools, lon, lat, level=level, grade=grade, year=year, plans=plans, near_m=near_m,
-                     nearest_k=nearest_k)
+                     nearest_k=nearest_k, nearest_max_m=nearest_max_m)
     zoned = [(a.level, sd.school) for a in result.levels for h in a.hits for sd in h.schools]
     chains = feeder_chains(schools.by_code, [s.code for _, s in zoned], lon=result.lon, lat=result.lat)
     bands = {(lv, s.code): utilisation_band(s, level=lv, profile=profile) for lv, s in zoned}
-    words = explain(result, geocode=geocode, feeders={c: [f.school for f in ch] for c, ch in chains.items()})
+    # The words say the walk next to the straight line where a walking network gives it.
+    walk = {code: cost for t in travel if t.mode == "walk" and not t.too_far for code, cost in t.costs.items() if cost is not None}
+    words = explain(result, geocode=geocode, feeders={c: [f.school for f in ch] for c, ch in chains.items()}, walk_m=walk)
     return Answer(result, words, chains, bands, tuple(travel), geocode)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from geo.address.geocode import GeocodeResult, Precision
-from geo.models import GRADE_ORDER, LevelAnswer, LookupResult, School, ZoneHit
+from geo.levels import level_name
+from geo.models import GRADE_ORDER, LevelAnswer, LookupResult, School, SchoolDistance, ZoneHit
 
 
 def _km(m: float) -> str:
@@ -37,18 +38,29 @@ def _phasing(starts: Mapping[str, int]) -> tuple[str, str]:
     return f"grade{'s' if len(starts) > 1 else ''} {en}", zh
 
 
-def _hit(h: ZoneHit) -> tuple[str, str]:
+def _distances(sd: SchoolDistance, *, zh: bool, walk_m: Mapping[str, float] | None = None) -> str:
+    """"1.2 km" straight, or "1.2 km in a straight line, 1.6 km on foot" when the walk is known."""
+    walk = (walk_m or {}).get(sd.school.code)
+    if zh:
+        return _zh_km(sd.distance_m) if walk is None else f"直线 {_zh_km(sd.distance_m)}，步行 {_zh_km(walk)}"
+    return _km(sd.distance_m) if walk is None else f"{_km(sd.distance_m)} in a straight line, {_km(walk)} on foot"
+
+
+def _hit(h: ZoneHit, *, many: bool = False, walk_m: Mapping[str, float] | None = None) -> tuple[str, str]:
     names = " / ".join(s.school.name for s in h.schools) or ", ".join(h.zone.school_codes)
     names_zh = "、".join(s.school.name_local or s.school.name for s in h.schools) or "、".join(h.zone.school_codes)
-    dist = min((s.distance_m for s in h.schools), default=None)
-    far_en = f", {_km(dist)} away" if dist is not None else ""
-    far_zh = f"，距离约 {_zh_km(dist)}" if dist is not None else ""
+    near = min(h.schools, key=lambda s: s.distance_m, default=None)
+    far_en = f", {_distances(near, zh=False, walk_m=walk_m)} away" if near is not None else ""
+    far_zh = f"，距离约 {_distances(near, zh=True, walk_m=walk_m)}" if near is not None else ""
     plan = f"plan '{h.plan.name}', school year {h.plan.school_year}"
     plan_zh = f"「{h.plan.name}」方案（{h.plan.school_year} 学年）"
     if h.zone.phasing:
         # A zone that phases in: say from when, grade by grade, so "2026" in the plan name does not mislead.
         en_p, zh_p = _phasing(h.zone.grade_start_years)
         plan, plan_zh = f"{plan}; new zone: {en_p}", f"{plan_zh}；新学区：{zh_p}"
+    if many and h.zone.grades is not None:
+        g = _grade_ranges(h.zone.grades)
+        plan, plan_zh = f"{plan}; grade{'s' if len(h.zone.grades) > 1 else ''} {g}", f"{plan_zh}；{g} 年级"
     if len(h.zone.school_codes) > 1:
         en = f"this address is in a shared zone (several schools) served by {names}{far_en} ({plan})"
         zh = f"该地址属于多校划片区域，对应学校：{names_zh}{far_zh}（{plan_zh}）"
@@ -58,24 +70,34 @@ def _hit(h: ZoneHit) -> tuple[str, str]:
     return en, zh
 
 
-def _level(a: LevelAnswer) -> tuple[str, str]:
+def _level(a: LevelAnswer, walk_m: Mapping[str, float] | None = None) -> tuple[str, str]:
+    # English keeps the deployment's own level name ("elementary"); Chinese says 小学/初中/高中.
+    zh_level = level_name(a.level, "zh")
     if not a.hits:
         if a.nearest:
             n = a.nearest[0]
             en = (f"{a.level}: no zone covers this address; the nearest {a.level} school is {n.school.name} "
-                  f"({_km(n.distance_m)}): ask the education office which school will take you")
-            zh = (f"{a.level}：该地址不在任何学区内；最近的学校是 {n.school.name_local or n.school.name}"
-                  f"（{_zh_km(n.distance_m)}），请向教育主管部门咨询入学安排")
+                  f"({_distances(n, zh=False, walk_m=walk_m)}): ask the education office which school will take you")
+            zh = (f"{zh_level}：该地址不在任何学区内；最近的学校是 {n.school.name_local or n.school.name}"
+                  f"（{_distances(n, zh=True, walk_m=walk_m)}），请向教育主管部门咨询入学安排")
+        elif a.nearest_within_m is not None:
+            en = (f"{a.level}: no zone covers this address and no {a.level} school is within "
+                  f"{_km(a.nearest_within_m)}: ask the education office")
+            zh = f"{zh_level}：该地址不在任何学区内，{_zh_km(a.nearest_within_m)}范围内也没有该学段的学校，请向教育主管部门咨询"
         else:
             en = f"{a.level}: no zone covers this address and no school of this level is known"
-            zh = f"{a.level}：该地址不在任何学区内，也没有该学段的学校信息"
+            zh = f"{zh_level}：该地址不在任何学区内，也没有该学段的学校信息"
         return en, zh
-    parts = [_hit(h) for h in a.hits]
+    parts = [_hit(h, many=len(a.hits) > 1, walk_m=walk_m) for h in a.hits]
     en = f"{a.level}: " + "; ".join(p[0] for p in parts)
-    zh = f"{a.level}：" + "；".join(p[1] for p in parts)
-    if len(a.hits) > 1 or any(h.on_boundary for h in a.hits):
+    zh = f"{zh_level}：" + "；".join(p[1] for p in parts)
+    if any(h.on_boundary for h in a.hits):
         en += "; the address lies on a boundary between zones: confirm with the schools or the education office"
         zh += "；该地址位于学区边界上，请向学校或教育主管部门确认"
+    elif len(a.hits) > 1:
+        # Overlapping zones (not a boundary: the flags say so): name the grades each serves when known.
+        en += "; several zones cover this address: ask the schools which one takes your child"
+        zh += "；该地址同时属于多个学区：请向学校确认孩子应就读哪一所"
     elif any(h.near_boundary_m is not None for h in a.hits):
         m = min(h.near_boundary_m for h in a.hits if h.near_boundary_m is not None)
         en += f"; it is {_km(m)} from the zone boundary: check the exact address with the school"
@@ -125,7 +147,8 @@ def _feeders(result: LookupResult, feeders: Mapping[str, Sequence[School]]) -> t
 
 
 def explain(result: LookupResult, *, geocode: GeocodeResult | None = None,
-            feeders: Mapping[str, Sequence[School]] | None = None) -> dict[str, str]:
+            feeders: Mapping[str, Sequence[School]] | None = None,
+            walk_m: Mapping[str, float] | None = None) -> dict[str, str]:
     """Return ``{"en": ..., "zh": ...}``: one sentence per level, joined.
 
     Parameters
@@ -137,11 +160,15 @@ def explain(result: LookupResult, *, geocode: GeocodeResult | None = None,
         what to do when it is only the street or the locality).
     feeders
         Zoned school code -> the schools its pupils move up to, in order (对口直升); said last.
+    walk_m
+        School code -> walking distance along the streets (m), when a walk network covers the
+        point: said next to the straight-line distance.
     """
     if not result.levels:
-        en, zh = "No catchment data covers this place.", "此处没有学区数据。"
+        en, zh = ("No catchment data covers this place, and no school is near enough to suggest.",
+                  "此处没有学区数据，附近也没有可推荐的学校。")
     else:
-        parts = [_level(a) for a in result.levels]
+        parts = [_level(a, walk_m) for a in result.levels]
         en = ". ".join(p[0][0].upper() + p[0][1:] for p in parts) + "."
         zh = "。".join(p[1] for p in parts) + "。"
     if geocode is not None:

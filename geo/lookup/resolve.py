@@ -14,7 +14,7 @@ from scipy.spatial import cKDTree
 from geo.distance import distance_to_boundary_m, geodesic_m
 from geo.errors import InvalidInput
 from geo.index.zones import ZoneIndex
-from geo.models import LevelAnswer, LookupResult, Plan, School, SchoolDistance, SchoolStatus, ZoneHit
+from geo.models import LevelAnswer, LookupResult, Plan, School, SchoolDistance, SchoolStatus, Zone, ZoneHit
 
 
 def check_lon_lat(lon: float, lat: float, *, where: str = "", hint: str = "coordinates are lon, lat in EPSG:4326") -> None:
@@ -67,8 +67,8 @@ class SchoolBook:
             ys = np.array([s.lat for s in items], dtype=float)
             self._by_level[lv] = (items, xs, ys, cKDTree(_unit_xyz(xs, ys)))
 
-    def nearest(self, lon: float, lat: float, level: str, *, k: int) -> tuple[SchoolDistance, ...]:
-        """The ``k`` open schools of ``level`` nearest to (lon, lat), geodesically."""
+    def nearest(self, lon: float, lat: float, level: str, *, k: int, max_m: float | None = None) -> tuple[SchoolDistance, ...]:
+        """The ``k`` open schools of ``level`` nearest to (lon, lat), geodesically, none farther than ``max_m``."""
         if level not in self._by_level or k <= 0:
             return ()
         items, xs, ys, tree = self._by_level[level]
@@ -79,6 +79,8 @@ class SchoolBook:
         cand = np.atleast_1d(cand)
         d = geodesic_m(lon, lat, xs[cand], ys[cand])
         order = np.argsort(d, kind="stable")[:k]
+        if max_m is not None:
+            order = order[d[order] <= max_m]
         return tuple(SchoolDistance(items[int(cand[i])], float(d[i])) for i in order)
 
 
@@ -87,9 +89,18 @@ def _unit_xyz(lons: np.ndarray, lats: np.ndarray) -> np.ndarray:
     return np.column_stack((np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)))
 
 
+def phase_start(zone: Zone, grade: str | None) -> int:
+    """The school year from which a phasing zone serves ``grade`` (any grade: its first year)."""
+    starts = zone.grade_start_years
+    if grade is not None and grade in starts:
+        return starts[grade]
+    return min(starts.values())
+
+
 def _active_hits(index: ZoneIndex, positions: list[int], grade: str | None, year: int | None) -> list[int]:
     """Drop zones that do not serve the grade/year; a phasing zone in force supersedes the old
-    zone of the same level and kind there."""
+    zone of the same level and kind there, and for one grade, of several phasing zones in force
+    the one whose start for that grade came last (the latest change) wins."""
     serving = [p for p in positions if index.entries[p].zone.serves(grade, year)]
     by_level: dict[tuple[str, str | None], list[int]] = defaultdict(list)
     for p in serving:
@@ -97,7 +108,12 @@ def _active_hits(index: ZoneIndex, positions: list[int], grade: str | None, year
     out: list[int] = []
     for items in by_level.values():
         phased = [p for p in items if index.entries[p].zone.phasing]
-        out.extend(phased if phased else items)
+        if not phased or grade is None:
+            # Without a grade every phasing zone in force answers (they may serve different grades).
+            out.extend(phased or items)
+            continue
+        latest = max(phase_start(index.entries[p].zone, grade) for p in phased)
+        out.extend(p for p in phased if phase_start(index.entries[p].zone, grade) == latest)
     return sorted(out)
 
 
@@ -112,6 +128,7 @@ def resolve(
     year: int | None = None,
     near_m: float = 50.0,
     nearest_k: int = 3,
+    nearest_max_m: float | None = 50_000.0,
     plans: Sequence[Plan] | None = None,
 ) -> LookupResult:
     """Answer which zones and schools serve (lon, lat), EPSG:4326.
@@ -130,6 +147,10 @@ def resolve(
         Report ``near_boundary_m`` when the zone edge is closer than this.
     nearest_k
         How many nearest schools to list for a level with no covering zone.
+    nearest_max_m
+        Farthest a nearest school may be (None = no limit). When no zone covers the point and no
+        level is asked, only the levels with a school within this distance are answered, so a
+        point in Sydney is not told about the elementary schools of Virginia.
     plans
         All adopted plans (to pick the one in force for ``year``); defaults to those in the index.
     """
@@ -139,12 +160,17 @@ def resolve(
     hits = [p for p in index.query(lon, lat) if index.entries[p].plan.id in in_force]
     hits = _active_hits(index, hits, grade, year)
 
+    nearby: dict[str, tuple[SchoolDistance, ...]] = {}
     if level is not None:
         levels = [level]
     else:
         districts = {index.entries[p].plan.district for p in hits}
         pool = [p for p in all_plans if p.id in in_force and (not districts or p.district in districts)]
         levels = sorted({p.level for p in pool})
+        if not hits:
+            # Covered nowhere: answer only the levels with a school near enough to be of use.
+            nearby = {lv: schools.nearest(lon, lat, lv, k=nearest_k, max_m=nearest_max_m) for lv in levels}
+            levels = [lv for lv in levels if nearby[lv]]
 
     # Every answering school's distance in one vectorised geodesic call.
     served: dict[int, list[School]] = {
@@ -161,7 +187,10 @@ def resolve(
             far = index.edge_clearance_m(pos, lon, lat) > near_m
             edge = None if far else distance_to_boundary_m(entry.zone.geometry, lon, lat, within_m=near_m)
             zone_hits.append(ZoneHit(entry.plan, entry.zone, with_d[pos], edge, index.on_boundary(pos, lon, lat)))
-        nearest = () if zone_hits else schools.nearest(lon, lat, lv, k=nearest_k)
-        answers.append(LevelAnswer(lv, tuple(zone_hits), nearest))
+        if zone_hits:
+            nearest: tuple[SchoolDistance, ...] = ()
+        else:
+            nearest = nearby[lv] if lv in nearby else schools.nearest(lon, lat, lv, k=nearest_k, max_m=nearest_max_m)
+        answers.append(LevelAnswer(lv, tuple(zone_hits), nearest, nearest_max_m))
     return LookupResult(lon, lat, tuple(answers))
 

@@ -88,7 +88,8 @@ class LevelRate:
                 f"{self.level}：每位居民 {self.rate:.6f} 名学生，配置值（{self.source}）")
 
 
-def calibrate_rates(*, population: float, level_totals: Mapping[str, float], source: str) -> tuple[LevelRate, ...]:
+def calibrate_rates(*, population: float, level_totals: Mapping[str, float],
+                    source: str | Mapping[str, str]) -> tuple[LevelRate, ...]:
     """Per-capita rates = each level's pupil total / total population.
 
     Parameters
@@ -98,7 +99,8 @@ def calibrate_rates(*, population: float, level_totals: Mapping[str, float], sou
     level_totals
         Pupils per level over the same area (e.g. the county's membership per level).
     source
-        Where the totals come from, quoted in every explanation.
+        Where the totals come from, quoted in every explanation: one text, or one per level
+        (each level's own count of schools, say).
     """
     if not np.isfinite(population) or population <= 0:
         msg = f"population {population} must be a positive number to calibrate rates"
@@ -108,7 +110,8 @@ def calibrate_rates(*, population: float, level_totals: Mapping[str, float], sou
         if not np.isfinite(total) or total < 0:
             msg = f"{level} total {total} must be a finite number, not negative"
             raise InvalidInput(msg, where=f"level {level}")
-        out.append(LevelRate(level, float(total) / float(population), "calibrated", source, float(total), float(population)))
+        src = source if isinstance(source, str) else source[level]
+        out.append(LevelRate(level, float(total) / float(population), "calibrated", src, float(total), float(population)))
     return tuple(out)
 
 

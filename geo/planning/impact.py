@@ -44,15 +44,25 @@ def zones_in_force(zones: Sequence[Zone], *, grade: str | None = None, year: int
     """The zones answering for ``grade`` in ``year``, as a lookup sees them.
 
     Zones not serving the grade/year are dropped; where a phasing zone is in force it replaces
-    the older zones under it (their geometry loses that area), as :func:`geo.lookup.resolve.resolve` does.
+    the older zones of its kind under it (their geometry loses that area), and for one grade a
+    phasing zone whose start came later replaces earlier ones, as
+    :func:`geo.lookup.resolve.resolve` does.
     """
     serving = [z for z in zones if z.serves(grade, year)]
-    phased = [z.geometry for z in serving if z.phasing]
-    if not phased:
+    if not any(z.phasing for z in serving):
         return serving
-    cover = union_polygons(phased)
-    return [z if z.phasing else dataclasses.replace(z, geometry=clean_polygonal(z.geometry.difference(cover)))
-            for z in serving]
+
+    def start(z: Zone) -> int:
+        starts = z.grade_start_years
+        return starts[grade] if grade is not None and grade in starts else min(starts.values())
+
+    out: list[Zone] = []
+    for z in serving:
+        over = [o.geometry for o in serving if o is not z and o.phasing and o.kind == z.kind
+                and (not z.phasing or (grade is not None and start(o) > start(z)))]
+        out.append(dataclasses.replace(z, geometry=clean_polygonal(z.geometry.difference(union_polygons(over))))
+                   if over else z)
+    return out
 
 
 # --------------------------------------------------------------------------- computation

@@ -94,19 +94,37 @@ def changed_areas(
         Pieces smaller than this (edge slivers of redrawn lines) are left out.
     """
     old, new = _by_set(zones_in_force(old_zones, year=year)), _by_set(zones_in_force(new_zones, year=year))
-    old_keys, new_keys = list(old), list(new)
-    old_g = np.array([old[k] for k in old_keys], dtype=object)
-    new_g = np.array([new[k] for k in new_keys], dtype=object)
+    # A place changes school where the set of school sets covering it changes. Comparing each
+    # old group with every different new group would call every overlap inside one plan (infants
+    # and primary zones, co-ed and single-sex high zones) a change, even between identical plans;
+    # so each set's lost and gained area is found first, and only those are paired.
+    empty = MultiPolygon()
+    lost: dict[SchoolSet, shapely.Geometry] = {}
+    gained: dict[SchoolSet, shapely.Geometry] = {}
+    for k in dict.fromkeys([*old, *new]):
+        a, b = old.get(k, empty), new.get(k, empty)
+        if shapely.to_wkb(a) == shapely.to_wkb(b):
+            continue
+        if not (d := shapely.difference(a, b)).is_empty:
+            lost[k] = d
+        if not (d := shapely.difference(b, a)).is_empty:
+            gained[k] = d
     pieces: list[tuple[SchoolSet, SchoolSet, shapely.Geometry]] = []
-    if old_g.size and new_g.size:
-        ni, oi = shapely.STRtree(old_g).query(new_g, predicate="intersects")
-        differ = np.array([old_keys[o] != new_keys[n] for n, o in zip(ni, oi, strict=True)], dtype=bool)
-        ni, oi = ni[differ], oi[differ]
-        for geom, n, o in zip(shapely.intersection(new_g[ni], old_g[oi]), ni, oi, strict=True):
-            pieces.append((old_keys[o], new_keys[n], geom))
-    old_all, new_all = union_polygons(list(old_g)), union_polygons(list(new_g))
-    pieces.extend(((), k, g.difference(old_all)) for k, g in new.items())
-    pieces.extend((k, (), g.difference(new_all)) for k, g in old.items())
+    lost_keys, gained_keys = list(lost), list(gained)
+    lost_g = np.array([lost[k] for k in lost_keys], dtype=object)
+    gained_g = np.array([gained[k] for k in gained_keys], dtype=object)
+    if lost_g.size and gained_g.size:
+        gi, li = shapely.STRtree(lost_g).query(gained_g, predicate="intersects")
+        for geom, g, lo in zip(shapely.intersection(gained_g[gi], lost_g[li]), gi, li, strict=True):
+            pieces.append((lost_keys[lo], gained_keys[g], geom))
+    old_g = np.array(list(old.values()), dtype=object)
+    new_g = np.array(list(new.values()), dtype=object)
+    if gained:
+        old_all = union_polygons(list(old_g))
+        pieces.extend(((), k, g.difference(old_all)) for k, g in gained.items())
+    if lost:
+        new_all = union_polygons(list(new_g))
+        pieces.extend((k, (), g.difference(new_all)) for k, g in lost.items())
     tr = equal_area_transformer(np.concatenate([old_g, new_g]) if old_g.size or new_g.size else old_g)
     out = []
     for f, t, geom in pieces:

@@ -10,6 +10,8 @@ from geo.errors import InvalidInput, NotFound
 from geo.lookup.resolve import choose_plans
 from geo.models import Plan, PlanStatus, School, Zone, check_slug
 from geo.planning.demand import DemandUnit
+from geo.planning.findings import Finding
+from geo.planning.validate import DEFAULT_SLIVER_M2, validate_plan
 from service.storage.base import Repository
 
 
@@ -86,3 +88,30 @@ def plan_context(repo: Repository, *, plan_id: int | None, level: str | None, ye
     schools = schools_of(repo, zones, plan.level)
     name, units = pick_demand(repo, zones, demand) if with_demand else (None, [])
     return PlanContext(plan, zones, schools, name, units)
+
+
+#: Findings that mean the zones are not a clean coverage of their area: invalid shapes, overlaps
+#: and gaps, also those small enough to be reported as slivers (a zone's own tiny detached part
+#: is a sliver too, but no hole or double cover).
+COVERAGE_CODES = frozenset({"invalid_geometry", "overlap", "gap"})
+
+
+def breaks_coverage(f: Finding) -> bool:
+    """True when the finding is a gap, an overlap or an invalid shape (sliver-sized or not)."""
+    return f.code in COVERAGE_CODES or (f.code == "sliver" and f.detail.get("kind") in ("gap", "overlap"))
+
+
+def validate_stored(repo: Repository, plan: Plan, *, zones: list[Zone] | None = None,
+                    sliver_m2: float = DEFAULT_SLIVER_M2) -> list[Finding]:
+    """The one validation of a stored plan, used by ``/validation``, every edit's answer and the
+    plan generator, so they never disagree for the same version.
+
+    Gaps are looked for inside the area of this district and level's adopted plan when there is
+    one (another plan), else inside the union of the plan's own zones (holes only).
+    """
+    zones = repo.zones(plan.id) if zones is None else zones
+    adopted = [p for p in repo.list_plans(district=plan.district, level=plan.level, status=PlanStatus.ADOPTED) if p.id != plan.id]
+    area = shapely.union_all([z.geometry for z in repo.zones(adopted[-1].id)]) if adopted else None
+    by_code = {s.code: s for s in schools_of(repo, zones, plan.level)}
+    return validate_plan(zones, schools=by_code, area=area if area is not None and not area.is_empty else None,
+                         sliver_m2=sliver_m2)

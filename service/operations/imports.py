@@ -24,7 +24,7 @@ class RejectedRows(InvalidInput):
     def __init__(self, report: ImportReport) -> None:
         first = report.rejected[0]
         msg = (f"{len(report.rejected)} of {report.rows_read} {report.kind} rows rejected, nothing written; "
-               f"first: row {first.row} ({first.feature or '?'}): {first.reason}")
+               f"first: row {first.row} (counting from 1), {first.feature or 'no code, id or name'}: {first.reason}")
         super().__init__(msg, where=f"row {first.row}")
         self.extra = {"report": report.as_dict()}
 
@@ -98,10 +98,10 @@ def report_lines(report: ImportReport) -> list[str]:
     """Human-readable summary lines for the CLI."""
     lines = [(f"{report.kind}: {report.rows_read} read, {report.written} written, {len(report.repaired)} repaired, "
               f"{len(report.rejected)} rejected")]
-    lines += [f"  repaired row {p.row} ({p.feature}): {p.reason}" for p in report.repaired[:20]]
+    lines += [f"  repaired row {p.row} ({p.feature or 'no code'}): {p.reason}" for p in report.repaired[:20]]
     if len(report.repaired) > 20:
         lines.append(f"  ... and {len(report.repaired) - 20} more repaired")
-    lines += [f"  rejected row {p.row} ({p.feature}): {p.reason}" for p in report.rejected[:50]]
+    lines += [f"  rejected row {p.row} ({p.feature or 'no code'}): {p.reason}" for p in report.rejected[:50]]
     lines += [f"  note: {n}" for n in report.notes]
     return lines
 
@@ -145,8 +145,10 @@ def import_demand_file(repo: Repository, path: Path, *, name: str, id_column: st
             msg = f"no enrolment found for level(s) {', '.join(empty)} among the schools inside the demand area"
             raise InvalidInput(msg, where="calibrate")
         pop_total = float(frame[population].astype(float).clip(lower=0).sum())
-        calibrated = calibrate_rates(population=pop_total, level_totals=totals,
-                                     source=f"enrolment of {len(inside)} schools inside the area / population of {len(frame)} units")
+        per_level = {lv: sum(1 for s in inside.values() if lv in s.levels) for lv in levels}
+        sources = {lv: f"enrolment of {n} {lv} school{'' if n == 1 else 's'} inside the area / population of {len(frame)} units"
+                   for lv, n in per_level.items()}
+        calibrated = calibrate_rates(population=pop_total, level_totals=totals, source=sources)
     units, load = units_from_frame(frame, id_column=id_column, level_columns=level_map, grade_columns=grade_map,
                                    population_column=population, rates=tuple(configured) + calibrated)
     kind = load.method

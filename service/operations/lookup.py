@@ -62,15 +62,33 @@ def answer_at(snap: Snapshot, settings: Settings, lon: float, lat: float, *, lev
     """The complete answer at an EPSG:4326 point (filters already cleaned)."""
     return answer(snap.index, snap.schools, lon, lat, profile=get_profile(settings.profile), level=level, grade=grade,
                   year=school_year(settings, year), plans=snap.plans, near_m=settings.lookup.near_boundary_m,
-                  nearest_k=settings.lookup.nearest_k, travel=place_travel(snap, lon, lat), geocode=geocode)
+                  nearest_k=settings.lookup.nearest_k, nearest_max_m=settings.lookup.nearest_max_m,
+                  travel=place_travel(snap, lon, lat), geocode=geocode)
 
 
 @dataclass(frozen=True, slots=True)
 class LookupAnswer:
-    """The answer and where it was asked: the located point with its input echoed."""
+    """The answer and where it was asked: the located point with its input echoed, and the
+    registered networks around it whose files are missing (said, never silently dropped)."""
 
     answer: Answer
     at: Located
+    missing_networks: dict[str, dict[str, Any]]
+
+
+def missing_networks(snap: Snapshot, lon: float, lat: float) -> dict[str, dict[str, Any]]:
+    """Per mode: a registered network covering (lon, lat) whose file is missing, with what to do."""
+    out: dict[str, dict[str, Any]] = {}
+    for m in snap.missing_networks:
+        if m.covers(lon, lat) and m.mode not in out:
+            field = "walk_m" if m.mode == "walk" else "drive_s"
+            out[m.mode] = {
+                "network": m.name, "missing": True,
+                "detail": f"street network {m.name!r} is registered but its file is missing: no {field} here; "
+                          f"rebuild it with `catchment network build ... --mode {m.mode}`",
+                "detail_zh": f"路网 {m.name} 已登记但文件缺失：此处无法给出{'步行距离' if m.mode == 'walk' else '驾车时间'}；"
+                             "请用 `catchment network build` 重新生成"}
+    return out
 
 
 async def lookup(snap: Snapshot, settings: Settings, *, remote: Geocoder | None, lon: float | None = None,
@@ -84,4 +102,5 @@ async def lookup(snap: Snapshot, settings: Settings, *, remote: Geocoder | None,
     lv, g = clean_filters(level, grade)
     extra: Mapping[str, Any] = {"level": level, "grade": grade, "year": year}
     at = await locate(lon=lon, lat=lat, address=address, crs=crs, gazetteer=snap.gazetteer, remote=remote, extra=extra)
-    return LookupAnswer(answer_at(snap, settings, at.lon, at.lat, level=lv, grade=g, year=year, geocode=at.geocode), at)
+    got = answer_at(snap, settings, at.lon, at.lat, level=lv, grade=g, year=year, geocode=at.geocode)
+    return LookupAnswer(got, at, missing_networks(snap, at.lon, at.lat))

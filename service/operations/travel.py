@@ -15,11 +15,12 @@ from geo.errors import InvalidInput
 from geo.index.zones import ZoneIndex
 from geo.models import Plan, Zone
 from geo.network.paths import SchoolTravel, summarise_costs
-from geo.network.zones import coverage_gaps_overlaps, nearest_school_zones, reach_polygon
+from geo.network.zones import nearest_school_zones, reach_polygon
 from geo.planning.demand import DemandUnit, assign_units
+from geo.planning.findings import count_by_code
 from geo.standards import get_profile
 from service.networks import Travel, check_mode, pick_travel
-from service.operations.context import PlanContext, plan_context
+from service.operations.context import PlanContext, breaks_coverage, plan_context, validate_stored
 from service.operations.jsonable import to_jsonable
 from service.schemas import PlanRef
 from service.settings import Settings
@@ -174,9 +175,14 @@ def generate_network_plan(repo: Repository, snap: Snapshot, *, name: str, distri
     travel = SchoolTravel.from_schools(t.travel.network, inside, cache=t.travel.cache)
     result = nearest_school_zones(travel)
     zones = result.to_zones(source=f"network-nearest ({mode}, network {t.name})")
-    valid, gap_m2, overlap_m2 = coverage_gaps_overlaps(result.zones, result.area)
     plan = repo.import_plan(name=name, district=district, level=level, school_year=year, zones=zones, adopt=False, actor=actor)
-    info = {"schools": len(inside), "zones": len(zones), "coverage_valid": valid, "gap_m2": gap_m2, "overlap_m2": overlap_m2,
+    # The same validation as GET /v1/plans/{id}/validation on the stored plan: one answer.
+    findings = validate_stored(repo, plan)
+    coverage = [f for f in findings if breaks_coverage(f)]
+    gap_m2 = sum(f.area_m2 or 0.0 for f in coverage if f.code == "gap" or f.detail.get("kind") == "gap")
+    overlap_m2 = sum(f.area_m2 or 0.0 for f in coverage if f.code == "overlap" or f.detail.get("kind") == "overlap")
+    info = {"schools": len(inside), "zones": len(zones), "coverage_valid": not coverage, "gap_m2": gap_m2, "overlap_m2": overlap_m2,
+            "validation": {"counts": count_by_code(findings), "errors": sum(1 for f in findings if f.severity == "error")},
             "schools_without_zone": list(result.schools_without_zone), "unreachable_nodes": int(result.unreachable_nodes),
             "network": t.name}
     return plan, info

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from geo.models import Role
-from service.deps import AdminDep, PlannerDep, RepoDep, actor
+from service.deps import AdminDep, AuditReaderDep, RepoDep, actor
 from service.schemas import KeyOut
 
 router = APIRouter(prefix="/v1", tags=["admin"])
@@ -36,7 +36,7 @@ def revoke_key(key_id: int, repo: RepoDep, user: AdminDep) -> KeyOut:
 
 
 @router.get("/audit", summary="The append-only audit log, newest first")
-def audit(repo: RepoDep, user: PlannerDep, target: str | None = None,
+def audit(repo: RepoDep, user: AuditReaderDep, target: str | None = None,
           limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0)] = 0) -> list[dict[str, Any]]:
     return [{"id": e.id, "at": e.at.isoformat() if e.at else None, "actor": e.actor, "action": e.action,
              "target": e.target, "before": e.before, "after": e.after}

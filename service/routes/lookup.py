@@ -30,7 +30,8 @@ async def lookup(snap: SnapDep, settings: SettingsDep, remote: RemoteDep,
                  year: Annotated[int | None, Query(ge=1900, le=2200)] = None) -> Response:
     got = await lookup_op(snap, settings, remote=remote, lon=lon, lat=lat, address=address, crs=crs, level=level,
                           grade=grade, year=year)
-    out = LookupOut.from_answer(got.answer, input=got.at.input, in_crs=got.at.in_crs)
+    out = LookupOut.from_answer(got.answer, input=got.at.input, in_crs=got.at.in_crs,
+                                missing_networks=got.missing_networks)
     # Serialised once here: returning the model would make FastAPI validate it a second time.
     return Response(out.model_dump_json(), media_type="application/json")
 

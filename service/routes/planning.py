@@ -16,11 +16,10 @@ from geo.planning import edit
 from geo.planning.findings import count_by_code, findings_geojson
 from geo.planning.impact import compare_plans
 from geo.planning.notice import changed_areas, notice_text
-from geo.planning.validate import validate_plan
 from geo.standards import get_profile
-from service.deps import PlannerDep, RepoDep, SettingsDep, actor
+from service.deps import NoticesDep, PlannerDep, RepoDep, SettingsDep, actor
 from service.http import etag, parse_if_match
-from service.operations.context import pick_demand, schools_of
+from service.operations.context import pick_demand, schools_of, validate_stored
 from service.operations.jsonable import to_jsonable
 from service.operations.reports import csv_text
 from service.schemas import PlanOut, SchoolIn
@@ -86,8 +85,7 @@ def _editable(repo: Repository, plan_id: int, if_match: str | None) -> tuple[Pla
 
 def _summary(repo: Repository, plan: Plan) -> dict[str, Any]:
     zones = repo.zones(plan.id)
-    by_code = {s.code: s for s in schools_of(repo, zones, plan.level)}
-    findings = validate_plan(zones, schools=by_code)
+    findings = validate_stored(repo, plan, zones=zones)
     return {"plan": PlanOut.from_domain(plan).model_dump(mode="json"), "zones": len(zones),
             "validation": {"counts": count_by_code(findings),
                            "errors": sum(1 for f in findings if f.severity == "error")}}
@@ -186,13 +184,7 @@ def history(plan_id: int, repo: RepoDep) -> dict[str, Any]:
 def validation(plan_id: int, repo: RepoDep, severity: Annotated[str | None, Query(pattern="^(error|warning|info)$")] = None,
                code: str | None = None, sliver_m2: Annotated[float, Query(ge=0, le=1e7)] = 100.0) -> dict[str, Any]:
     plan = repo.get_plan(plan_id)
-    zones = repo.zones(plan_id)
-    # Gaps are looked for inside the area of the adopted plan of this district and level, when there is one.
-    adopted = [p for p in repo.list_plans(district=plan.district, level=plan.level, status=PlanStatus.ADOPTED) if p.id != plan.id]
-    area = shapely.union_all([z.geometry for z in repo.zones(adopted[-1].id)]) if adopted else None
-    by_code = {s.code: s for s in schools_of(repo, zones, plan.level)}
-    findings = validate_plan(zones, schools=by_code, area=area if area is not None and not area.is_empty else None,
-                             sliver_m2=sliver_m2)
+    findings = validate_stored(repo, plan, sliver_m2=sliver_m2)
     counts = count_by_code(findings)
     shown = [f for f in findings if (severity is None or f.severity == severity) and (code is None or f.code == code)]
     doc = findings_geojson(shown)
@@ -235,7 +227,7 @@ def propose(plan_id: int, repo: RepoDep, user: PlannerDep, response: Response) -
 
 
 @router.get("/{plan_id}/notice", summary="Public change notice: the areas that change school, in English and Chinese")
-def notice(plan_id: int, repo: RepoDep) -> dict[str, Any]:
+def notice(plan_id: int, repo: RepoDep, notices: NoticesDep) -> dict[str, Any]:
     plan = repo.get_plan(plan_id)
     before_id = plan.parent_id
     if before_id is None:
@@ -245,12 +237,18 @@ def notice(plan_id: int, repo: RepoDep) -> dict[str, Any]:
     if before_id is None:
         raise InvalidInput(f"plan {plan_id} has no earlier plan to compare with", where="plan_id")
     before = repo.get_plan(before_id)
+    # Both plans' versions (and the effective year, which moves on adoption) key the cached notice.
+    year = plan.effective_year or plan.school_year
+    key = ("notice", plan.id, plan.version, before.id, before.version, year)
+    return notices.get(key, lambda: _notice(repo, plan, before, year))  # type: ignore[no-any-return]
+
+
+def _notice(repo: Repository, plan: Plan, before: Plan, year: int) -> dict[str, Any]:
     old, new = repo.zones(before.id), repo.zones(plan.id)
     schools = {s.code: s for s in schools_of(repo, old + new, plan.level)}
-    changes = changed_areas(old, new, schools=schools, year=plan.effective_year or plan.school_year)
+    changes = changed_areas(old, new, schools=schools, year=year)
     planned = [s.code for s in schools.values() if s.status is SchoolStatus.PLANNED]
     return {"plan": PlanOut.from_domain(plan).model_dump(mode="json"), "replaces": PlanOut.from_domain(before).model_dump(mode="json"),
-            "effective_year": plan.effective_year or plan.school_year,
-            "text": notice_text(changes, plan_name=plan.name, year=plan.effective_year or plan.school_year),
+            "effective_year": year, "text": notice_text(changes, plan_name=plan.name, year=year),
             "planned_schools": planned,
             "areas": {"type": "FeatureCollection", "features": [c.as_feature() for c in changes]}}

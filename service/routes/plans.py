@@ -13,7 +13,7 @@ from geo.models import PlanStatus, check_slug
 from service.deps import HolderDep, PlannerDep, RepoDep, SnapDep, actor
 from service.http import etag, parse_if_match
 from service.operations.imports import RejectedRows
-from service.schemas import AdoptIn, PlanIn, PlanOut
+from service.schemas import AdoptIn, AdoptOut, PlanIn, PlanOut
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"])
 
@@ -77,11 +77,16 @@ def replace_zones(plan_id: int, request: Request, repo: RepoDep, holder: HolderD
     return Response(json.dumps(out), media_type="application/json", headers={"ETag": etag(plan.version)})
 
 
-@router.post("/{plan_id}/adopt", response_model=PlanOut)
+@router.post("/{plan_id}/adopt", response_model=AdoptOut)
 def adopt(plan_id: int, repo: RepoDep, holder: HolderDep, user: PlannerDep, response: Response,
-          body: AdoptIn | None = None) -> PlanOut:
-    """Adopt the plan; the adopted plan of the same district, level and year is archived atomically."""
-    plan = repo.adopt_plan(plan_id, actor=actor(user), effective_year=body.effective_year if body else None)
+          body: AdoptIn | None = None) -> AdoptOut:
+    """Adopt the plan from its school year (or ``effective_year``): the adopted plans of the same
+    district and level for that year or later are archived atomically (``archived``); those for
+    earlier years stay adopted for those years (``still_adopted``)."""
+    done = repo.adopt(plan_id, actor=actor(user), effective_year=body.effective_year if body else None)
     holder.refresh_after_write()
+    plan = done.plan
     response.headers["ETag"] = etag(plan.version)
-    return PlanOut.from_domain(plan)
+    earlier = [p.id for p in repo.list_plans(district=plan.district, level=plan.level, status=PlanStatus.ADOPTED)
+               if p.school_year < plan.school_year]
+    return AdoptOut(**PlanOut.from_domain(plan).model_dump(), archived=list(done.archived), still_adopted=earlier)

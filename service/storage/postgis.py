@@ -24,6 +24,7 @@ from psycopg_pool import ConnectionPool
 
 from geo.errors import Conflict, Unavailable
 from geo.models import Plan
+from service.storage.base import Adoption
 from service.storage.rows import now
 from service.storage.sqlbase import SqlRepository
 
@@ -206,7 +207,7 @@ class PostgisRepository(SqlRepository):
         # Read again: the plan may have changed while this transaction waited for the locks.
         return self._get_plan(cur, plan_id)
 
-    def _adopt(self, cur: Any, plan: Plan, actor: str, effective_year: int | None) -> Plan:
+    def _adopt(self, cur: Any, plan: Plan, actor: str, effective_year: int | None) -> Adoption:
         # import_plan adopts without _lock_plan; re-taking the same advisory lock is a no-op.
         self._lock_group(cur, plan.district, plan.level)
         return super()._adopt(cur, plan, actor, effective_year)

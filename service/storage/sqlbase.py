@@ -22,7 +22,7 @@ from shapely.geometry import MultiPolygon
 
 from geo.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from geo.models import ApiKey, Plan, PlanStatus, Role, School, SchoolStatus, Zone
-from service.storage.base import AuditEvent
+from service.storage.base import Adoption, AuditEvent
 from service.storage.jobs import JobStore
 from service.storage.rows import as_datetime, from_json, hash_secret, json_text, now
 from service.storage.sqlstores import PlanningStores
@@ -361,25 +361,34 @@ class SqlRepository(PlanningStores, ABC):
                 self._bump_zone_version(cur)
             return after
 
-    def _adopt(self, cur: Any, plan: Plan, actor: str, effective_year: int | None) -> Plan:
+    def _adopt(self, cur: Any, plan: Plan, actor: str, effective_year: int | None) -> Adoption:
+        # The rule (README "Planning"): a plan adopted for (district, level) from school year Y
+        # replaces every adopted plan of that district and level for Y or a later year (a newer
+        # decision supersedes an older one about the same years); plans adopted for earlier years
+        # stay adopted, as the record of what was in force then (lookups with year= use them).
         year = effective_year if effective_year is not None else plan.school_year
-        prior = self._x(cur, "SELECT id FROM plans WHERE district = ? AND level = ? AND school_year = ? AND status = 'adopted' AND id <> ?",
-                        (plan.district, plan.level, year, plan.id)).fetchall()
-        for (old,) in prior:
+        prior = self._x(cur, "SELECT id FROM plans WHERE district = ? AND level = ? AND school_year >= ? AND status = 'adopted' "
+                             "AND id <> ? ORDER BY id", (plan.district, plan.level, year, plan.id)).fetchall()
+        archived = tuple(int(old) for (old,) in prior)
+        for old in archived:
             self._x(cur, "UPDATE plans SET status = 'archived', version = version + 1 WHERE id = ?", (old,))
             self._audit(cur, actor, "plan.archive", f"plan:{old}", {"status": "adopted"}, {"status": "archived", "replaced_by": plan.id})
         self._x(cur, "UPDATE plans SET status = 'adopted', school_year = ?, effective_year = ?, version = version + 1 WHERE id = ?",
                 (year, year, plan.id))
         after = self._get_plan(cur, plan.id)
-        self._audit(cur, actor, "plan.adopt", f"plan:{plan.id}", plan_audit(plan), plan_audit(after))
+        self._audit(cur, actor, "plan.adopt", f"plan:{plan.id}", plan_audit(plan), plan_audit(after) | {"archived": list(archived)})
         self._bump_zone_version(cur)
-        return after
+        return Adoption(after, archived)
 
     def adopt_plan(self, plan_id: int, *, actor: str, effective_year: int | None = None) -> Plan:
+        return self.adopt(plan_id, actor=actor, effective_year=effective_year).plan
+
+    def adopt(self, plan_id: int, *, actor: str, effective_year: int | None = None) -> Adoption:
+        """Adopt plan ``plan_id`` (from ``effective_year``) and say which plans that archived."""
         with self._tx() as cur:
             plan = self._lock_plan(cur, plan_id)
             if plan.status is PlanStatus.ADOPTED and effective_year in (None, plan.school_year):
-                return plan
+                return Adoption(plan, ())
             return self._adopt(cur, plan, actor, effective_year)
 
     def import_plan(self, *, name: str, district: str, level: str, school_year: int, zones: Sequence[Zone],
@@ -393,7 +402,7 @@ class SqlRepository(PlanningStores, ABC):
             self._record_version(cur, pid, plan.version, "plan.import", actor, self._zones(cur, "WHERE plan_id = ?", (pid,)))
             self._audit(cur, actor, "plan.import", f"plan:{pid}", None, plan_audit(plan) | {"zones": len(zones)})
             if adopt:
-                plan = self._adopt(cur, plan, actor, None)
+                plan = self._adopt(cur, plan, actor, None).plan
             return plan
 
     def copy_plan(self, plan_id: int, *, name: str, actor: str, school_year: int | None = None) -> Plan:

@@ -110,6 +110,26 @@ def test_running_service_picks_up_an_import(client: TestClient, tmp_path: Path, 
     assert client.get("/v1/lookup", params={"address": "25 Johnston St, Annandale"}).status_code == 200
 
 
+def test_a_chinese_address_is_answered_within_a_second_of_its_import(client: TestClient, tmp_path: Path, db_url: str) -> None:
+    """The README's promise: every worker sees a write within a second (here: an address import)."""
+    text = "上海市徐汇区漕溪北路20号"
+    assert client.get("/v1/lookup", params={"address": text}).status_code == 404
+    doc = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]}, "properties": {"fid": rid, "地址": t}}
+        for rid, lon, lat, t in ZH]}
+    path = tmp_path / "zh.geojson"
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    _run(db_url, str(path), "--dataset", "zh")
+    imported = time.monotonic()
+    while True:
+        r = client.get("/v1/lookup", params={"address": text})
+        if r.status_code == 200 or time.monotonic() - imported > 1.0:
+            break
+        time.sleep(0.02)
+    assert r.status_code == 200, f"still {r.status_code} {time.monotonic() - imported:.2f} s after the import"
+    assert r.json()["geocode"]["address_id"] == "xh-20"
+
+
 def test_bad_files_write_nothing(tmp_path: Path, db_url: str, repo: Repository) -> None:
     before = repo.count_addresses()
     rows = pd.read_csv(ADDRESSES, dtype=str, keep_default_na=False).head(5)

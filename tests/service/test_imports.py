@@ -127,7 +127,8 @@ def test_rejected_rows_write_nothing_and_name_each_row(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
     result = runner.invoke(cli, ["import", "schools", str(path), *SCHOOL_MAP, "--database", url])
     assert result.exit_code == 2
-    assert "rejected row 3" in result.output and "missing school name" in result.output
+    # index 3 is the fourth feature: rows count from 1
+    assert "rejected row 4" in result.output and "missing school name" in result.output
     assert open_repository(url).count_schools() == 0
 
 

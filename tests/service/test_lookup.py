@@ -97,6 +97,21 @@ def test_outside_all_zones_lists_nearest_schools(shared_client: TestClient) -> N
     assert "no zone" in body["explanation"]["en"]
 
 
+def test_nearest_schools_stay_near(shared_client: TestClient) -> None:
+    """Off Bondi no zone covers the point: NSW's levels list their nearest schools, Fairfax's
+    elementary schools (15,000 km away) are not offered; asked for, the answer says none is near."""
+    body = shared_client.get("/v1/lookup", params={"lon": 151.32, "lat": -33.90}).json()
+    assert {lv["level"] for lv in body["levels"]} == {"primary", "high"}
+    assert all(s["distance_m"] <= 50_000 for lv in body["levels"] for s in lv["nearest_schools"])
+    assert "Virginia" not in body["explanation"]["en"] and "elementary" not in body["explanation"]["en"]
+    far = shared_client.get("/v1/lookup", params={"lon": 151.32, "lat": -33.90, "level": "elementary"}).json()
+    assert level(far, "elementary")["nearest_schools"] == []
+    assert "no elementary school is within 50.0 km" in far["explanation"]["en"]
+    assert "50.0 公里范围内也没有该学段的学校" in far["explanation"]["zh"] and far["explanation"]["zh"].startswith("小学：")
+    sea = shared_client.get("/v1/lookup", params={"lon": 170.0, "lat": -40.0}).json()
+    assert sea["levels"] == [] and "no school is near enough" in sea["explanation"]["en"]
+
+
 def test_grade_filter_picks_the_level(shared_client: TestClient) -> None:
     k = shared_client.get("/v1/lookup", params={"lon": LINDFIELD[0], "lat": LINDFIELD[1], "grade": "K"}).json()
     covered = {lv["level"] for lv in k["levels"] if lv["covered"]}

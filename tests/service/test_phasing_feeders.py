@@ -171,3 +171,32 @@ def test_feeder_writes_are_checked(client: TestClient, repo: Repository, keys: d
     assert repo.get_school(ms).feeds_into == ()
     admin = bearer(keys["admin"])
     assert client.put(f"/v1/schools/{es}/feeders", json={"feeds_into": []}, headers=admin).status_code == 200
+
+
+def test_one_grade_gets_the_latest_phasing_zone_and_the_words_match_the_flags(shared_client: TestClient) -> None:
+    """Year 9 in 2028 at 138 Abbott Rd: NBSC Freshwater's zone (year 9 from 2028) replaces The
+    Forest's transition zone (year 9 from 2027); one school, and no "boundary" in the words."""
+    y9_2028 = _get(shared_client, address=README_ADDRESS, level="high", grade="9", year=2028)
+    assert _codes(y9_2028, "high") == {"8568"}
+    y9_2027 = _get(shared_client, address=README_ADDRESS, level="high", grade="9", year=2027)
+    assert _codes(y9_2027, "high") == {"8372"}  # The Forest keeps year 9 in 2027
+    for body in (y9_2028, y9_2027):
+        assert "boundary" not in body["explanation"]["en"] and "边界" not in body["explanation"]["zh"]
+
+
+def test_overlapping_zones_are_not_called_a_boundary(shared_client: TestClient) -> None:
+    """25 Johnston St, Annandale lies inside two overlapping high zones, on neither edge: the words
+    say several zones (with their grades), not a boundary, as the flags do."""
+    body = _get(shared_client, address="25 Johnston St, Annandale", level="high")
+    zones = body["levels"][0]["zones"]
+    assert len(zones) == 2 and not any(z["on_boundary"] for z in zones)
+    en, zh = body["explanation"]["en"], body["explanation"]["zh"]
+    assert "boundary" not in en and "边界" not in zh
+    assert "several zones cover this address" in en and "多个学区" in zh
+
+
+def test_chinese_explanation_names_levels_in_chinese(shared_client: TestClient) -> None:
+    body = _get(shared_client, lon=151.1796, lat=-33.7738)
+    zh = body["explanation"]["zh"]
+    assert "小学：" in zh and "高中：" in zh and "primary：" not in zh and "high：" not in zh
+    assert "Primary: " in body["explanation"]["en"]  # English keeps the stored name

@@ -86,6 +86,7 @@ def test_planner_workflow_end_to_end(client: TestClient, repo: Repository, keys:
     assert client.post(f"/v1/plans/{draft['id']}/propose", headers=planner).json()["status"] == "proposed"
     r = client.post(f"/v1/plans/{draft['id']}/adopt", json={"effective_year": 2024}, headers=planner)
     assert r.status_code == 200 and r.json()["status"] == "adopted"
+    assert r.json()["archived"] == [adopted["id"]]
     assert client.get(f"/v1/plans/{adopted['id']}").json()["status"] == "archived"
     new = client.get("/v1/lookup", params={"lon": pt.x, "lat": pt.y, "level": "elementary"}).json()
     assert new["levels"][0]["zones"][0]["schools"][0]["code"] == target
@@ -127,3 +128,22 @@ def test_edit_rules(client: TestClient, keys: dict[str, str], repo: Repository) 
     assert r.status_code == 200, r.text
     assert client.get("/v1/schools/fcps-new-1").json()["status"] == "planned"
     assert r.json()["validation"]["counts"].get("overlap", 0) == 0
+    # The edit's answer and /validation agree for the same version (gaps and slivers too).
+    checked = client.get(f"/v1/plans/{pid}/validation").json()
+    assert r.json()["validation"] == {"counts": checked["counts"], "errors": checked["errors"]}
+
+
+def test_notice_of_an_unmodified_copy_says_nothing_changes_and_is_cached(client: TestClient, keys: dict[str, str]) -> None:
+    """NSW primary overlaps itself (infants and primary zones): an unmodified copy of it moves no
+    area; the notice is computed once per plan version; the compare map of a plan with itself draws."""
+    planner = bearer(keys["planner"])
+    nsw = client.get("/v1/plans", params={"district": "nsw", "level": "primary"}).json()[0]
+    draft = client.post(f"/v1/plans/{nsw['id']}/copy", headers=planner).json()
+    first = client.get(f"/v1/plans/{draft['id']}/notice").json()
+    assert first["areas"]["features"] == [] and "No area changes school" in first["text"]["en"]
+    assert "没有区域调整就读学校" in first["text"]["zh"]
+    cache = client.app.state.notices  # type: ignore[attr-defined]
+    cached = dict(cache._items)
+    assert client.get(f"/v1/plans/{draft['id']}/notice").json() == first and dict(cache._items) == cached
+    r = client.get("/v1/maps/compare", params={"a": nsw["id"], "b": nsw["id"], "tiles": "none"})
+    assert r.status_code == 200, r.text

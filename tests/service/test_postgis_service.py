@@ -250,3 +250,35 @@ def test_database_restart_answers_503_then_recovers(server: Server) -> None:
     assert status == 201, body
     _, status, _, body = call(server, "GET", "/readyz")
     assert status == 200, body
+
+
+def test_two_workers_started_by_the_catchment_script_never_die(tmp_path: Path) -> None:
+    """`catchment serve --workers 2` from the installed script (as the README and compose run it):
+    no worker is killed as unresponsive at start-up. Spawned workers re-import the parent's
+    __main__; from the script that was the whole CLI, slower than uvicorn's 5 s ping timeout on
+    a busy machine, so the supervisor killed them ("Child process [...] died")."""
+    script = Path(sys.executable).parent / "catchment"
+    if not script.exists():
+        pytest.skip(f"no installed catchment script next to {sys.executable}")
+    with new_schema_url() as url:
+        port = free_port()
+        log = tmp_path / "serve.log"
+        env = os.environ | {"CATCHMENT_DATABASE_URL": url}
+        with log.open("wb") as out:
+            proc = subprocess.Popen([str(script), "serve", "--workers", "2", "--port", str(port), "--no-sample"],
+                                    cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        srv = Server(port, proc, log, "", 0, (0.0, 0.0), "", "")
+        try:
+            wait_ready(srv, workers=2)
+            first = worker_pids(srv)
+            time.sleep(6)  # longer than uvicorn's default health-check timeout
+            assert worker_pids(srv) == first
+            text = log.read_text()
+            assert "died" not in text and "was not ready" not in text, text[-3000:]
+        finally:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)

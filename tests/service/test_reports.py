@@ -101,3 +101,23 @@ def test_balance_report_on_a_hand_example(db_url: str) -> None:
     verdicts = {v["code"]: v for v in sports["schools"]}
     assert verdicts["hx-0"]["passed"] is False and verdicts["hx-2"]["passed"] is False  # 9 < 10.2 m2 junior threshold
     assert body["profile"].startswith("cn@")
+
+
+def test_calibration_counts_each_levels_own_schools(sample_db: Path) -> None:
+    """Each level's calibrated rate quotes how many schools of that level it was summed over."""
+    import re
+
+    from service.storage import open_repository
+    repo = open_repository(f"sqlite:///{sample_db}")
+    try:
+        report = next(d for d in repo.demand_sets() if d["name"] == "fairfax-blocks")["report"]
+        fcps = [s for s in repo.list_schools() if s.code.startswith("fcps-")]
+    finally:
+        repo.close()
+    counts = {}
+    for r in report["rates"]:
+        n = int(re.match(r"enrolment of (\d+) (\w+) schools? inside", r["source"]).group(1))
+        counts[r["level"]] = n
+        assert 0 < n <= sum(1 for s in fcps if r["level"] in s.levels)
+        assert r["children"] == pytest.approx(sum(s.enrolment or 0 for s in fcps if r["level"] in s.levels), rel=0.05)
+    assert set(counts) == {"elementary", "middle", "high"} and len(set(counts.values())) == 3

@@ -29,6 +29,8 @@ def test_school_crud_needs_an_admin_key(client: TestClient, keys: dict[str, str]
     assert client.post("/v1/schools", json=SCHOOL).status_code == 401
     r = client.post("/v1/schools", json=SCHOOL, headers=bearer(keys["planner"]))
     assert r.status_code == 403 and r.headers["content-type"] == "application/problem+json"
+    assert r.json()["detail"] == "a planner key may not do this; this write needs an admin key"
+    assert client.post("/v1/schools", json=SCHOOL).json()["detail"].startswith("this write needs an admin key: ")
     admin = bearer(keys["admin"])
     assert client.post("/v1/schools", json=SCHOOL, headers=admin).status_code == 201
     assert client.post("/v1/schools", json=SCHOOL, headers=admin).status_code == 409
@@ -40,6 +42,12 @@ def test_school_crud_needs_an_admin_key(client: TestClient, keys: dict[str, str]
     assert client.delete("/v1/schools/2404", headers=admin).status_code == 409
     audit = client.get("/v1/audit", headers=admin).json()
     assert [e["action"] for e in audit[:3]] == ["school.delete", "school.update", "school.create"]
+
+
+def test_reading_the_audit_log_says_which_key_it_needs(client: TestClient) -> None:
+    r = client.get("/v1/audit")
+    assert r.status_code == 401
+    assert r.json()["detail"].startswith("reading the audit log needs a planner or admin key: ")
 
 
 def test_revoked_and_unknown_keys(client: TestClient, repo: Repository, keys: dict[str, str]) -> None:
@@ -80,14 +88,30 @@ def test_plan_zones_adopt_and_index_switch(client: TestClient, keys: dict[str, s
     assert [p["id"] for p in adopted_now] == [pid]
 
 
+def test_rejected_rows_name_the_real_row_and_the_feature(client: TestClient, keys: dict[str, str]) -> None:
+    planner = bearer(keys["planner"])
+    pid = client.post("/v1/plans", json={"name": "x", "level": "primary", "school_year": 2030}, headers=planner).json()["id"]
+    square = {"type": "Polygon", "coordinates": [[[151, -33], [151.1, -33], [151.1, -33.1], [151, -33]]]}
+    line = {"type": "LineString", "coordinates": [[151, -33], [151.1, -33]]}
+    doc = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": square, "properties": {"school_code": "2404"}},
+        {"type": "Feature", "geometry": line, "properties": {"school_code": "2403"}},
+        {"type": "Feature", "geometry": square, "properties": {"name": "Unnamed school's zone"}}]}
+    body = client.put(f"/v1/plans/{pid}/zones", json=doc, headers=planner).json()
+    assert body["where"] == "row 2"
+    assert "first: row 2 (counting from 1), 2403: " in body["detail"] and "(?)" not in body["detail"]
+    rejected = body["report"]["rejected"]
+    assert [(p["row"], p["feature"]) for p in rejected] == [(2, "2403"), (3, "name=Unnamed school's zone")]
+
+
 @pytest.mark.parametrize("doc,where", [
     ({"type": "Feature"}, "body"),
     ({"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[1, 2]]},
                                                  "properties": {"school_code": "2404"}}]}, "features[0].geometry"),
     ({"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[151, -33], [151.1, -33]]},
-                                                 "properties": {"school_code": "2404"}}]}, "row 0"),
+                                                 "properties": {"school_code": "2404"}}]}, "row 1"),
     ({"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[[151, -33], [151.1, -33], [151.1, -33], [151, -33]]]},
-                                                 "properties": {"school_code": "2404"}}]}, "row 0"),
+                                                 "properties": {"school_code": "2404"}}]}, "row 1"),
     ({"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[[151, -33], [151.1, -33], [151.1, -33.1], [151, -33]]]},
                                                  "properties": {"school_code": "nope"}}]}, "features[0].school_codes"),
     ({"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": None, "properties": {}}]}, "school_code"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,11 @@ def test_lookup_gains_walk_m_where_a_network_covers_the_point(shared_client: Tes
     # Along the streets is never shorter than the straight line.
     assert school["walk_m"] >= school["distance_m"] - body["networks"]["walk"]["snap_m"] - 1
     assert school["walk_m"] < 4 * school["distance_m"] + 500
+    # The words say both: the straight line and the walk, in both languages; Chinese names the level.
+    def km(m: float) -> str:
+        return f"{m / 1000:.1f} km" if m >= 1000 else f"{m:.0f} m"
+    assert f"{km(school['distance_m'])} in a straight line, {km(school['walk_m'])} on foot" in body["explanation"]["en"]
+    assert "步行" in body["explanation"]["zh"] and body["explanation"]["zh"].startswith("初中：")
     sydney = shared_client.get("/v1/lookup", params={"lon": 151.1796, "lat": -33.7738}).json()
     assert sydney["networks"] == {} and all(s["walk_m"] is None for lv in sydney["levels"] for z in lv["zones"] for s in z["schools"])
 
@@ -80,6 +86,13 @@ def test_generate_over_http_and_cli(client: TestClient, keys: dict[str, str], db
                     headers=bearer(keys["planner"]))
     assert r.status_code == 201, r.text
     assert r.json()["status"] == "draft" and len(repo.zones(r.json()["id"])) == 2
+    # One validation, one answer: the generator's report is /validation's for the stored plan.
+    info = json.loads(r.headers["X-Generation"])
+    checked = client.get(f"/v1/plans/{r.json()['id']}/validation").json()
+    assert info["validation"]["counts"] == checked["counts"] and info["validation"]["errors"] == checked["errors"]
+    breaks = [f for f in checked["findings"]["features"] if f["properties"]["code"] in ("gap", "overlap", "invalid_geometry")
+              or (f["properties"]["code"] == "sliver" and f["properties"]["detail"].get("kind") in ("gap", "overlap"))]
+    assert info["coverage_valid"] == (not breaks)
     out = CliRunner().invoke(cli, ["plans", "generate", "--name", "cli", "--level", "middle", "--year", "2028",
                                    "--district", "portland", "--database", db_url])
     assert out.exit_code == 0, out.output
@@ -99,3 +112,23 @@ def test_network_build_cli(tmp_path: Path) -> None:
     bad.write_bytes(b"nonsense")
     out = CliRunner().invoke(cli, ["network", "build", str(bad), "--database", url])
     assert out.exit_code == 2 and "error" in out.output
+
+
+def test_a_registered_network_whose_file_is_gone_is_said_not_dropped(tmp_path: Path, db_url: str) -> None:
+    """A container recreated without its volume keeps the registry but loses the files: the
+    lookup says the network is missing instead of silently leaving drive_s out."""
+    from service.main import create_app
+    from service.storage import open_repository
+    from tests.conftest import settings_for
+
+    repo = open_repository(db_url)
+    gone = tmp_path / "gone-drive.npz"
+    repo.register_network("portland-gone", mode="drive", path=str(gone), source=None,
+                          stats={"bbox": [-122.8, 45.45, -122.6, 45.6], "key": "x", "nodes": 1, "edges": 1}, actor="test")
+    repo.close()
+    with TestClient(create_app(settings_for(db_url))) as c:
+        body = c.get("/v1/lookup", params={"lon": PORTLAND[0], "lat": PORTLAND[1], "level": "middle"}).json()
+    drive = body["networks"]["drive"]
+    assert drive["missing"] is True and drive["network"] == "portland-gone" and str(gone) in drive["detail"]
+    assert "路网" in drive["detail_zh"]
+    assert body["networks"]["walk"]["network"] == "portland"  # the network that is there still answers

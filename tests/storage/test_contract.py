@@ -250,6 +250,27 @@ def test_adopting_archives_the_previous_plan(repo: Repository) -> None:
     assert repo.get_plan(second.id).status is PlanStatus.ADOPTED  # a different year: both stay
 
 
+def test_adopting_from_a_year_archives_that_year_and_later_and_keeps_earlier(repo: Repository) -> None:
+    """A plan adopted from 2025 replaces the adopted plans for 2025 and later (2025, 2027); the
+    plan adopted for 2024 stays adopted as the record of 2024; other levels are untouched."""
+    codes = [s.code for s in seeded(repo, 2)]
+    kw = {"district": "d", "level": "primary", "zones": make_zones(codes), "adopt": True, "actor": "ann"}
+    y2024 = repo.import_plan(name="2024", school_year=2024, **kw)
+    y2025 = repo.import_plan(name="2025", school_year=2025, **kw)
+    y2027 = repo.import_plan(name="2027", school_year=2027, **kw)
+    high = repo.import_plan(name="high", district="d", level="high", school_year=2026, zones=make_zones(codes),
+                            adopt=True, actor="ann")
+    new = repo.create_plan(name="new", district="d", level="primary", school_year=2024, actor="ann")
+    done = repo.adopt(new.id, actor="bob", effective_year=2025)
+    assert done.archived == (y2025.id, y2027.id)
+    assert (done.plan.status, done.plan.school_year, done.plan.effective_year) == (PlanStatus.ADOPTED, 2025, 2025)
+    status = {p.id: p.status for p in repo.list_plans(district="d")}
+    assert status == {y2024.id: PlanStatus.ADOPTED, y2025.id: PlanStatus.ARCHIVED, y2027.id: PlanStatus.ARCHIVED,
+                      high.id: PlanStatus.ADOPTED, new.id: PlanStatus.ADOPTED}
+    assert {e.target for e in repo.audit_events() if e.action == "plan.archive"} >= {f"plan:{y2025.id}", f"plan:{y2027.id}"}
+    assert repo.adopt(new.id, actor="bob").archived == ()  # adopting again archives nothing
+
+
 def test_database_refuses_a_second_adopted_plan(repo: Repository) -> None:
     a = repo.create_plan(name="a", district="d", level="high", school_year=2026, actor="ann")
     b = repo.create_plan(name="b", district="d", level="high", school_year=2026, actor="ann")

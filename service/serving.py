@@ -1,0 +1,37 @@
+"""Start uvicorn for ``catchment serve``: one process, or a supervisor with worker processes.
+
+Workers are spawned processes, and a spawned process first re-imports the parent's ``__main__``.
+Run from the ``catchment`` script that is ``service.cli`` with geopandas and the rest (over 6 s
+on a busy machine), while uvicorn's supervisor pings each new worker and kills one that does
+not answer within ``timeout_worker_healthcheck`` (5 s by default): that was the "Child process
+died" at start-up. With workers, the command therefore replaces itself with ``python -m
+uvicorn`` (a light ``__main__``), and the health-check allows a slow first import.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+#: Seconds a worker may take to answer the supervisor's ping (importing the app and building the
+#: zone index at start-up can take several seconds when two workers share a busy machine).
+WORKER_HEALTHCHECK_S = 30
+
+
+def uvicorn_argv(*, host: str, port: int, workers: int) -> list[str]:
+    """The ``python -m uvicorn`` command line that serves the app with ``workers`` processes."""
+    return [sys.executable, "-m", "uvicorn", "service.main:app", "--host", host, "--port", str(port),
+            "--workers", str(workers), "--timeout-worker-healthcheck", str(WORKER_HEALTHCHECK_S), "--log-level", "info"]
+
+
+def run(*, host: str, port: int, workers: int) -> None:
+    """Serve in this process (one worker), or exec the uvicorn supervisor (several)."""
+    if workers > 1:
+        # The environment (database URL, sample loading off) is inherited by the new program.
+        argv = uvicorn_argv(host=host, port=port, workers=workers)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(argv[0], argv)
+    import uvicorn
+
+    uvicorn.run("service.main:app", host=host, port=port, workers=1, log_level="info")
