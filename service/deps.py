@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from geo.errors import Forbidden, Unauthorized
+from geo.errors import Forbidden, Unauthorized, Unavailable
 from geo.models import ApiKey, Role
 from service.mapcache import ProblemCache
 from service.settings import Settings
@@ -40,6 +40,13 @@ async def get_snapshot(request: Request) -> Snapshot:
 
 def get_user(request: Request) -> ApiKey:
     """The caller's API key from ``Authorization: Bearer KEY``; 401 without a valid one."""
+    holder: SnapshotHolder = request.app.state.holder
+    if not holder.database.up:
+        # Every write starts here: answer at once rather than wait for the pool's timeout; the
+        # watcher is asked to look again so the first write after the database returns succeeds.
+        holder.check_soon()
+        msg = f"the database is unavailable ({holder.database.reason}); lookups still answer from memory, writes wait until it is back"
+        raise Unavailable(msg, where="database")
     header = request.headers.get("authorization", "")
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
