@@ -108,7 +108,8 @@ def read_frame(path: Path, *, crs: str | None = None, layer: str | None = None) 
         # A shapefile says its CRS only in the .prj beside it; guessing EPSG:4326 for one in
         # metres stores zones no index can build. GeoJSON is EPSG:4326 by definition (RFC 7946).
         msg = (f"{path.name}: the shapefile has no .prj, so its coordinate system is unknown; add the .prj, or give it "
-               f"with --crs (CLI) or crs= (upload), e.g. EPSG:4326, EPSG:3857 or EPSG:28356")
+               f"with --crs (CLI) or crs= (upload), e.g. EPSG:4326, EPSG:3857 or EPSG:28356 / "
+               f"Shapefile 缺少 .prj，坐标系未知：请补上 .prj，或用 --crs（命令行）或 crs=（上传）指定坐标系")
         raise InvalidInput(msg, where="crs")
     elif frame.crs is None:
         frame = frame.set_crs(4326)

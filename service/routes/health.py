@@ -33,7 +33,7 @@ def readyz(repo: RepoDep, holder: HolderDep) -> Health | JSONResponse:
     db = holder.database
     if not db.up:
         msg = (f"degraded: the database is unavailable ({db.reason}); lookups answer from the in-memory snapshot "
-               f"of zone version {snap.version}, writes answer 503 until it is back")
+               f"of zone version {snap.version}, writes answer 503 until it is back / 降级运行：数据库暂时不可用，查询由内存提供，修改暂不可用")
         return problem(503, "Service unavailable", msg, instance="/readyz", where="database", state="degraded",
                        down_for_s=round(time.monotonic() - db.since, 1), index=detail)
     return Health(status="degraded" if skipped else "ok", detail={"zone_version": snap.version, **detail})
