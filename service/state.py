@@ -120,6 +120,7 @@ class SnapshotHolder:
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
         self._checking = threading.Lock()  # one check (and rebuild) at a time: watcher or /readyz
+        self._building = threading.RLock()  # one snapshot build at a time (refresh re-enters it)
 
     def refresh(self, *, quick: bool = False) -> Snapshot:
         """Rebuild now, in this thread.
@@ -128,14 +129,24 @@ class SnapshotHolder:
         and builds the grid in a background thread, so a write is visible within a fraction of a
         second even for a large area.
         """
-        snap = build_snapshot(self.repo, self.loader, self._snap, grid=not quick)
-        self._swap(snap)
+        with self._building:
+            snap = build_snapshot(self.repo, self.loader, self._snap, grid=not quick)
+            self._swap(snap)
         if quick and snap.index.grid is None and len(snap.index):
             self._spawn(lambda: self._swap(with_grid(snap)), "snapshot-grid")
         return snap
 
     def refresh_after_write(self) -> Snapshot:
-        return self.refresh(quick=True)
+        return self._catch_up(self.repo.zone_version())
+
+    def _catch_up(self, stored: int) -> Snapshot:
+        """Rebuild unless a snapshot of version ``stored`` (or newer) is in already: the writer's
+        own refresh and its watcher must not both rebuild (and grid) the same version."""
+        with self._building:
+            snap = self._snap
+            if snap is not None and snap.version >= stored:
+                return snap
+            return self.refresh(quick=True)
 
     def _swap(self, snap: Snapshot) -> None:
         with self._lock:
@@ -192,7 +203,7 @@ class SnapshotHolder:
         snap = self._snap
         if snap is None or stored != snap.version:
             try:
-                self.refresh(quick=True)
+                self._catch_up(stored)
             except CatchmentError as exc:
                 # Unavailable mostly (the database left mid-rebuild): keep the old snapshot, retry next check.
                 log.warning("snapshot rebuild failed (%s); still serving snapshot %s", exc.message, snap.version if snap else None)
