@@ -67,6 +67,10 @@ class StaleVersion(Conflict):
     """An If-Match precondition that no longer holds."""
 
 
+class PreconditionRequired(CatchmentError):
+    """A write that must say which version it changes (If-Match) and did not."""
+
+
 class Unauthorized(CatchmentError):
     """No key, or an unknown or revoked one."""
 

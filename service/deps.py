@@ -56,6 +56,14 @@ def _a(words: str) -> str:
 
 
 def _user(request: Request, *, doing: str | None, roles: tuple[Role, ...]) -> ApiKey:
+    holder: SnapshotHolder = request.app.state.holder
+    if not holder.database.up:
+        # Every write starts here: answer at once rather than wait for the pool's timeout; the
+        # watcher is asked to look again so the first write after the database returns succeeds.
+        holder.check_soon()
+        msg = (f"the database is unavailable ({holder.database.reason}); lookups still answer from memory, writes wait until "
+               f"it is back / 数据库暂时不可用：查询仍可使用，修改请稍后重试")
+        raise Unavailable(msg, where="database")
     doing = doing or ("this request" if request.method in ("GET", "HEAD") else "this write")
     header = request.headers.get("authorization", "")
     scheme, _, secret = header.partition(" ")

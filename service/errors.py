@@ -19,6 +19,7 @@ from geo.errors import (
     InvalidGeometry,
     InvalidInput,
     NotFound,
+    PreconditionRequired,
     StaleVersion,
     Unauthorized,
     Unavailable,
@@ -32,6 +33,7 @@ PROBLEM = "application/problem+json"
 # Most specific first: the first matching class wins.
 STATUS: tuple[tuple[type[CatchmentError], int, str], ...] = (
     (StaleVersion, 412, "Precondition failed"),
+    (PreconditionRequired, 428, "Precondition required"),
     (UnsupportedFile, 415, "Unsupported file"),
     (InvalidGeometry, 422, "Invalid geometry"),
     (InvalidInput, 422, "Invalid input"),

@@ -15,21 +15,6 @@ Lang = Annotated[str, Query(pattern="^(en|zh)$", description="labels and legends
 Tiles = Annotated[str | None, Query(description="'osm', 'none' (offline) or 'URL|ATTRIBUTION'; default from CATCHMENT_TILES")]
 
 
-def etag(version: int) -> str:
-    return f'"{version}"'
-
-
-def parse_if_match(value: str | None) -> int | None:
-    """``If-Match: "7"`` -> 7; absent -> None (last write wins only when the client opts out)."""
-    if value is None:
-        return None
-    text = value.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
-        msg = f"If-Match {value!r} must be an ETag from this API, like \"3\""
-        raise InvalidInput(msg, where="If-Match")
-    return int(text)
-
-
 def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
     """``"minlon,minlat,maxlon,maxlat"`` (EPSG:4326) -> tuple, with clear errors."""
     if text is None:

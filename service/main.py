@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             load_sample(repo, settings.sample.dir, networks=network_dir(settings.database.url), say=log.info)
         holder = SnapshotHolder(repo, check_every_s=settings.lookup.version_check_s)
         holder.refresh()
+        holder.start()
         app.state.settings = settings
         app.state.repo = repo
         app.state.holder = holder
@@ -67,7 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             log.warning("%d job(s) left running by a stopped process marked failed", swept)
         app.state.notices = VersionedCache()
         if settings.maps.warm:
-            app.state.problems.warm(repo)
+            app.state.problems.warm(repo, skip=set(holder.current().skipped))
         try:
             yield
         finally:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Collection, Hashable
 from typing import Any
 
 from geo.errors import CatchmentError
@@ -40,13 +40,16 @@ class ProblemCache:
                 self._items.popitem(last=False)
         return found
 
-    def warm(self, repo: Repository) -> threading.Thread:
-        """Compute the adopted plans' problem areas in a background thread."""
+    def warm(self, repo: Repository, *, skip: Collection[int] = ()) -> threading.Thread:
+        """Compute the adopted plans' problem areas in a background thread (``skip``: plans the
+        lookup index left out because their zones are not EPSG:4326)."""
 
         def run() -> None:
             for plan in repo.list_plans(status=PlanStatus.ADOPTED):
                 if self._stop.is_set():
                     return
+                if plan.id in skip:
+                    continue
                 try:
                     self.get(repo, plan)
                 except CatchmentError:

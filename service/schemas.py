@@ -108,6 +108,8 @@ class PlanOut(BaseModel):
     created_at: datetime | None
     effective_year: int | None
     description: str | None
+    served: bool | None = Field(default=None, description="adopted plans only (GET /v1/plans/{id}): whether lookups answer from it")
+    not_served_reason: str | None = Field(default=None, description="why an adopted plan is not served (its zones cannot be indexed)")
 
     @classmethod
     def from_domain(cls, p: Plan) -> PlanOut:
@@ -372,5 +374,5 @@ class AdoptIn(BaseModel):
 
 
 class Health(BaseModel):
-    status: Literal["ok", "unavailable"]
+    status: Literal["ok", "degraded", "unavailable"]
     detail: dict[str, Any] = Field(default_factory=dict)

@@ -1,9 +1,16 @@
 """The in-memory snapshot of what lookups need, kept in step with the database.
 
 The database is the source of truth. Each worker keeps a snapshot (zone index over the adopted
-plans, schools by code) and compares the stored zone version stamp at most every
-``version_check_s`` seconds; a change rebuilds the snapshot in a background thread while the
-old one keeps answering. The worker that made a write refreshes at once (read your writes).
+plans, schools by code). A background thread (the watcher) reads the stored zone version every
+``version_check_s`` seconds, with a short timeout; a change rebuilds the snapshot there while the
+old one keeps answering. No request ever waits for the database to learn whether the snapshot
+is current: lookups answer from memory in microseconds even while the database is down. The
+watcher backs off while the database is away, and :attr:`SnapshotHolder.database` tells writes
+to answer 503 at once instead of waiting for a pooled connection that will not come. The worker
+that made a write refreshes at once (read your writes).
+
+A plan whose zones cannot be indexed (see :func:`geo.index.zones.build_index`) is left out of
+the snapshot, logged, and listed in ``Snapshot.skipped``; every other plan answers.
 """
 
 from __future__ import annotations
@@ -11,11 +18,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from geo.address.gazetteer import Gazetteer
-from geo.errors import Unavailable
-from geo.index.zones import ZoneIndex
+from geo.errors import CatchmentError, Unavailable
+from geo.index.zones import ZoneIndex, build_index
 from geo.lookup.resolve import SchoolBook
 from geo.models import Plan
 from service.networks import MissingNetwork, NetworkLoader, Travel
@@ -34,6 +42,8 @@ class Snapshot:
     travels: tuple[Travel, ...] = ()
     gazetteer: Gazetteer = field(default_factory=lambda: Gazetteer(()))
     address_stamp: tuple[int, int] = (0, 0)
+    #: Adopted plans left out because their zones cannot be indexed: plan id -> (name, reason).
+    skipped: dict[int, tuple[str, str]] = field(default_factory=dict)
     missing_networks: tuple[MissingNetwork, ...] = ()
 
 
@@ -42,7 +52,12 @@ def with_grid(snap: Snapshot) -> Snapshot:
     if snap.index.grid is not None or not len(snap.index):
         return snap
     entries = [(e.plan, e.zone) for e in snap.index.entries]
-    return replace(snap, index=ZoneIndex(entries, version=snap.version))
+    try:
+        return replace(snap, index=ZoneIndex(entries, version=snap.version))
+    except (OverflowError, ValueError, MemoryError) as exc:
+        # build_snapshot checked these plans plan by plan; keep the (exact) STRtree index.
+        log.error("cell grid for zone version %s failed (%s); answering through the STRtree index", snap.version, exc)
+        return snap
 
 
 def build_snapshot(repo: Repository, loader: NetworkLoader | None = None, previous: Snapshot | None = None, *,
@@ -50,7 +65,12 @@ def build_snapshot(repo: Repository, loader: NetworkLoader | None = None, previo
     version = repo.zone_version()
     entries = repo.adopted_zones()
     schools = repo.list_schools()
-    plans = tuple({p.id: p for p, _ in entries}.values())
+    names = {p.id: p.name for p, _ in entries}
+    index, reasons = build_index(entries, version=version, grid=grid)
+    skipped = {pid: (names[pid], why) for pid, why in reasons.items()}
+    for pid, (name, why) in skipped.items():
+        log.error("adopted plan %s (%s) is not served: %s", pid, name, why)
+    plans = tuple({e.plan.id: e.plan for e in index.entries}.values())
     travels = tuple(loader.travels(repo, schools)) if loader is not None else ()
     missing = tuple(loader.missing(repo)) if loader is not None else ()
     # The gazetteer is rebuilt only when the address points changed (a large one takes seconds),
@@ -60,20 +80,49 @@ def build_snapshot(repo: Repository, loader: NetworkLoader | None = None, previo
         gazetteer = previous.gazetteer
     else:
         gazetteer = Gazetteer(repo.addresses())
-    return Snapshot(version, ZoneIndex(entries, version=version, grid=grid), SchoolBook(schools), plans, time.monotonic(), travels,
-                    gazetteer, stamp, missing)
+    return Snapshot(version, index, SchoolBook(schools), plans, time.monotonic(), travels, gazetteer, stamp, skipped, missing)
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseState:
+    """What the watcher last learnt of the database: up, or down since when and why."""
+
+    up: bool = True
+    since: float = field(default_factory=time.monotonic)
+    reason: str = ""
+    checked_at: float = 0.0
 
 
 class SnapshotHolder:
-    def __init__(self, repo: Repository, *, check_every_s: float) -> None:
+    """The worker's snapshot and its watcher.
+
+    Parameters
+    ----------
+    repo
+        The repository the snapshot is built from.
+    check_every_s
+        How often the watcher reads the zone version (at least every 50 ms).
+    probe_timeout_s
+        How long one version check may wait for the database.
+    max_backoff_s
+        The longest pause between checks while the database is down (doubling from ``check_every_s``).
+    """
+
+    def __init__(self, repo: Repository, *, check_every_s: float, probe_timeout_s: float = 0.5,
+                 max_backoff_s: float = 1.0) -> None:
         self.repo = repo
-        self.check_every_s = check_every_s
+        self.check_every_s = max(check_every_s, 0.05)
+        self.probe_timeout_s = probe_timeout_s
+        self.max_backoff_s = max(max_backoff_s, self.check_every_s)
         self._snap: Snapshot | None = None
-        self._checked = 0.0
         self._lock = threading.Lock()
-        self._building = False
         self.loader = NetworkLoader()
-        self._thread: threading.Thread | None = None
+        self.database = DatabaseState()
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._checking = threading.Lock()  # one check (and rebuild) at a time: watcher or /readyz
+        self._building = threading.RLock()  # one snapshot build at a time (refresh re-enters it)
 
     def refresh(self, *, quick: bool = False) -> Snapshot:
         """Rebuild now, in this thread.
@@ -82,41 +131,27 @@ class SnapshotHolder:
         and builds the grid in a background thread, so a write is visible within a fraction of a
         second even for a large area.
         """
-        snap = build_snapshot(self.repo, self.loader, self._snap, grid=not quick)
-        self._swap(snap)
+        with self._building:
+            snap = build_snapshot(self.repo, self.loader, self._snap, grid=not quick)
+            self._swap(snap)
         if quick and snap.index.grid is None and len(snap.index):
-            threading.Thread(target=lambda: self._swap(with_grid(snap)), name="snapshot-grid", daemon=True).start()
+            self._spawn(lambda: self._swap(with_grid(snap)), "snapshot-grid")
         return snap
 
     def refresh_after_write(self) -> Snapshot:
-        return self.refresh(quick=True)
+        return self._catch_up(self.repo.zone_version())
 
-    def _swap(self, snap: Snapshot) -> None:
-        with self._lock:
-            current = self._snap
-            newer = current is None or snap.version > current.version
-            upgrade = current is not None and snap.version == current.version and snap.index.grid is not None
-            if newer or upgrade:
-                self._snap = snap
-            self._checked = time.monotonic()
-
-    def current(self) -> Snapshot:
-        """The snapshot to answer with; starts a rebuild when the stored version moved."""
-        snap = self._snap
-        if snap is None:
-            return self.refresh()
-        now = time.monotonic()
-        if now - self._checked >= self.check_every_s:
-            self._checked = now
-            try:
-                stored = self.repo.zone_version()
-            except Unavailable:
-                # The database is away: keep answering from memory, the last known truth.
-                log.warning("zone version check failed; serving snapshot %s", snap.version)
+    def _catch_up(self, stored: int) -> Snapshot:
+        """Rebuild unless a snapshot of version ``stored`` (or newer) is in already: the writer's
+        own refresh and its watcher must not both rebuild (and grid) the same version."""
+        with self._building:
+            snap = self._snap
+            if snap is not None and snap.version >= stored:
                 return snap
-            if stored != snap.version:
-                self._rebuild_in_background()
-        return snap
+            # New address points first: the gazetteer alone is quick to swap in, so an import
+            # is answered before the zone index and schools have been read again.
+            self._refresh_gazetteer()
+            return self.refresh(quick=True)
 
     def _refresh_gazetteer(self) -> None:
         snap = self._snap
@@ -128,29 +163,79 @@ class SnapshotHolder:
             if self._snap is not None and self._snap.address_stamp != stamp:
                 self._snap = replace(self._snap, gazetteer=gazetteer, address_stamp=stamp)
 
-    def _rebuild_in_background(self) -> None:
+    def _swap(self, snap: Snapshot) -> None:
         with self._lock:
-            if self._building:
-                return
-            self._building = True
+            current = self._snap
+            newer = current is None or snap.version > current.version
+            upgrade = current is not None and snap.version == current.version and snap.index.grid is not None
+            if newer or upgrade:
+                self._snap = snap
 
-        def run() -> None:
+    def _spawn(self, target: Callable[[], None], name: str) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        with self._lock:
+            self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+        thread.start()
+
+    def current(self) -> Snapshot:
+        """The snapshot to answer with: never waits for the database (the watcher keeps it current)."""
+        snap = self._snap
+        if snap is None:
+            return self.refresh()
+        return snap
+
+    # ---- the watcher ----------------------------------------------------------------
+    def start(self) -> None:
+        """Start the watcher thread (the service does, after the first snapshot)."""
+        self._spawn(self._watch, "snapshot-watch")
+
+    def check_soon(self) -> None:
+        """Ask the watcher to look now (a write was refused while the database seemed down)."""
+        self._wake.set()
+
+    def check_now(self) -> None:
+        """One version check: note the database's state, rebuild when the version moved."""
+        with self._checking:
+            self._check()
+
+    def _check(self) -> None:
+        now = time.monotonic()
+        try:
+            stored = self.repo.zone_version(timeout_s=self.probe_timeout_s)
+        except Unavailable as exc:
+            if self.database.up:
+                log.warning("database unavailable (%s); serving snapshot %s from memory",
+                            exc.message, self._snap.version if self._snap else None)
+                self.database = DatabaseState(up=False, since=now, reason=exc.message, checked_at=now)
+            else:
+                self.database = replace(self.database, reason=exc.message, checked_at=now)
+            return
+        if not self.database.up:
+            log.warning("database back after %.1f s", now - self.database.since)
+            self.database = DatabaseState(up=True, since=now, checked_at=now)
+        else:
+            self.database = replace(self.database, checked_at=now)
+        snap = self._snap
+        if snap is None or stored != snap.version:
             try:
-                # New address points first: the gazetteer alone is quick to swap in, so an import
-                # is answered before the zone index and schools have been read again.
-                self._refresh_gazetteer()
-                self.refresh(quick=True)
-            except Unavailable:
-                log.warning("snapshot rebuild failed: database unavailable")
-            finally:
-                with self._lock:
-                    self._building = False
+                self._catch_up(stored)
+            except CatchmentError as exc:
+                # Unavailable mostly (the database left mid-rebuild): keep the old snapshot, retry next check.
+                log.warning("snapshot rebuild failed (%s); still serving snapshot %s", exc.message, snap.version if snap else None)
 
-        self._thread = threading.Thread(target=run, name="snapshot-rebuild", daemon=True)
-        self._thread.start()
+    def _watch(self) -> None:
+        pause = self.check_every_s
+        while not self._stop.is_set():
+            self.check_now()
+            pause = self.check_every_s if self.database.up else min(pause * 2, self.max_backoff_s)
+            self._wake.wait(pause)
+            self._wake.clear()
 
     def close(self) -> None:
-        """Wait for a rebuild under way (it reads the repository), before the repository closes."""
-        thread = self._thread
-        if thread is not None:
+        """Stop the watcher and wait for background readers, before the repository closes."""
+        self._stop.set()
+        self._wake.set()
+        with self._lock:
+            threads = list(self._threads)
+        for thread in threads:
             thread.join(timeout=60)

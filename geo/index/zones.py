@@ -22,6 +22,7 @@ import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
+from geo.crs import lon_lat_problem
 from geo.index.grid import CellGrid
 from geo.index.grid_build import build_grid
 from geo.models import Plan, Zone
@@ -168,3 +169,53 @@ class ZoneIndex:
             at = np.searchsorted(pi * n + zi, cp * n + cz)
             pi, zi = np.insert(pi, at, cp), np.insert(zi, at, cz)
         return pi.astype(np.intp), zi.astype(np.intp)
+
+
+def build_index(entries: Sequence[tuple[Plan, Zone]], *, version: int = 0,
+                grid: bool = True) -> tuple[ZoneIndex, dict[int, str]]:
+    """The index over every plan whose zones can be indexed, and why each other plan cannot.
+
+    Whatever is stored, this never fails for one bad plan: a plan whose zones lie outside the
+    EPSG:4326 range (projected metres labelled as degrees: the grid would need billions of
+    cells) is left out before building, and a plan on which the build still fails is found by
+    building plan by plan and left out too. Every other plan is indexed as usual.
+
+    Parameters
+    ----------
+    entries
+        ``(plan, zone)`` pairs, EPSG:4326.
+    version
+        The storage's zone version.
+    grid
+        Build the cell grid (see :class:`ZoneIndex`).
+
+    Returns
+    -------
+    (ZoneIndex, dict[int, str])
+        The index, and plan id -> reason for every plan left out.
+    """
+    by_plan: dict[int, list[tuple[Plan, Zone]]] = {}
+    for plan, zone in entries:
+        by_plan.setdefault(plan.id, []).append((plan, zone))
+    skipped: dict[int, str] = {}
+    for pid, group in by_plan.items():
+        bounds = shapely.total_bounds([z.geometry for _, z in group])
+        problem = lon_lat_problem(*(float(v) for v in bounds))
+        if problem is not None:
+            skipped[pid] = f"zones not in EPSG:4326: {problem}"
+    kept = [e for pid, group in by_plan.items() if pid not in skipped for e in group]
+    try:
+        return ZoneIndex(kept, version=version, grid=grid), skipped
+    except (OverflowError, ValueError, MemoryError, shapely.errors.GEOSException):
+        pass
+    survivors: list[tuple[Plan, Zone]] = []
+    for pid, group in by_plan.items():
+        if pid in skipped:
+            continue
+        try:
+            ZoneIndex(group, version=version, grid=grid)
+        except (OverflowError, ValueError, MemoryError, shapely.errors.GEOSException) as exc:
+            skipped[pid] = f"the zone index could not be built: {type(exc).__name__}: {exc}"
+            continue
+        survivors.extend(group)
+    return ZoneIndex(survivors, version=version, grid=grid), skipped

@@ -24,7 +24,7 @@ import shapely
 from pyproj import CRS
 from shapely.geometry import MultiPolygon, Polygon
 
-from geo.crs import file_crs
+from geo.crs import file_crs, lon_lat_problem
 from geo.errors import InvalidGeometry, InvalidInput, UnsupportedFile
 from geo.models import GRADE_ORDER, School, SchoolStatus, Zone, normalise_grade
 
@@ -97,6 +97,13 @@ def read_frame(path: Path, *, crs: str | None = None, layer: str | None = None) 
         raise UnsupportedFile(msg, where="file")
     if given is not None:
         frame = frame.set_crs(given, allow_override=True)
+    elif frame.crs is None and suffix in {".shp", ".zip"}:
+        # A shapefile says its CRS only in the .prj beside it; guessing EPSG:4326 for one in
+        # metres stores zones no index can build. GeoJSON is EPSG:4326 by definition (RFC 7946).
+        msg = (f"{path.name}: the shapefile has no .prj, so its coordinate system is unknown; add the .prj, or give it "
+               f"with --crs (CLI) or crs= (upload), e.g. EPSG:4326, EPSG:3857 or EPSG:28356 / "
+               f"Shapefile 缺少 .prj，坐标系未知：请补上 .prj，或用 --crs（命令行）或 crs=（上传）指定坐标系")
+        raise InvalidInput(msg, where="crs")
     elif frame.crs is None:
         frame = frame.set_crs(4326)
     if not frame.crs.equals(CRS.from_epsg(4326)):
@@ -320,8 +327,8 @@ def parse_schools(
                 if geom is None:
                     raise ValueError("geometry is not a point")
             lon, lat = float(geom.x), float(geom.y)
-            if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-                raise ValueError(f"point {lon}, {lat} is outside EPSG:4326 lon/lat range")
+            if (problem := lon_lat_problem(lon, lat, lon, lat)) is not None:
+                raise ValueError(f"point {lon}, {lat}: {problem}")
             name = fields.get(row, "name")
             if _blank(name):
                 raise ValueError("missing school name")
@@ -448,6 +455,8 @@ def parse_zones(
             if not codes:
                 raise ValueError("zone names no school")
             mp, repaired = repair_polygonal(geom)
+            if (problem := lon_lat_problem(*mp.bounds)) is not None:
+                raise ValueError(f"zone extent {', '.join(f'{v:.6g}' for v in mp.bounds)}: {problem}")
             grades, starts = _zone_grades(row, gcols, fields.get(row, "grades"))
         except (ValueError, InvalidGeometry) as exc:
             reason = exc.message if isinstance(exc, InvalidGeometry) else str(exc)

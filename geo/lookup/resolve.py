@@ -11,23 +11,10 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.spatial import cKDTree
 
+from geo.crs import check_lon_lat
 from geo.distance import distance_to_boundary_m, geodesic_m
-from geo.errors import InvalidInput
 from geo.index.zones import ZoneIndex
 from geo.models import LevelAnswer, LookupResult, Plan, School, SchoolDistance, SchoolStatus, Zone, ZoneHit
-
-
-def check_lon_lat(lon: float, lat: float, *, where: str = "", hint: str = "coordinates are lon, lat in EPSG:4326") -> None:
-    """Raise InvalidInput unless (lon, lat) are finite EPSG:4326 degrees.
-
-    ``where`` prefixes the field named in the error (``"query."`` for a query string).
-    """
-    if not (np.isfinite(lon) and -180.0 <= lon <= 180.0):
-        msg = f"lon {lon} is outside -180..180 ({hint})"
-        raise InvalidInput(msg, where=f"{where}lon")
-    if not (np.isfinite(lat) and -90.0 <= lat <= 90.0):
-        msg = f"lat {lat} is outside -90..90 ({hint})"
-        raise InvalidInput(msg, where=f"{where}lat")
 
 
 def choose_plans(plans: Sequence[Plan], year: int | None) -> set[int]:

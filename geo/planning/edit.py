@@ -19,6 +19,7 @@ from pyproj import Transformer
 from shapely.geometry import MultiPolygon, Point
 from shapely.ops import split
 
+from geo.crs import lon_lat_problem
 from geo.errors import InvalidGeometry, InvalidInput, NotFound
 from geo.io.read import repair_polygonal
 from geo.models import School, SchoolStatus, Zone
@@ -47,9 +48,8 @@ def as_zone_geometry(geometry: shapely.Geometry | None, *, where: str = "geometr
         mp, _ = repair_polygonal(geometry)
     except InvalidGeometry as exc:
         raise InvalidGeometry(exc.message, where=where) from exc
-    x0, y0, x1, y1 = mp.bounds
-    if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
-        msg = f"coordinates {mp.bounds} are outside lon/lat range: send EPSG:4326 in (lon, lat) order"
+    if (problem := lon_lat_problem(*mp.bounds)) is not None:
+        msg = f"coordinates {mp.bounds} are outside lon/lat range: send EPSG:4326 in (lon, lat) order; {problem}"
         raise InvalidGeometry(msg, where=where)
     return mp
 

@@ -27,11 +27,10 @@ from pyproj import CRS
 from geo.address.gazetteer import Gazetteer
 from geo.address.geocode import AddressRecord, Geocoder, GeocodeResult, check_address_text, records_from_rows
 from geo.address.nominatim import NominatimGeocoder
-from geo.crs import BD09, GCJ02, WGS84, from_wgs84, parse_crs, point_to_wgs84
+from geo.crs import BD09, GCJ02, WGS84, check_lon_lat, from_wgs84, parse_crs, point_to_wgs84
 from geo.distance import geodesic_m
 from geo.errors import AddressNotFound, InvalidInput, UnsupportedFile
 from geo.io.read import parse_mapping, read_frame
-from geo.lookup.resolve import check_lon_lat
 from service.settings import GeocoderSettings
 from service.storage.base import Repository
 

@@ -1,4 +1,4 @@
-"""Choosing what a report or map is about: the plan, its zones, schools and demand."""
+"""Choosing what a report or map is about (the plan, its zones, schools and demand), and the rules of plan writes."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from geo.planning.demand import DemandUnit
 from geo.planning.findings import Finding
 from geo.planning.validate import DEFAULT_SLIVER_M2, validate_plan
 from service.storage.base import Repository
+
+#: Plans whose zones the public is answered from, or was: never changed in place.
 
 
 @dataclass(frozen=True)

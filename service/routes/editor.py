@@ -8,7 +8,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from service.deps import RepoDep, SettingsDep
-from service.http import Lang, Tiles, etag, parse_bbox
+from service.http import Lang, Tiles, parse_bbox
+from service.operations.versions import etag
 from service.operations import editor as ops
 
 router = APIRouter(tags=["planning"])

@@ -10,18 +10,18 @@ from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from geo.errors import Conflict, InvalidInput
-from geo.models import Plan, PlanStatus, SchoolStatus
+from geo.errors import Conflict, Forbidden, InvalidInput, NotFound
+from geo.models import ApiKey, Plan, PlanStatus, Role, School, SchoolStatus
 from geo.planning import edit
 from geo.planning.findings import count_by_code, findings_geojson
 from geo.planning.impact import compare_plans
 from geo.planning.notice import changed_areas, notice_text
 from geo.standards import get_profile
 from service.deps import NoticesDep, PlannerDep, RepoDep, SettingsDep, actor
-from service.http import etag, parse_if_match
 from service.operations.context import pick_demand, schools_of, validate_stored
 from service.operations.jsonable import to_jsonable
 from service.operations.reports import csv_text
+from service.operations.versions import etag, writable_plan
 from service.schemas import PlanOut, SchoolIn
 from service.storage.base import Repository
 
@@ -71,18 +71,6 @@ def _need(value: Any, name: str) -> Any:
     return value
 
 
-def _editable(repo: Repository, plan_id: int, if_match: str | None) -> tuple[Plan, int]:
-    plan = repo.get_plan(plan_id)
-    version = parse_if_match(if_match)
-    if version is None:
-        msg = "edits need If-Match with the plan's ETag (GET /v1/plans/{id}), so concurrent edits never overwrite each other"
-        raise InvalidInput(msg, where="If-Match")
-    if plan.status is not PlanStatus.DRAFT:
-        msg = f"plan {plan_id} is {plan.status.value}; only drafts are edited: copy it first (POST /v1/plans/{plan_id}/copy)"
-        raise Conflict(msg, where="plan_id")
-    return plan, version
-
-
 def _summary(repo: Repository, plan: Plan) -> dict[str, Any]:
     zones = repo.zones(plan.id)
     findings = validate_stored(repo, plan, zones=zones)
@@ -104,7 +92,7 @@ def copy(plan_id: int, repo: RepoDep, user: PlannerDep, response: Response, body
 @router.post("/{plan_id}/edits", summary="Apply one edit to a draft (If-Match required; 412 when stale)")
 def apply_edit(plan_id: int, body: EditIn, repo: RepoDep, user: PlannerDep,
                if_match: Annotated[str | None, Header()] = None) -> JSONResponse:
-    _, version = _editable(repo, plan_id, if_match)
+    _, version = writable_plan(repo, plan_id, if_match, drafts_only=True)
     zones = repo.zones(plan_id)
     new_schools = []
     if body.op == "replace_geometry":
@@ -126,13 +114,44 @@ def apply_edit(plan_id: int, body: EditIn, repo: RepoDep, user: PlannerDep,
     elif body.op == "merge":
         zones = edit.merge_zones(zones, zone_ids=_need(body.zone_ids, "zone_ids"), school_codes=body.school_codes, name=body.name)
     else:
-        school = _need(body.school, "school").to_domain()
+        school, create = _school_to_add(repo, body, user)
         planned, zones = edit.add_planned_school(zones, school=school, geometry=_geometry(body.geometry, "geometry"),
                                                  take_from_neighbours=body.take_from_neighbours, grades=body.grades)
-        new_schools = [planned]
+        new_schools = [planned] if create else []
     updated = repo.replace_zones(plan_id, zones, actor=actor(user), expected_version=version, action=f"edit.{body.op}",
                                  new_schools=new_schools)
     return JSONResponse(_summary(repo, updated), headers={"ETag": etag(updated.version)})
+
+
+def _school_to_add(repo: Repository, body: EditIn, user: ApiKey) -> tuple[School, bool]:
+    """The school an ``add_school`` edit zones, and whether the edit creates it.
+
+    Schools are admin data: a planner's edit may only reference a school stored already as
+    planned (``school_codes: [code]``, or ``school`` with that code); creating one needs an admin key.
+    """
+    given = body.school.to_domain() if body.school is not None else None
+    codes = body.school_codes or []
+    code = given.code if given is not None else (codes[0] if len(codes) == 1 else None)
+    if code is None:
+        raise InvalidInput("add_school needs 'school' (a new school: admin key) or 'school_codes' with one planned school's code",
+                           where="school")
+    try:
+        stored = repo.get_school(code)
+    except NotFound:
+        stored = None
+    if stored is not None:
+        if stored.status is not SchoolStatus.PLANNED:
+            msg = f"school {code} is {stored.status.value}; add_school zones a planned school (POST /v1/schools with status planned)"
+            raise Conflict(msg, where="school.code")
+        return stored, False
+    if given is None:
+        msg = f"no school with code {code!r}; an admin creates it first (POST /v1/schools with status planned)"
+        raise NotFound(msg, where="school_codes")
+    if user.role is not Role.ADMIN:
+        msg = (f"school {code} does not exist and schools are admin data: an admin key creates it here, or an admin adds it "
+               f"as planned first and this edit references its code / 学校 {code} 不存在，学校由管理员维护：请管理员先新增（规划中）学校")
+        raise Forbidden(msg, where="school")
+    return given, True
 
 
 def _stacks(history: list[dict[str, Any]]) -> tuple[list[int], list[int]]:
@@ -152,7 +171,7 @@ def _stacks(history: list[dict[str, Any]]) -> tuple[list[int], list[int]]:
 
 @router.post("/{plan_id}/undo", summary="Undo the last edit of a draft (a new version)")
 def undo(plan_id: int, repo: RepoDep, user: PlannerDep, if_match: Annotated[str | None, Header()] = None) -> JSONResponse:
-    _, version = _editable(repo, plan_id, if_match)
+    _, version = writable_plan(repo, plan_id, if_match, drafts_only=True)
     applied, _ = _stacks(repo.plan_versions(plan_id))
     if len(applied) < 2:
         raise Conflict("nothing to undo", where="plan_id")
@@ -163,7 +182,7 @@ def undo(plan_id: int, repo: RepoDep, user: PlannerDep, if_match: Annotated[str 
 
 @router.post("/{plan_id}/redo", summary="Redo the last undone edit")
 def redo(plan_id: int, repo: RepoDep, user: PlannerDep, if_match: Annotated[str | None, Header()] = None) -> JSONResponse:
-    _, version = _editable(repo, plan_id, if_match)
+    _, version = writable_plan(repo, plan_id, if_match, drafts_only=True)
     _, redoable = _stacks(repo.plan_versions(plan_id))
     if not redoable:
         raise Conflict("nothing to redo", where="plan_id")
@@ -216,8 +235,9 @@ def compare(repo: RepoDep, settings: SettingsDep, a: int, b: int, demand: str | 
 
 
 @router.post("/{plan_id}/propose", response_model=PlanOut, summary="Mark a draft as proposed (ready for adoption)")
-def propose(plan_id: int, repo: RepoDep, user: PlannerDep, response: Response) -> PlanOut:
-    plan = repo.get_plan(plan_id)
+def propose(plan_id: int, repo: RepoDep, user: PlannerDep, response: Response,
+            if_match: Annotated[str | None, Header()] = None) -> PlanOut:
+    plan, _ = writable_plan(repo, plan_id, if_match)
     if plan.status is not PlanStatus.DRAFT:
         msg = f"plan {plan_id} is {plan.status.value}; only a draft can be proposed"
         raise Conflict(msg, where="status")

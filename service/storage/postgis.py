@@ -114,7 +114,7 @@ class PostgisRepository(SqlRepository):
 
     # ---- connections and transactions ----------------------------------------------
     @contextmanager
-    def _cursor(self, *, read_only: bool) -> Iterator[psycopg.Cursor[Any]]:
+    def _cursor(self, *, read_only: bool, timeout_s: float | None = None) -> Iterator[psycopg.Cursor[Any]]:
         """One transaction on a pooled connection: committed on success, rolled back on error.
 
         Reads run REPEATABLE READ so a multi-statement read (plans then their zones) sees one
@@ -122,7 +122,7 @@ class PostgisRepository(SqlRepository):
         the previous holder committed.
         """
         try:
-            with self.pool.connection() as conn:
+            with self.pool.connection(timeout=timeout_s) as conn:
                 conn.read_only = read_only
                 conn.isolation_level = IsolationLevel.REPEATABLE_READ if read_only else IsolationLevel.READ_COMMITTED
                 with conn.cursor() as cur:
@@ -138,6 +138,11 @@ class PostgisRepository(SqlRepository):
 
     def _read(self) -> Any:
         return self._cursor(read_only=True)
+
+    def _read_within(self, timeout_s: float | None) -> Any:
+        # The snapshot watcher's version check: it must notice an outage in a fraction of a
+        # second, not after the pool's request timeout.
+        return self._cursor(read_only=True, timeout_s=timeout_s)
 
     def _translate(self, exc: Exception) -> Exception | None:
         if isinstance(exc, psycopg.IntegrityError):

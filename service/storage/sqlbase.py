@@ -141,8 +141,12 @@ class SqlRepository(PlanningStores, ABC):
                 s.enrolment, s.classes, s.status.value, json_text(list(s.feeds_into)), json_text(dict(s.attributes)), s.lon, s.lat)
 
     # ---- version -----------------------------------------------------------------------
-    def zone_version(self) -> int:
-        with self._read() as cur:
+    def _read_within(self, timeout_s: float | None) -> AbstractContextManager[Any]:
+        """A read cursor that waits at most ``timeout_s`` for a connection (a backend with a pool bounds it)."""
+        return self._read()
+
+    def zone_version(self, *, timeout_s: float | None = None) -> int:
+        with self._read_within(timeout_s) as cur:
             return int(self._x(cur, "SELECT value FROM meta WHERE key = 'zone_version'").fetchone()[0])
 
     def ping(self) -> None:
@@ -305,17 +309,64 @@ class SqlRepository(PlanningStores, ABC):
                 raise InvalidInput(msg, where=f"features[{i}].school_codes")
 
     def _write_zones(self, cur: Any, plan_id: int, zones: Sequence[Zone]) -> None:
+        """Make ``zones`` the plan's zones. A zone whose ``id`` is one of this plan's zones keeps
+        that id (updated in place), so a client holding ids from before an edit still finds the
+        zones the edit left alone; new zones (``id=None``, or an id of another plan) get fresh ids."""
         self._check_codes(cur, zones)
-        self._x(cur, "DELETE FROM zones WHERE plan_id = ?", (plan_id,))
-        extra = self._zone_extra_cols()
-        cols = "plan_id, name, school_codes, grades, grade_start_years, source, attributes, geom" + "".join(f", {c}" for c in extra)
-        marks = "?, ?, ?, ?, ?, ?, ?, " + self._geom_in_sql() + "".join(", ?" for _ in extra)
-        link_rows = []
+        current = {int(r[0]) for r in self._x(cur, "SELECT id FROM zones WHERE plan_id = ?", (plan_id,)).fetchall()}
+        kept: list[tuple[int, Zone]] = []
+        fresh: list[Zone] = []
         for z in zones:
-            vals = (plan_id, z.name, json_text(list(z.school_codes)), None if z.grades is None else json_text(list(z.grades)),
-                    json_text(dict(z.grade_start_years)), z.source, json_text(dict(z.attributes)), self._geom_in(z.geometry))
-            zid = int(self._x(cur, f"INSERT INTO zones ({cols}) VALUES ({marks}) RETURNING id",
-                              vals + self._zone_extra_vals(z.geometry)).fetchone()[0])
+            if z.id is not None and z.id in current:
+                current.discard(z.id)  # a second zone with the same id gets a new one
+                kept.append((z.id, z))
+            else:
+                fresh.append(z)
+        # A zone of this plan brought back (undo, redo) takes its old id again when no zone holds it:
+        # ids are never handed out twice, so the id is still this zone's.
+        back = [z.id for z in fresh if z.id is not None and z.plan_id == plan_id]
+        taken: set[int] = set()
+        for i in range(0, len(back), 500):
+            chunk = back[i : i + 500]
+            taken.update(int(r[0]) for r in self._x(cur, f"SELECT id FROM zones WHERE id IN ({', '.join(['?'] * len(chunk))})",
+                                                     chunk).fetchall())
+        revived: list[tuple[int, Zone]] = []
+        new_zones: list[Zone] = []
+        for z in fresh:
+            if z.id is not None and z.plan_id == plan_id and z.id not in taken:
+                taken.add(z.id)
+                revived.append((z.id, z))
+            else:
+                new_zones.append(z)
+        kept_ids = [zid for zid, _ in kept]
+        for i in range(0, len(kept_ids), 500):
+            chunk = kept_ids[i : i + 500]
+            self._x(cur, f"DELETE FROM zone_schools WHERE zone_id IN ({', '.join(['?'] * len(chunk))})", chunk)
+        gone = sorted(current)
+        for i in range(0, len(gone), 500):
+            chunk = gone[i : i + 500]
+            self._x(cur, f"DELETE FROM zones WHERE id IN ({', '.join(['?'] * len(chunk))})", chunk)
+        extra = self._zone_extra_cols()
+        names = ("plan_id", "name", "school_codes", "grades", "grade_start_years", "source", "attributes", "geom", *extra)
+        marks = ["?"] * 7 + [self._geom_in_sql()] + ["?"] * len(extra)
+        sets = ", ".join(f"{c} = {m}" for c, m in zip(names, marks, strict=True))
+        insert = f"INSERT INTO zones ({', '.join(names)}) VALUES ({', '.join(marks)}) RETURNING id"
+        link_rows = []
+
+        def vals(z: Zone) -> tuple[Any, ...]:
+            return (plan_id, z.name, json_text(list(z.school_codes)), None if z.grades is None else json_text(list(z.grades)),
+                    json_text(dict(z.grade_start_years)), z.source, json_text(dict(z.attributes)), self._geom_in(z.geometry),
+                    *self._zone_extra_vals(z.geometry))
+
+        for zid, z in kept:
+            self._x(cur, f"UPDATE zones SET {sets} WHERE id = ?", (*vals(z), zid))
+            link_rows.extend((zid, c) for c in dict.fromkeys(z.school_codes))
+        insert_with_id = f"INSERT INTO zones (id, {', '.join(names)}) VALUES (?, {', '.join(marks)})"
+        for zid, z in revived:
+            self._x(cur, insert_with_id, (zid, *vals(z)))
+            link_rows.extend((zid, c) for c in dict.fromkeys(z.school_codes))
+        for z in new_zones:
+            zid = int(self._x(cur, insert, vals(z)).fetchone()[0])
             link_rows.extend((zid, c) for c in dict.fromkeys(z.school_codes))
         if link_rows:
             cur.executemany(self._sql("INSERT INTO zone_schools (zone_id, school_code) VALUES (?, ?)"), link_rows)
@@ -380,13 +431,18 @@ class SqlRepository(PlanningStores, ABC):
         self._bump_zone_version(cur)
         return Adoption(after, archived)
 
-    def adopt_plan(self, plan_id: int, *, actor: str, effective_year: int | None = None) -> Plan:
-        return self.adopt(plan_id, actor=actor, effective_year=effective_year).plan
+    def adopt_plan(self, plan_id: int, *, actor: str, effective_year: int | None = None,
+                   expected_version: int | None = None) -> Plan:
+        return self.adopt(plan_id, actor=actor, effective_year=effective_year, expected_version=expected_version).plan
 
-    def adopt(self, plan_id: int, *, actor: str, effective_year: int | None = None) -> Adoption:
+    def adopt(self, plan_id: int, *, actor: str, effective_year: int | None = None,
+              expected_version: int | None = None) -> Adoption:
         """Adopt plan ``plan_id`` (from ``effective_year``) and say which plans that archived."""
         with self._tx() as cur:
             plan = self._lock_plan(cur, plan_id)
+            if expected_version is not None and plan.version != expected_version:
+                msg = f"plan {plan_id} is at version {plan.version}, not {expected_version}; review it again before adopting"
+                raise StaleVersion(msg, where="If-Match")
             if plan.status is PlanStatus.ADOPTED and effective_year in (None, plan.school_year):
                 return Adoption(plan, ())
             return self._adopt(cur, plan, actor, effective_year)

@@ -169,3 +169,17 @@ def test_inverse_functions_match_to_wgs84() -> None:
     g = (121.474, 31.230)
     assert tuple(map(float, gcj02_to_wgs84(*g))) == tuple(map(float, to_wgs84(*g, "gcj02")))
     assert tuple(map(float, bd09_to_wgs84(*g))) == tuple(map(float, to_wgs84(*g, "bd09")))
+
+
+def test_out_of_range_coordinates_name_the_likely_crs() -> None:
+    from geo.crs import check_lon_lat, likely_crs, lon_lat_problem
+
+    assert lon_lat_problem(151.0, -33.9, 151.1, -33.8) is None
+    assert "EPSG:3857" in (lon_lat_problem(16828167.0, -3999299.0, 16829167.0, -3998299.0) or "")
+    assert "UTM/MGA" in likely_crs(334_000.0, 6_250_000.0)
+    assert "360" in likely_crs(300.0, 10.0) and "swapped" in likely_crs(-33.9, 151.2)
+    assert "finite" in (lon_lat_problem(float("nan"), 0.0, 1.0, 1.0) or "")
+    with pytest.raises(InvalidInput) as err:
+        check_lon_lat(500.0, -33.0, where="query.")
+    assert err.value.where == "query.lon" and "outside -180..180" in err.value.message
+    check_lon_lat(151.2, -33.9)

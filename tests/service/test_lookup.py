@@ -128,9 +128,9 @@ def test_several_schools_in_one_zone(client: TestClient, keys: dict[str, str], r
                        headers=bearer(keys["planner"])).json()
     doc = {"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": zone.geometry.__geo_interface__,
                                                       "properties": {"school_codes": ["2404", "2403"], "name": "Lindfield shared"}}]}
-    r = client.put(f"/v1/plans/{plan['id']}/zones", json=doc, headers=bearer(keys["planner"]))
+    r = client.put(f"/v1/plans/{plan['id']}/zones", json=doc, headers=bearer(keys["planner"]) | {"If-Match": f'"{plan["version"]}"'})
     assert r.status_code == 200, r.text
-    assert client.post(f"/v1/plans/{plan['id']}/adopt", headers=bearer(keys["planner"])).status_code == 200
+    assert client.post(f"/v1/plans/{plan['id']}/adopt", headers=bearer(keys["planner"]) | {"If-Match": r.headers["ETag"]}).status_code == 200
     body = client.get("/v1/lookup", params={"lon": LINDFIELD[0], "lat": LINDFIELD[1], "level": "primary", "year": 2027}).json()
     zones = level(body, "primary")["zones"]
     assert len(zones) == 1 and zones[0]["multi_school"]

@@ -51,8 +51,8 @@ def test_planner_workflow_end_to_end(client: TestClient, repo: Repository, keys:
     # A second planner still holding the old ETag gets a 412, not a silent overwrite.
     stale = client.post(f"/v1/plans/{draft['id']}/edits", json=edit, headers=planner | {"If-Match": etag})
     assert stale.status_code == 412 and stale.headers["content-type"] == "application/problem+json"
-    # Without If-Match the edit is refused outright.
-    assert client.post(f"/v1/plans/{draft['id']}/edits", json=edit, headers=planner).status_code == 422
+    # Without If-Match the edit is refused outright (428 Precondition Required since issue 12).
+    assert client.post(f"/v1/plans/{draft['id']}/edits", json=edit, headers=planner).status_code == 428
     # Resolve: re-read the plan, take its ETag (nothing more to do, the edit is in).
     assert client.get(f"/v1/plans/{draft['id']}").headers["ETag"] == new_etag
 
@@ -83,8 +83,9 @@ def test_planner_workflow_end_to_end(client: TestClient, repo: Repository, keys:
     pt = block.geometry.representative_point()
     old = client.get("/v1/lookup", params={"lon": pt.x, "lat": pt.y, "level": "elementary"}).json()
     assert old["levels"][0]["zones"][0]["schools"][0]["code"] == source
-    assert client.post(f"/v1/plans/{draft['id']}/propose", headers=planner).json()["status"] == "proposed"
-    r = client.post(f"/v1/plans/{draft['id']}/adopt", json={"effective_year": 2024}, headers=planner)
+    proposed = client.post(f"/v1/plans/{draft['id']}/propose", headers=planner | {"If-Match": client.get(f"/v1/plans/{draft['id']}").headers["ETag"]})
+    assert proposed.json()["status"] == "proposed"
+    r = client.post(f"/v1/plans/{draft['id']}/adopt", json={"effective_year": 2024}, headers=planner | {"If-Match": proposed.headers["ETag"]})
     assert r.status_code == 200 and r.json()["status"] == "adopted"
     assert r.json()["archived"] == [adopted["id"]]
     assert client.get(f"/v1/plans/{adopted['id']}").json()["status"] == "archived"
@@ -123,8 +124,9 @@ def test_edit_rules(client: TestClient, keys: dict[str, str], repo: Repository) 
     square = shapely.box(centre.x - 0.003, centre.y - 0.003, centre.x + 0.003, centre.y + 0.003)
     school = {"code": "fcps-new-1", "name": "New Elementary", "lon": centre.x, "lat": centre.y, "levels": ["elementary"],
               "capacity": 800}
+    # Schools are admin data: the planner's key may not create one (test_plan_writes covers it); an admin's may.
     r = client.post(f"/v1/plans/{pid}/edits", json={"op": "add_school", "school": school, "geometry": square.__geo_interface__,
-                                                    "take_from_neighbours": True}, headers=planner | {"If-Match": etag})
+                                                    "take_from_neighbours": True}, headers=bearer(keys["admin"]) | {"If-Match": etag})
     assert r.status_code == 200, r.text
     assert client.get("/v1/schools/fcps-new-1").json()["status"] == "planned"
     assert r.json()["validation"]["counts"].get("overlap", 0) == 0

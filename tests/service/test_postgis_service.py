@@ -107,11 +107,11 @@ def answering_pid(conn: http.client.HTTPConnection, server: Server) -> int:
 
 
 def call(server: Server, method: str, path: str, *, body: Any = None, key: str | None = None,
-         timeout: float = 30.0) -> tuple[int, int, dict[str, str], Any]:
+         timeout: float = 30.0, headers: dict[str, str] | None = None) -> tuple[int, int, dict[str, str], Any]:
     """One request on a fresh connection: (worker pid, status, headers, parsed JSON body)."""
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=timeout)
     try:
-        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        headers = ({"Authorization": f"Bearer {key}"} if key else {}) | (headers or {})
         payload = None if body is None else json.dumps(body)
         if payload is not None:
             headers["Content-Type"] = "application/json"
@@ -201,7 +201,9 @@ def test_a_write_through_one_worker_reaches_every_worker_within_a_second(server:
     assert len(seen) == 2, "uvicorn never spread connections over both workers"
     assert set(seen.values()) == {server.old_name}
 
-    writer, status, _, body = call(server, "POST", f"/v1/plans/{server.draft_id}/adopt", key=server.admin_key)
+    etag = call(server, "GET", f"/v1/plans/{server.draft_id}")[2]["etag"]
+    writer, status, _, body = call(server, "POST", f"/v1/plans/{server.draft_id}/adopt", key=server.admin_key,
+                                   headers={"If-Match": etag})
     t0 = time.monotonic()
     assert status == 200 and body["status"] == "adopted", body
 
@@ -245,6 +247,13 @@ def test_database_restart_answers_503_then_recovers(server: Server) -> None:
         else:
             time.sleep(0.2)
     assert recovered == worker_pids(server) and len(recovered) == 2, f"workers that recovered: {recovered}"
+    # Writes are refused at once while a worker's watcher knows the database is down; /readyz
+    # makes each worker look again, so wait until both say ready before writing.
+    ready: set[int] = set()
+    while ready != worker_pids(server) and time.monotonic() < deadline:
+        pid, status, _, _ = call(server, "GET", "/readyz")
+        if status == 200:
+            ready.add(pid)
     school = {"code": f"T{uuid.uuid4().hex[:8]}", "name": "Restart Test School", "lon": 151.0, "lat": -33.8}
     _, status, _, body = call(server, "POST", "/v1/schools", body=school, key=server.admin_key)
     assert status == 201, body

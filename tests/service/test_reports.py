@@ -87,8 +87,9 @@ def test_balance_report_on_a_hand_example(db_url: str) -> None:
         ring = [[119.99, 29.99], [120.03, 29.99], [120.03, 30.01], [119.99, 30.01], [119.99, 29.99]]
         doc = {"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
                                                           "properties": {"school_codes": ["hx-0", "hx-1", "hx-2"]}}]}
-        assert client.put(f"/v1/plans/{plan['id']}/zones", json=doc, headers=h).status_code == 200
-        client.post(f"/v1/plans/{plan['id']}/adopt", headers=h)
+        put = client.put(f"/v1/plans/{plan['id']}/zones", json=doc, headers=h | {"If-Match": f'"{plan["version"]}"'})
+        assert put.status_code == 200
+        client.post(f"/v1/plans/{plan['id']}/adopt", headers=h | {"If-Match": put.headers["ETag"]})
         body = client.get("/v1/reports/balance", params={"level": "junior", "district": "hand"}).json()
     sports = next(i for i in body["indicators"] if i["indicator"]["key"] == "sports_area_m2")
     # xbar = 13000 / 1600 = 8.125; CV = sqrt(sum n_i/N (x_i - xbar)^2) / xbar

@@ -79,7 +79,7 @@ def test_plan_zones_adopt_and_index_switch(client: TestClient, keys: dict[str, s
     assert stale.status_code == 412
     before = client.get("/v1/lookup", params={"lon": 151.1796, "lat": -33.7738, "level": "primary"}).json()
     assert before["levels"][0]["zones"][0]["schools"][0]["code"] == "2404"
-    adopted = client.post(f"/v1/plans/{pid}/adopt", headers=planner)
+    adopted = client.post(f"/v1/plans/{pid}/adopt", headers=planner | {"If-Match": r.headers["ETag"]})
     assert adopted.status_code == 200 and adopted.json()["status"] == "adopted"
     assert client.get(f"/v1/plans/{nsw_primary.id}").json()["status"] == "archived"
     after = client.get("/v1/lookup", params={"lon": 151.1796, "lat": -33.7738, "level": "primary"}).json()
@@ -90,14 +90,15 @@ def test_plan_zones_adopt_and_index_switch(client: TestClient, keys: dict[str, s
 
 def test_rejected_rows_name_the_real_row_and_the_feature(client: TestClient, keys: dict[str, str]) -> None:
     planner = bearer(keys["planner"])
-    pid = client.post("/v1/plans", json={"name": "x", "level": "primary", "school_year": 2030}, headers=planner).json()["id"]
+    made = client.post("/v1/plans", json={"name": "x", "level": "primary", "school_year": 2030}, headers=planner)
+    pid = made.json()["id"]
     square = {"type": "Polygon", "coordinates": [[[151, -33], [151.1, -33], [151.1, -33.1], [151, -33]]]}
     line = {"type": "LineString", "coordinates": [[151, -33], [151.1, -33]]}
     doc = {"type": "FeatureCollection", "features": [
         {"type": "Feature", "geometry": square, "properties": {"school_code": "2404"}},
         {"type": "Feature", "geometry": line, "properties": {"school_code": "2403"}},
         {"type": "Feature", "geometry": square, "properties": {"name": "Unnamed school's zone"}}]}
-    body = client.put(f"/v1/plans/{pid}/zones", json=doc, headers=planner).json()
+    body = client.put(f"/v1/plans/{pid}/zones", json=doc, headers=planner | {"If-Match": made.headers["ETag"]}).json()
     assert body["where"] == "row 2"
     assert "first: row 2 (counting from 1), 2403: " in body["detail"] and "(?)" not in body["detail"]
     rejected = body["report"]["rejected"]
@@ -118,8 +119,9 @@ def test_rejected_rows_name_the_real_row_and_the_feature(client: TestClient, key
 ])
 def test_bad_zone_documents_are_clear_4xx_and_write_nothing(client: TestClient, keys: dict[str, str], doc: dict, where: str) -> None:
     planner = bearer(keys["planner"])
-    pid = client.post("/v1/plans", json={"name": "x", "level": "primary", "school_year": 2030}, headers=planner).json()["id"]
-    r = client.put(f"/v1/plans/{pid}/zones", json=doc, headers=planner)
+    created = client.post("/v1/plans", json={"name": "x", "level": "primary", "school_year": 2030}, headers=planner)
+    pid = created.json()["id"]
+    r = client.put(f"/v1/plans/{pid}/zones", json=doc, headers=planner | {"If-Match": created.headers["ETag"]})
     assert r.status_code == 422, r.text
     body = r.json()
     assert r.headers["content-type"] == "application/problem+json"

@@ -197,6 +197,32 @@ def test_replace_zones_checks_version_and_status(repo: Repository) -> None:
         repo.create_plan(name="x", district="d", level="primary", school_year=2027, actor="ann", parent_id=999)
 
 
+def test_zone_ids_survive_the_writes_they_survive(repo: Repository) -> None:
+    codes = [s.code for s in seeded(repo, 4)]
+    plan = repo.import_plan(name="p", district="d", level="primary", school_year=2026, zones=make_zones(codes),
+                            adopt=False, actor="ann")
+    before = repo.zones(plan.id)
+    dropped, changed, *rest = before
+    grown = Zone(school_codes=changed.school_codes, geometry=mp(box(151.0, -33.95, 151.02, -33.9)), id=changed.id,
+                 plan_id=plan.id, name="grown")
+    added = Zone(school_codes=(codes[0],), geometry=mp(box(151.5, -33.9, 151.6, -33.8)), name="new")
+    repo.replace_zones(plan.id, [grown, *rest, added], actor="ann")
+    after = {z.id: z for z in repo.zones(plan.id)}
+    # Kept zones keep their id (and take their new content); the dropped id is gone; the new zone has a fresh id.
+    assert set(after) >= {changed.id, *(z.id for z in rest)} and dropped.id not in after and len(after) == len(before)
+    assert after[changed.id].name == "grown" and after[changed.id].geometry.equals(grown.geometry)
+    assert all(after[z.id].geometry.equals(z.geometry) and after[z.id].school_codes == z.school_codes for z in rest)
+    fresh = next(z for z in after.values() if z.name == "new")
+    assert fresh.id not in {z.id for z in before}
+    assert repo.zones_covering(151.55, -33.85, adopted_only=False) == [fresh.id]
+    # Putting a stored version back (undo) revives the dropped zone under its old id.
+    repo.replace_zones(plan.id, repo.plan_version_zones(plan.id, plan.version), actor="ann", action="undo")
+    assert sorted(z.id for z in repo.zones(plan.id)) == sorted(z.id for z in before)
+    # A copy is a new plan: its zones get ids of their own.
+    copy = repo.copy_plan(plan.id, name="c", actor="ann")
+    assert not {z.id for z in repo.zones(copy.id)} & {z.id for z in repo.zones(plan.id)}
+
+
 def test_import_plan_is_all_or_nothing(repo: Repository) -> None:
     codes = [s.code for s in seeded(repo, 3)]
     version, events = repo.zone_version(), len(repo.audit_events())

@@ -221,3 +221,16 @@ def test_index_without_grid_gives_the_same_answers(sydney: ZoneIndex) -> None:
     for x, y in zip(xs[::50].tolist(), ys[::50].tolist(), strict=True):
         assert plain.query(x, y) == sydney.query(x, y)
         assert plain.edge_clearance_m(0, x, y) == 0.0
+
+
+def test_build_index_leaves_out_a_plan_outside_lon_lat_and_indexes_the_rest() -> None:
+    from geo.index.zones import build_index
+
+    good = [(_plan(1, "primary"), Zone(school_codes=("a",), geometry=shapely.MultiPolygon([shapely.box(151.0, -33.9, 151.1, -33.8)])))]
+    # Web Mercator metres stored as degrees: the grid would overflow (the reported start-up failure).
+    metres = [(_plan(2, "primary"), Zone(school_codes=("b",),
+                                         geometry=shapely.MultiPolygon([shapely.box(16828167.0, -3999299.0, 16829167.0, -3998299.0)])))]
+    index, skipped = build_index(good + metres, version=3)
+    assert list(skipped) == [2] and "EPSG:3857" in skipped[2]
+    assert [index.entries[i].plan.id for i in index.query(151.05, -33.85)] == [1]
+    assert index.version == 3 and index.grid is not None
