@@ -33,7 +33,7 @@ def solve_cpsat(model: Model, *, time_limit_s: float, gap: float, threads: int, 
     big = int(np.ceil(model.demand.sum() * ROW_SCALE)) + 1
     xs = []
     for j in range(model.n_cols):
-        if j in set(over_cols.tolist()) if j < 0 else (n_p <= j < n_p + model.over_s.size):
+        if n_p <= j < n_p + model.over_s.size:
             xs.append(m.NewIntVar(0, big, f"o{j}"))
         else:
             xs.append(m.NewIntVar(int(model.col_lo[j]), int(ub[j]), f"v{j}"))
@@ -45,10 +45,10 @@ def solve_cpsat(model: Model, *, time_limit_s: float, gap: float, threads: int, 
         val = a.data[a.indptr[i]:a.indptr[i + 1]]
         fractional = not np.allclose(val, np.round(val)) or is_over[idx].any()
         scale = ROW_SCALE if fractional else 1.0
-        coef = [int(round(v * scale)) if not is_over[j] else int(round(v)) for j, v in zip(idx, val, strict=True)]
+        coef = [int(np.rint(v * scale)) if not is_over[j] else int(np.rint(v)) for j, v in zip(idx, val, strict=True)]
         expr = sum(c * xs[j] for c, j in zip(coef, idx, strict=True))
         if np.isfinite(lo) and np.isfinite(hi) and lo == hi:
-            m.Add(expr == int(round(lo * scale)))
+            m.Add(expr == int(np.rint(lo * scale)))
         else:
             if np.isfinite(lo):
                 m.Add(expr >= int(np.ceil(lo * scale - 1e-9)))
@@ -56,10 +56,10 @@ def solve_cpsat(model: Model, *, time_limit_s: float, gap: float, threads: int, 
                 m.Add(expr <= int(np.floor(hi * scale + 1e-9)))
     cost = model.cost.copy()
     cost[over_cols] /= ROW_SCALE
-    m.Minimize(sum(int(round(c * COST_SCALE)) * xs[j] for j, c in enumerate(cost) if round(c * COST_SCALE) != 0))
+    m.Minimize(sum(int(np.rint(c * COST_SCALE)) * xs[j] for j, c in enumerate(cost) if np.rint(c * COST_SCALE) != 0))
     if warm is not None:
         for j, v in enumerate(warm):
-            m.AddHint(xs[j], int(round(v * ROW_SCALE)) if is_over[j] else int(round(v)))
+            m.AddHint(xs[j], int(np.rint(v * ROW_SCALE)) if is_over[j] else int(np.rint(v)))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = float(time_limit_s)
     solver.parameters.num_workers = int(threads)

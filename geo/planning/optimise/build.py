@@ -70,7 +70,7 @@ def _check_seats(demand: NDArray[np.float64], limit: NDArray[np.float64], locked
     load = np.bincount(locked[lk], weights=demand[lk], minlength=len(schools))
     short = np.flatnonzero(load > limit + 1e-6)
     if short.size:
-        falls = [{"schools": (schools[k].code,), "area": schools[k].name, "demand": round(float(load[k]), 1),
+        falls = [{"schools": (schools[int(k)].code,), "area": schools[int(k)].name, "demand": round(float(load[k]), 1),
                   "seats": round(float(limit[k]), 1), "short": round(float(load[k] - limit[k]), 1)} for k in short]
         names = ", ".join(f"{f['area']} ({f['short']:g} pupils)" for f in falls[:5])
         raise InsufficientCapacity(f"locked units alone exceed the seats of {names}", shortfalls=falls, where="locked")
@@ -172,7 +172,7 @@ def build_model(units: Sequence[DemandUnit], schools: Sequence[School], *, start
             raise Infeasible(msg, where="locked")
         col_hi[dead] = 0.0
         support = (rep, q)
-        root = is_root | (np.diff(adjacency.indptr)[pu] == 0)
+        root = np.asarray(np.logical_or(is_root, np.diff(adjacency.indptr)[pu] == 0), dtype=bool)
         heads = np.unique(rep)
         row_of = np.full(n_p, -1, dtype=np.intp)
         row_of[heads] = np.arange(heads.size)
@@ -181,10 +181,10 @@ def build_model(units: Sequence[DemandUnit], schools: Sequence[School], *, start
         n_contig = int(heads.size)
     if nest_pairs.shape[0]:
         nkeys = nest_pairs[:, 0].astype(np.int64) * (upper.max() + 1) + nest_pairs[:, 1]
-        has = np.flatnonzero(upper[pu] >= 0)
-        zcol = c_nest + np.searchsorted(nkeys, ps[has].astype(np.int64) * (upper.max() + 1) + upper[pu[has]])
-        rows.add(np.repeat(np.arange(has.size), 2), np.column_stack((has, zcol)).ravel(),
-                 np.tile([1.0, -1.0], has.size), has.size, -np.inf, 0.0)
+        hn = np.flatnonzero(upper[pu] >= 0)
+        zcol = c_nest + np.searchsorted(nkeys, ps[hn].astype(np.int64) * (upper.max() + 1) + upper[pu[hn]])
+        rows.add(np.repeat(np.arange(hn.size), 2), np.column_stack((hn, zcol)).ravel(),
+                 np.tile([1.0, -1.0], hn.size), hn.size, -np.inf, 0.0)
         rows.add(nest_pairs[:, 0], c_nest + np.arange(nest_pairs.shape[0]), np.ones(nest_pairs.shape[0]), n_s, -np.inf, 1.0)
     a, row_lo, row_hi = rows.matrix(n_cols)
 

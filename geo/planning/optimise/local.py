@@ -41,7 +41,7 @@ def improve(model: Model, v: NDArray[np.float64], *, time_limit_s: float, max_mo
     w_over[model.over_s] = cost[n_p: n_p + model.over_s.size]
     capped = np.isfinite(limit)
     lim = np.where(capped, limit, 0.0)
-    load = np.bincount(ps[x], weights=d[pu[x]], minlength=n_s)
+    load = np.bincount(ps[x], weights=d[pu[x]], minlength=n_s).astype(float)
     count = np.bincount(head[x[supp]], minlength=n_p)
     fixed_unit = np.zeros(model.n_units, dtype=bool)
     fixed_unit[pu[model.col_lo[:n_p] > 0]] = True

@@ -165,7 +165,8 @@ def pair_ranks(adj: sparse.csr_matrix, xy: NDArray[np.float64], start: NDArray[n
     same = (start[w.row] == start[w.col]) & (start[w.row] >= 0)
     inside = sparse.csr_matrix((w.data[same], (w.row[same], w.col[same])), shape=(n_u, n_u))
     _, comp = connected_components(inside, directed=False)
-    roots = set(homes.tolist())
+    # Distances inside today's zones start from each school's unit (when its zone holds it).
+    roots = {int(h) for k, h in enumerate(homes) if start[h] == k}
     home_comp = {int(comp[h]): k for k, h in enumerate(homes) if start[h] == k}
     root_pairs: set[tuple[int, int]] = {(int(h), k) for k, h in enumerate(homes)}
     # A piece of today's zone not joined to the school's unit keeps its first unit (the one

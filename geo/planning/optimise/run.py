@@ -94,11 +94,11 @@ def solve_prepared(prep: Prepared, *, warm_start: Mapping[str, str] | None = Non
     x = sol.values[: model.n_pairs] > 0.5
     after = np.full(model.n_units, -1, dtype=np.intp)
     after[model.pair_u[x]] = model.pair_s[x]
-    load = np.bincount(after, weights=model.demand, minlength=len(model.schools))
+    load = np.bincount(after, weights=model.demand, minlength=len(model.schools)).astype(float)
     if check_capacity and opt.capacity == "hard" and (load - model.limit > 1e-6).any():
         falls = _shortfalls(model, load)
         proven = "" if sol.status == "optimal" else f" (best plan within {sol.seconds:.0f} s, gap {sol.gap or 0:.1%})"
-        names = ", ".join(f"{f['area'].removesuffix(' and neighbours')} {f['short']:g}" for f in falls[:5])  # type: ignore[union-attr]
+        names = ", ".join(f"{str(f['area']).removesuffix(' and neighbours')} {f['short']:g}" for f in falls[:5])
         msg = (f"{len(falls)} school(s) stay over the capacity limit{proven}, short by pupils: {names}; "
                "allow more utilisation, more candidate schools, or capacity='soft'")
         raise InsufficientCapacity(msg, shortfalls=falls, where="capacity")

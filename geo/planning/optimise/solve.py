@@ -16,10 +16,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import highspy
 import numpy as np
 from numpy.typing import NDArray
-
-import highspy
 
 from geo.planning.optimise.dive import dive, held
 from geo.planning.optimise.highs import Progress, Relaxation, Solution, _highs, solve_highs

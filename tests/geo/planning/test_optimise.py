@@ -21,7 +21,7 @@ from shapely.geometry import MultiPolygon, box
 from geo.errors import Infeasible, InsufficientCapacity
 from geo.models import School, SchoolStatus
 from geo.planning.demand import DemandUnit
-from geo.planning.optimise import OptimiseOptions, Weights, dissolve_zones, optimise, tradeoff, prepare, unit_adjacency
+from geo.planning.optimise import OptimiseOptions, Weights, dissolve_zones, optimise, prepare, tradeoff, unit_adjacency
 from geo.planning.validate import validate_plan
 
 W = Weights(moved=1.0, units_moved=0.05, travel=0.0)
@@ -178,3 +178,30 @@ def test_dissolved_draft_is_a_clean_coverage() -> None:
     findings = validate_plan(zones, schools={s.code: s for s in schools()}, area=box(0, 0, 0.04, 0.01))
     assert [f.code for f in findings if f.severity.value == "error"] == []
     assert np.isclose(sum(z.geometry.area for z in zones), 0.04 * 0.01)
+
+
+def test_nesting_keeps_each_zone_inside_one_upper_zone() -> None:
+    # Middle-school zones: M1 = {u0, u1, u2}, M2 = {u3}. Moving u2 to Q (the optimum above) would
+    # put Q across M1 and M2, so with nesting nothing can move: P stays 5 over (soft capacity).
+    units, start = strip()
+    nest = {"u0": "M1", "u1": "M1", "u2": "M1", "u3": "M2"}
+    p = optimise(units, schools(), start=start, options=opts(nest_in=nest, capacity="soft"))
+    assert p.assignment == start and p.report.overflow_after == pytest.approx(5.0)
+    # With M2 = {u2, u3} the optimum is nested already and is found.
+    nest["u2"] = "M2"
+    p = optimise(units, schools(), start=start, options=opts(nest_in=nest))
+    assert p.assignment == {"u0": "P", "u1": "P", "u2": "Q", "u3": "Q"}
+
+
+def test_planned_school_may_open() -> None:
+    # Q full (10 seats, u3 alone), P 5 over: only opening the planned school R (in u1, 20 seats)
+    # helps. R = {u1} would cut P's zone in two ({u0}, {u2}); u2 alone cannot join R without u1.
+    # So R = {u1, u2}: 15 pupils and 2 units moved, objective 15 + 2 x 0.05 = 15.1; P = 10, R = 15.
+    units, start = strip()
+    r = School("R", "R", 0.015, 0.005, capacity=20, status=SchoolStatus.PLANNED)
+    p = optimise(units, [*schools(cap_q=10), r], start=start, options=opts())
+    assert p.assignment == {"u0": "P", "u1": "R", "u2": "R", "u3": "Q"}
+    assert p.report.objective == pytest.approx(15.1)
+    # Not needed, it stays closed: with Q at 20 seats moving u2 to Q (10.05) is cheaper.
+    p = optimise(units, [*schools(), r], start=start, options=opts())
+    assert "R" not in p.assignment.values()
