@@ -158,17 +158,3 @@ class Relaxation:
     values: NDArray[np.float64]
     basis: highspy.HighsBasis
     seconds: float
-
-
-def solve_relaxation(model: Model, *, time_limit_s: float, threads: int, basis: highspy.HighsBasis | None = None,
-                     col_lo: NDArray[np.float64] | None = None) -> Relaxation | None:
-    """The LP relaxation by dual simplex (from ``basis`` when given); None if it did not finish."""
-    h = _highs(model, time_limit_s=time_limit_s, gap=0.0, threads=threads, seed=0, col_lo=col_lo, col_hi=None, relax=True)
-    if basis is not None:
-        h.setBasis(basis)
-    t = time.perf_counter()
-    h.run()
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return None
-    return Relaxation(float(h.getInfo().objective_function_value), np.asarray(h.getSolution().col_value, dtype=float),
-                      h.getBasis(), time.perf_counter() - t)

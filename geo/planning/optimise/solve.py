@@ -1,14 +1,23 @@
-"""How the optimiser searches: LP relaxation, fix what it settles, branch and cut on the rest.
+"""How the optimiser searches a large model: relaxation, repair, LP diving, branch and cut.
 
 On Fairfax elementary (9,404 blocks, 47k binaries, 47k contiguity rows) HiGHS' branch and cut
 on the whole model spends 30-40 s in presolve and then finds nothing better than the warm start
-within a minute; the LP relaxation, by contrast, takes about 5 s and leaves only ~430 units
-fractional. So: solve the relaxation (its objective bounds every plan from below), fix every
-unit it assigns whole, free the fractional units and their neighbours, and let branch and cut
-finish that small problem. The gap is measured against the relaxation's bound, which holds for
-the whole model, so it is a true optimality gap. If the small problem has no plan (fixings that
-cannot be joined up), the freed ring grows; if the gap is still above target with time left,
-the whole model runs with the plan found as its warm start.
+within a minute, while the LP relaxation takes about 5 s and leaves only ~430 units fractional.
+So, in order, each step offering its plan and the best kept:
+
+1. the relaxation (dual simplex; from the last basis on a re-solve): its objective bounds every
+   plan from below, so the reported gap is a true optimality gap;
+2. the warm start repaired by single-unit moves (``local.py``);
+3. LP diving (``dive.py``): round a batch of fractional columns that are already joined to their
+   school, re-solve from the basis, until the relaxation is integral or time runs short;
+4. branch and cut on the units the last relaxation left fractional (and their neighbours), the
+   rest fixed where the relaxation holds them whole through whole neighbours;
+5. the repair again, then, with time left and the gap above target, branch and cut once more
+   around the disagreements, warm-started from the best plan.
+
+Fixing a unit the relaxation holds whole only through two half neighbours would be a trap (the
+relaxation's ribbons of halves have no integer completion: measured, the small problem was
+infeasible), hence "held" (:func:`~geo.planning.optimise.dive.held`).
 """
 
 from __future__ import annotations
@@ -118,16 +127,3 @@ def search(model: Model, *, time_limit_s: float, gap: float, threads: int, warm:
 
 def _gap(obj: float, bound: float) -> float:
     return max(0.0, (obj - bound) / max(abs(obj), 1e-9))
-
-
-def _rounded(model: Model, values: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Each unit to its largest relaxation value (a hint; HiGHS drops it if infeasible)."""
-    from geo.planning.optimise.build import solution_vector
-
-    x = values[: model.n_pairs]
-    order = np.lexsort((-x, model.pair_u))
-    first = np.ones(order.size, dtype=bool)
-    first[1:] = model.pair_u[order][1:] != model.pair_u[order][:-1]
-    school = np.full(model.n_units, -1, dtype=np.intp)
-    school[model.pair_u[order][first]] = model.pair_s[order][first]
-    return solution_vector(model, school)
