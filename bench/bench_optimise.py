@@ -21,13 +21,22 @@ import argparse
 import json
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from bench.fairfax import FAIRFAX, Fairfax, load_fairfax
-from geo.planning.optimise import OptimiseOptions, dissolve_zones, prepare, read_cost_matrix, solve_prepared, unit_adjacency
+from geo.planning.optimise import (
+    OptimiseOptions,
+    dissolve_zones,
+    prepare,
+    read_cost_matrix,
+    solve_prepared,
+    unit_adjacency,
+    with_locks,
+)
 from geo.planning.optimise.build import solution_vector
 from geo.planning.optimise.highs import solve_highs
 from geo.planning.optimise.report import OptimiseReport, travel_stats
@@ -74,19 +83,14 @@ def relock(f: Fairfax, prep: Prepared, proposal: dict[str, str], out: dict[str, 
     moved = [u.id for u in f.units if proposal[u.id] != f.start[u.id]]
     rng = np.random.default_rng(20260601)
     pick = [moved[i] for i in rng.choice(len(moved), size=min(10, len(moved)), replace=False)]
-    opt = OptimiseOptions(**{**_fields(prep.options), "locked": {u: f.start[u] for u in pick}, "time_limit_s": 15.0})
     t = time.perf_counter()
-    again = prepare(f.units, f.schools, start=f.start, options=opt, adjacency=prep.model.adjacency)
+    again = with_locks(prep, {u: f.start[u] for u in pick})  # same columns: the LP restarts from the last basis
+    again.options = replace(again.options, time_limit_s=15.0)
     build = time.perf_counter() - t
-    again.relaxation = prep.relaxation  # same columns: the LP restarts from the last basis
     p = solve_prepared(again, warm_start=proposal, check_capacity=False)
     ok = all(p.assignment[u] == f.start[u] for u in pick)
     out["elementary.relock10"] = from_report(p.report) | score(again, f, p.assignment, parts(f, f.start)) | {
         "build_seconds": round(build, 1), "locks_honoured": ok}
-
-
-def _fields(o: OptimiseOptions) -> dict[str, Any]:
-    return {k: getattr(o, k) for k in o.__dataclass_fields__}
 
 
 def whole_model_peers(f: Fairfax, prep: Prepared, seconds: float, out: dict[str, Any]) -> None:
@@ -108,9 +112,9 @@ def whole_model_peers(f: Fairfax, prep: Prepared, seconds: float, out: dict[str,
         out["elementary.cpsat"] = {"skipped": f"ortools not installed: {exc}"}
         return
     c = solve_cpsat(m, time_limit_s=seconds, gap=0.01, threads=2, warm=warm)
+    out["elementary.cpsat"] = {k: c[k] for k in ("status", "seconds", "objective", "bound", "gap")}
     if c["values"] is not None:
-        out["elementary.cpsat"] = {k: c[k] for k in ("status", "seconds", "objective", "bound", "gap")} | score(
-            prep, f, as_assignment(c["values"]), today)
+        out["elementary.cpsat"] |= score(prep, f, as_assignment(c["values"]), today)
 
 
 def pmedian(f: Fairfax, prep: Prepared, seconds: float, out: dict[str, Any]) -> None:
@@ -141,6 +145,7 @@ def pmedian(f: Fairfax, prep: Prepared, seconds: float, out: dict[str, Any]) -> 
     for u in missing:  # zero-demand units may be left out of a capacitated p-median
         assignment[u] = f.start[u]
     out["high.spopt_pmedian"] = {"seconds": round(secs, 1), "build_seconds": round(built, 1),
+                                 "status": pulp.LpStatus[model.problem.status],
                                  "objective": float(pulp.value(model.problem.objective)), "unassigned": len(missing)} | score(
         prep, f, assignment, parts(f, f.start))
 
@@ -197,7 +202,7 @@ def print_table(out: dict[str, Any]) -> None:
             table.add_row(key, str(v.get("seconds", "")), str(v.get("status", "")), "" if gap is None else f"{gap:.2%}",
                           f"{v['pupils_moved']:,.0f}", f"{v['overflow']:,.0f}", str(v["schools_over"]),
                           f"{v['travel_mean']:,.0f}", f"{v['travel_p90']:,.0f}", str(v["zones_more_parts_than_today"]))
-    Console().print(table)
+    Console(width=170).print(table)
 
 
 def section(ctx: Any) -> None:

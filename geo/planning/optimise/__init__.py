@@ -52,8 +52,8 @@ from geo.planning.optimise.inputs import (
     unit_adjacency,
 )
 from geo.planning.optimise.report import OptimiseReport
-from geo.planning.optimise.run import Prepared, Proposal, TradeoffPoint, optimise, prepare, solve_prepared, tradeoff
+from geo.planning.optimise.run import Prepared, Proposal, TradeoffPoint, optimise, prepare, solve_prepared, tradeoff, with_locks
 
 __all__ = ["OptimiseOptions", "OptimiseReport", "Prepared", "Progress", "Proposal", "TradeoffPoint", "TravelCosts", "Weights",
            "dissolve_zones", "geodesic_costs", "optimise", "prepare", "read_cost_matrix", "solve_prepared", "start_from_zones",
-           "tradeoff", "unit_adjacency"]
+           "tradeoff", "unit_adjacency", "with_locks"]

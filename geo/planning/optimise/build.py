@@ -64,8 +64,9 @@ def _locks(opt: OptimiseOptions, index: Mapping[str, int], codes: Mapping[str, i
     return out
 
 
-def _check_seats(demand: NDArray[np.float64], limit: NDArray[np.float64], locked: NDArray[np.intp],
-                 schools: Sequence[School]) -> None:
+def check_seats(demand: NDArray[np.float64], limit: NDArray[np.float64], locked: NDArray[np.intp],
+                schools: Sequence[School]) -> None:
+    """Raise InsufficientCapacity when locked units alone, or all units, exceed the seats."""
     lk = locked >= 0
     load = np.bincount(locked[lk], weights=demand[lk], minlength=len(schools))
     short = np.flatnonzero(load > limit + 1e-6)
@@ -104,7 +105,7 @@ def build_model(units: Sequence[DemandUnit], schools: Sequence[School], *, start
     mu = np.array([opt.max_utilisation_by_school.get(s.code, opt.max_utilisation) for s in active])
     cap = np.array([np.inf if s.capacity is None else float(s.capacity) for s in active])
     limit = mu * cap
-    _check_seats(demand, limit, locked, active)
+    check_seats(demand, limit, locked, active)
     geoms = np.array([u.geometry for u in units], dtype=object)
     homes = home_units(geoms, xy, active, s0)
     for k, h in enumerate(homes):

@@ -12,7 +12,7 @@ from scipy import sparse
 from geo.errors import Infeasible, InsufficientCapacity
 from geo.models import School
 from geo.planning.demand import DemandUnit
-from geo.planning.optimise.build import build_model, solution_vector
+from geo.planning.optimise.build import build_model, check_seats, solution_vector
 from geo.planning.optimise.highs import Progress, Relaxation
 from geo.planning.optimise.inputs import OptimiseOptions, TravelCosts, geodesic_costs, unit_adjacency, unit_points
 from geo.planning.optimise.model import Model, active_schools
@@ -51,6 +51,37 @@ def prepare(units: Sequence[DemandUnit], schools: Sequence[School], *, start: Ma
     model = build_model(units, schools, start=start, costs=matrix, cost_unit=tc.unit, adjacency=adj,
                         xy=unit_points(units), options=options)
     return Prepared(model, tuple(units), matrix, tc.source, options)
+
+
+def with_locks(prep: Prepared, locked: Mapping[str, str]) -> Prepared:
+    """``prep`` with ``locked`` (unit id -> school) replacing its locks, reusing the model and the
+    last relaxation when every lock is already a candidate pair (else the model is rebuilt)."""
+    model = prep.model
+    index = {u.id: i for i, u in enumerate(prep.units)}
+    codes = {s.code: k for k, s in enumerate(model.schools)}
+    known = all(u in index and c in codes for u, c in locked.items())
+    opt = replace(prep.options, locked=dict(locked))
+    if known:
+        u = np.array([index[k] for k in locked], dtype=np.intp)
+        s = np.array([codes[c] for c in locked.values()], dtype=np.intp)
+        cols = model.column_of(u, s)
+        if (cols >= 0).all() and (model.col_hi[cols] > 0).all():
+            check_seats(model.demand, model.limit, _lock_array(model.n_units, u, s), model.schools)
+            col_lo = model.col_lo.copy()
+            for c in np.flatnonzero(col_lo[: model.n_pairs] > 0):  # drop the old locks, keep the schools' own units
+                if int(model.pair_u[c]) not in set(model.homes.tolist()):
+                    col_lo[c] = 0.0
+            col_lo[cols] = 1.0
+            return Prepared(replace(model, col_lo=col_lo), prep.units, prep.costs, prep.cost_source, opt, prep.relaxation)
+    schools = list(model.schools)
+    start = {u.id: model.schools[int(k)].code for u, k in zip(prep.units, model.start, strict=True) if k >= 0}
+    return replace(prepare(prep.units, schools, start=start, options=opt, adjacency=model.adjacency), relaxation=None)
+
+
+def _lock_array(n: int, u: NDArray[np.intp], s: NDArray[np.intp]) -> NDArray[np.intp]:
+    out = np.full(n, -1, dtype=np.intp)
+    out[u] = s
+    return out
 
 
 def _positions(model: Model, assignment: Mapping[str, str] | None, units: Sequence[DemandUnit]) -> NDArray[np.intp]:

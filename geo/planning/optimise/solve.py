@@ -86,7 +86,9 @@ def search(model: Model, *, time_limit_s: float, gap: float, threads: int, warm:
 
     def offer(v: NDArray[np.float64] | None) -> None:
         nonlocal best_v
-        if v is not None and (best_v is None or model.cost @ v < model.cost @ best_v - 1e-9):
+        if v is None or not feasible(model, v):
+            return
+        if best_v is None or model.cost @ v < model.cost @ best_v - 1e-9:
             best_v = v
             report(Progress(0.0, float(model.cost @ v), bound, 0.0))
 
@@ -106,13 +108,18 @@ def search(model: Model, *, time_limit_s: float, gap: float, threads: int, warm:
             break
     if best_v is not None and left() > 0.5:
         offer(improve(model, best_v, time_limit_s=min(left(), 10.0)))
-    if best_v is not None and _gap(float(model.cost @ best_v), bound) > gap and left() > 5:
-        agree = best_v[: model.n_pairs] > 0.5
+    rings = 3
+    while best_v is not None and _gap(float(model.cost @ best_v), bound) > gap and left() > 3:
+        if cancel is not None and cancel():
+            break
+        before = float(model.cost @ best_v)
         lo = model.col_lo.copy()
-        lo[np.flatnonzero(_fixings(model, x_last, 2) & agree)] = 1.0
-        sub = solve_highs(model, time_limit_s=left(), gap=gap / 2, threads=threads, warm=best_v, progress=report,
-                          cancel=cancel, col_lo=lo)
+        lo[np.flatnonzero(_neighbourhood_fixings(model, best_v, rings))] = 1.0
+        sub = solve_highs(model, time_limit_s=min(left(), 20.0), gap=gap / 2, threads=threads, warm=best_v,
+                          progress=report, cancel=cancel, col_lo=lo)
         offer(sub.values)
+        if float(model.cost @ best_v) >= before - 1e-6:
+            rings += 2  # nothing better this close to the trouble: look wider
     best = None if best_v is None else Solution("highs " + h.version(), "", best_v, float(model.cost @ best_v), None, None, 0.0, ())
     seconds = time.perf_counter() - started
     if best is None or best.values is None or best.objective is None:
@@ -127,3 +134,35 @@ def search(model: Model, *, time_limit_s: float, gap: float, threads: int, warm:
 
 def _gap(obj: float, bound: float) -> float:
     return max(0.0, (obj - bound) / max(abs(obj), 1e-9))
+
+
+def _neighbourhood_fixings(model: Model, v: NDArray[np.float64], rings: int) -> NDArray[np.bool_]:
+    """Columns of ``v`` to fix for a neighbourhood search: everything except the units within
+    ``rings`` neighbours of a boundary of a school over its limit (or, when none is, of any
+    boundary a unit moved across)."""
+    n_p = model.n_pairs
+    x = v[:n_p] > 0.5
+    school = np.full(model.n_units, -1, dtype=np.intp)
+    school[model.pair_u[x]] = model.pair_s[x]
+    load = np.bincount(school, weights=model.demand, minlength=len(model.schools))
+    hot = load > model.limit + 1e-6
+    coo = model.adjacency.tocoo()
+    edge = school[coo.row] != school[coo.col]
+    seeds = np.zeros(model.n_units, dtype=bool)
+    if hot.any():
+        seeds[coo.row[edge & (hot[school[coo.row]] | hot[school[coo.col]])]] = True
+    else:
+        seeds[coo.row[edge & ((school[coo.row] != model.start[coo.row]) | (school[coo.col] != model.start[coo.col]))]] = True
+    free = seeds
+    for _ in range(rings):
+        free = free | (model.adjacency @ free.astype(np.int8) > 0)
+    return x & ~free[model.pair_u]
+
+
+def feasible(model: Model, v: NDArray[np.float64], tol: float = 1e-6) -> bool:
+    """True when ``v`` satisfies every row and bound of the model (and its binaries are 0 or 1)."""
+    r = model.a @ v
+    rows = bool(np.all(r >= model.row_lo - tol) and np.all(r <= model.row_hi + tol))
+    cols = bool(np.all(v >= model.col_lo - tol) and np.all(v <= model.col_hi + tol))
+    whole = bool(np.all(np.abs(v[model.integer] - np.round(v[model.integer])) <= tol))
+    return rows and cols and whole

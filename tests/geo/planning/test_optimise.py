@@ -21,7 +21,17 @@ from shapely.geometry import MultiPolygon, box
 from geo.errors import Infeasible, InsufficientCapacity
 from geo.models import School, SchoolStatus
 from geo.planning.demand import DemandUnit
-from geo.planning.optimise import OptimiseOptions, Weights, dissolve_zones, optimise, prepare, tradeoff, unit_adjacency
+from geo.planning.optimise import (
+    OptimiseOptions,
+    Weights,
+    dissolve_zones,
+    optimise,
+    prepare,
+    solve_prepared,
+    tradeoff,
+    unit_adjacency,
+    with_locks,
+)
 from geo.planning.validate import validate_plan
 
 W = Weights(moved=1.0, units_moved=0.05, travel=0.0)
@@ -205,3 +215,16 @@ def test_planned_school_may_open() -> None:
     # Not needed, it stays closed: with Q at 20 seats moving u2 to Q (10.05) is cheaper.
     p = optimise(units, [*schools(), r], start=start, options=opts())
     assert "R" not in p.assignment.values()
+
+
+def test_relock_reuses_the_model_and_honours_the_lock() -> None:
+    units, start = strip()
+    prep = prepare(units, schools(), start=start, options=opts(capacity="soft"))
+    first = solve_prepared(prep)
+    assert first.assignment["u2"] == "Q"
+    again = with_locks(prep, {"u2": "P"})
+    assert again.model.a is prep.model.a  # same model, one bound changed
+    p = solve_prepared(again, warm_start=first.assignment)
+    assert p.assignment == start and p.report.overflow_after == pytest.approx(5.0)
+    # dropping the lock gives the free optimum back
+    assert solve_prepared(with_locks(again, {})).assignment["u2"] == "Q"
