@@ -168,6 +168,7 @@ def run(*, seconds: float = 60.0, peer_seconds: float = 20.0, skip_peers: bool =
     prep = prepare(es.units, es.schools, start=es.start, options=opt, adjacency=adj)
     out["elementary.prepare_seconds"] = round(time.perf_counter() - t, 1)
     proposal = run_level(es, prep, seconds, out, "elementary")
+    _save(out)
     relock(es, prep, proposal, out)
     _save(out)
     if not skip_peers:

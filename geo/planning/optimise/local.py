@@ -87,3 +87,40 @@ def improve(model: Model, v: NDArray[np.float64], *, time_limit_s: float, max_mo
     used = np.bincount(ps[x], minlength=n_s) > 0
     out[c_open: c_open + model.open_s.size] = used[model.open_s].astype(float)
     return out
+
+
+def repair(model: Model, v: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Send units whose column breaks contiguity back to their starting school until none does.
+
+    A warm start with locks forced onto it (or an old proposal under new rows) can leave units
+    cut off from their school. The starting plan satisfies every contiguity row, so reverting
+    the cut-off units (and then any unit a reverted one held up) ends in a valid plan; each unit
+    reverts at most once. Locked units and schools' own units are not moved.
+    """
+    n_p = model.n_pairs
+    if not model.contiguity_rows:
+        return v
+    x = v[:n_p] > 0.5
+    head, supp = model.support
+    start_col = model.column_of(np.arange(model.n_units), model.start)
+    pinned = np.zeros(model.n_units, dtype=bool)
+    pinned[model.pair_u[model.col_lo[:n_p] > 0]] = True
+    for _ in range(model.n_units):
+        count = np.bincount(head[x[supp]], minlength=n_p)
+        cut = np.flatnonzero(x & ~model.root & (count == 0))
+        units = model.pair_u[cut]
+        go = units[~pinned[units] & (start_col[units] >= 0) & (start_col[units] != cut)]
+        if not go.size:
+            break
+        on = np.isin(model.pair_u, go) & x
+        x[on] = False
+        x[start_col[go]] = True
+    out = v.copy()
+    out[:n_p] = x.astype(float)
+    n_s = len(model.schools)
+    load = np.bincount(model.pair_s[x], weights=model.demand[model.pair_u[x]], minlength=n_s)
+    n_o = model.over_s.size
+    out[n_p: n_p + n_o] = np.maximum(0.0, load[model.over_s] - model.limit[model.over_s])
+    used = np.bincount(model.pair_s[x], minlength=n_s) > 0
+    out[n_p + n_o: n_p + n_o + model.open_s.size] = used[model.open_s].astype(float)
+    return out

@@ -31,7 +31,7 @@ from numpy.typing import NDArray
 
 from geo.planning.optimise.dive import dive, held
 from geo.planning.optimise.highs import Progress, Relaxation, Solution, _highs, solve_highs
-from geo.planning.optimise.local import improve
+from geo.planning.optimise.local import improve, repair
 from geo.planning.optimise.model import Model
 
 #: Models up to this many columns go straight to branch and cut, which proves their optimum fast.
@@ -93,7 +93,7 @@ def search(model: Model, *, time_limit_s: float, gap: float, threads: int, warm:
             report(Progress(0.0, float(model.cost @ v), bound, 0.0))
 
     if warm is not None:
-        offer(improve(model, warm, time_limit_s=max(1.0, left() / 10)))
+        offer(improve(model, repair(model, warm), time_limit_s=max(1.0, left() / 10)))
     dived, x_last = dive(model, h, relax.values, time_limit_s=min(25.0, left() / 3))
     offer(dived)
     for rings in (1, 3):

@@ -228,3 +228,19 @@ def test_relock_reuses_the_model_and_honours_the_lock() -> None:
     assert p.assignment == start and p.report.overflow_after == pytest.approx(5.0)
     # dropping the lock gives the free optimum back
     assert solve_prepared(with_locks(again, {})).assignment["u2"] == "Q"
+
+
+def test_repair_sends_cut_off_units_home() -> None:
+    from geo.planning.optimise.build import solution_vector
+    from geo.planning.optimise.local import repair
+    from geo.planning.optimise.solve import feasible
+
+    units, start = strip()
+    prep = prepare(units, schools(), start=start, options=opts(capacity="soft"))
+    m = prep.model
+    # u1 at Q while u2 stays at P: u1 is cut off from Q's zone
+    bad = solution_vector(m, np.array([0, 1, 0, 1], dtype=np.intp))
+    assert not feasible(m, bad)
+    fixed = repair(m, bad)
+    assert feasible(m, fixed)
+    assert np.array_equal(fixed, solution_vector(m, m.start))
