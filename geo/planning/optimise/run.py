@@ -119,8 +119,11 @@ def solve_prepared(prep: Prepared, *, warm_start: Mapping[str, str] | None = Non
     prep.relaxation = relax
     if sol.values is None:
         hard = ["contiguity"] * opt.contiguous + ["locks"] * bool(opt.locked) + ["nesting"] * (opt.nest_in is not None)
-        msg = (f"no plan satisfies the hard constraints ({', '.join(hard) or 'assignment'}); solver status {sol.status} "
-               f"after {sol.seconds:.1f} s")
+        if sol.status == "infeasible":
+            msg = f"no plan satisfies the hard constraints ({', '.join(hard) or 'assignment'}) after {sol.seconds:.1f} s"
+        else:
+            msg = (f"no plan meeting the hard constraints ({', '.join(hard) or 'assignment'}) was found within "
+                   f"{sol.seconds:.1f} s (solver status {sol.status}); allow more time or relax a constraint")
         raise Infeasible(msg, where="locked" if opt.locked else "constraints")
     x = sol.values[: model.n_pairs] > 0.5
     after = np.full(model.n_units, -1, dtype=np.intp)
