@@ -23,18 +23,19 @@ from bench.context import Context, Options, exact_pairs
 from service.state import build_snapshot
 from service.storage import open_repository
 
-SECTIONS = ("import", "index", "single", "bulk", "postgis", "exact", "memory", "http", "map", "assign")
+SECTIONS = ("import", "index", "single", "bulk", "postgis", "exact", "memory", "http", "map", "assign", "optimise")
 
 
 def _sections() -> dict[str, Callable[[Context], None]]:
     from bench.bench_assign import assign_section
+    from bench.bench_optimise import section as optimise
     from bench.http_load import http
     from bench.inproc import bulk, edge_exactness, single_point
     from bench.other import coverage_map, index_build, memory
     from bench.pg import postgis
 
     return {"index": index_build, "single": single_point, "bulk": bulk, "postgis": postgis, "exact": edge_exactness,
-            "memory": memory, "http": http, "map": coverage_map, "assign": assign_section}
+            "memory": memory, "http": http, "map": coverage_map, "assign": assign_section, "optimise": optimise}
 
 
 def run(opt: Options, *, console: Console | None = None, out: Path | None = None) -> Results:

@@ -6,7 +6,7 @@ web layer can say precisely what was wrong.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 
@@ -98,3 +98,20 @@ class AmbiguousAddress(CatchmentError):
     def __init__(self, message: str, *, candidates: Sequence[Any], where: str | None = None) -> None:
         super().__init__(message, where=where)
         self.candidates = tuple(candidates)
+
+
+class Infeasible(CatchmentError):
+    """A planning problem with no answer under its hard constraints.
+
+    ``shortfalls`` says where and by how much: one mapping per school or area with ``schools``
+    (codes), ``area`` (a label), ``demand`` and ``seats`` (pupils) and ``short`` (pupils over the
+    seats), so a planner sees what to change instead of getting an empty plan.
+    """
+
+    def __init__(self, message: str, *, shortfalls: Sequence[Mapping[str, Any]] = (), where: str | None = None) -> None:
+        super().__init__(message, where=where)
+        self.shortfalls = tuple(dict(s) for s in shortfalls)
+
+
+class InsufficientCapacity(Infeasible):
+    """Not enough seats: some schools or areas fall short of their demand (see ``shortfalls``)."""
