@@ -35,16 +35,21 @@ class UnsupportedFile(InvalidInput):
 
 
 class Infeasible(InvalidInput):
-    """The options ask for something no answer can satisfy (a travel cap that leaves a school
-    with no district, more districts than leads); the message says which option and why.
+    """A planning problem with no answer under its hard constraints (a travel cap that leaves a
+    school with no district, more seats asked for than exist); the message says which option and why.
 
     An InvalidInput, so the web layer answers 422 with the reason without a table entry of its own.
-    ``message_zh`` says the same in Chinese; ``text`` gives both as ``{"en": ..., "zh": ...}``.
+    ``message_zh`` says the same in Chinese (``text`` gives both as ``{"en": ..., "zh": ...}``).
+    ``shortfalls`` says where and by how much: one mapping per school or area with ``schools``
+    (codes), ``area`` (a label), ``demand`` and ``seats`` (pupils) and ``short`` (pupils over the
+    seats), so a planner sees what to change instead of getting an empty plan.
     """
 
-    def __init__(self, message: str, *, message_zh: str, where: str | None = None) -> None:
+    def __init__(self, message: str, *, message_zh: str | None = None, shortfalls: Sequence[Mapping[str, Any]] = (),
+                 where: str | None = None) -> None:
         super().__init__(message, where=where)
-        self.message_zh = message_zh
+        self.message_zh = message_zh or message
+        self.shortfalls = tuple(dict(s) for s in shortfalls)
 
     @property
     def text(self) -> dict[str, str]:
@@ -98,19 +103,6 @@ class AmbiguousAddress(CatchmentError):
     def __init__(self, message: str, *, candidates: Sequence[Any], where: str | None = None) -> None:
         super().__init__(message, where=where)
         self.candidates = tuple(candidates)
-
-
-class Infeasible(CatchmentError):
-    """A planning problem with no answer under its hard constraints.
-
-    ``shortfalls`` says where and by how much: one mapping per school or area with ``schools``
-    (codes), ``area`` (a label), ``demand`` and ``seats`` (pupils) and ``short`` (pupils over the
-    seats), so a planner sees what to change instead of getting an empty plan.
-    """
-
-    def __init__(self, message: str, *, shortfalls: Sequence[Mapping[str, Any]] = (), where: str | None = None) -> None:
-        super().__init__(message, where=where)
-        self.shortfalls = tuple(dict(s) for s in shortfalls)
 
 
 class InsufficientCapacity(Infeasible):

@@ -16,6 +16,7 @@ from geo.errors import (
     CatchmentError,
     Conflict,
     Forbidden,
+    Infeasible,
     InvalidGeometry,
     InvalidInput,
     NotFound,
@@ -86,6 +87,9 @@ def install(app: FastAPI) -> None:
         extra: dict[str, Any] = {}
         if isinstance(exc, AmbiguousAddress):
             extra["candidates"] = [candidate_body(c) for c in exc.candidates]
+        if isinstance(exc, Infeasible):
+            extra["detail_zh"] = exc.message_zh
+            extra["shortfalls"] = list(exc.shortfalls) or None
         if isinstance(exc, RejectedRows):
             extra.update(exc.extra)  # the import report: every rejected row, not only the first
         return problem(status, title, exc.message, instance=str(request.url.path), where=exc.where, **extra)

@@ -9,8 +9,8 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from service.deps import RepoDep, SettingsDep
 from service.http import Lang, Tiles, parse_bbox
-from service.operations.versions import etag
 from service.operations import editor as ops
+from service.operations.versions import etag
 
 router = APIRouter(tags=["planning"])
 
