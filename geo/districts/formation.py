@@ -38,6 +38,7 @@ from geo.capacity.balance import unweighted_cv, weighted_cv
 from geo.districts.checks import Prepared, prepare
 from geo.districts.model import District, DistrictOptions, DistrictPlan, DistrictSchool, SolveProgress, travel_text
 from geo.errors import Cancelled, Infeasible
+from geo.solver import new_highs
 from geo.standards import StandardsProfile
 
 ProgressFn = Callable[[SolveProgress], None]
@@ -168,10 +169,7 @@ def form_districts(
     o = options or DistrictOptions()
     p = prepare(schools, travel, o, profile)
     lp, ps, pl, _ = _model(p, o)
-    h = highspy.Highs()
-    for key, value in (("output_flag", False), ("threads", 1), ("time_limit", float(o.time_limit_s)),
-                       ("mip_rel_gap", float(o.mip_rel_gap)), ("random_seed", 0)):
-        h.setOptionValue(key, value)
+    h = new_highs(threads=1, time_limit_s=float(o.time_limit_s), gap=float(o.mip_rel_gap), seed=0)
     h.passModel(lp)
     if cancel is not None and cancel():
         msg = "district formation cancelled"

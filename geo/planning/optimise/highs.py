@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from geo.planning.optimise.model import Model
+from geo.solver import new_highs
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,12 +133,7 @@ def solve_highs(model: Model, *, time_limit_s: float, gap: float, threads: int, 
 
 def _highs(model: Model, *, time_limit_s: float, gap: float, threads: int, seed: int,
            col_lo: NDArray[np.float64] | None, col_hi: NDArray[np.float64] | None, relax: bool = False) -> highspy.Highs:
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", max(float(time_limit_s), 0.1))
-    h.setOptionValue("mip_rel_gap", float(gap))
-    h.setOptionValue("threads", int(threads))
-    h.setOptionValue("random_seed", int(seed))
+    h = new_highs(threads=threads, time_limit_s=time_limit_s, gap=gap, seed=seed)
     lp = _lp(model)
     if col_lo is not None:
         lp.col_lower_ = col_lo
