@@ -214,20 +214,46 @@ def export_zones(plan_id: int, out: Path, database: DbOpt = None) -> None:
     console.print(f"{len(zones)} zones written to {out}")
 
 
-@app.command()
-def lookup(lon: Annotated[float, typer.Argument(help="longitude, EPSG:4326")], lat: Annotated[float, typer.Argument(help="latitude")],
-           level: Annotated[str | None, typer.Option()] = None, grade: Annotated[str | None, typer.Option()] = None,
-           year: Annotated[int | None, typer.Option()] = None, database: DbOpt = None) -> None:
-    """Which school serves (lon, lat); prints the JSON answer."""
+#: Lets ``catchment lookup 151.1796 -33.7738`` through: click would read ``-33.7738`` as the short
+#: options ``-3 -3 ...``. Unknown options become arguments, which the float type then checks.
+NEGATIVE_NUMBERS = {"ignore_unknown_options": True}
+
+
+@app.command(context_settings=NEGATIVE_NUMBERS)
+def lookup(lon: Annotated[float | None, typer.Argument(help="longitude (EPSG:4326), or x in --crs; negative numbers are fine")] = None,
+           lat: Annotated[float | None, typer.Argument(help="latitude (EPSG:4326), or y in --crs, e.g. -33.7738")] = None,
+           address: Annotated[str | None, typer.Option(help="free address text instead of LON LAT (the same geocoder as "
+                                                             "the HTTP lookup)")] = None,
+           crs: Annotated[str | None, typer.Option(help="CRS of LON LAT: EPSG:<code>, gcj02 or bd09 (default EPSG:4326)")] = None,
+           level: Annotated[str | None, typer.Option(help="only this school level, e.g. primary")] = None,
+           grade: Annotated[str | None, typer.Option(help="only zones serving this grade: K or 1..12")] = None,
+           year: Annotated[int | None, typer.Option(help="school year asked about (zones phasing in later do not answer)")] = None,
+           database: DbOpt = None) -> None:
+    """Which school serves (LON, LAT) or --address; prints the JSON answer (as GET /v1/lookup)."""
+    import asyncio
+
     from geo.lookup.explain import explain
     from geo.lookup.resolve import resolve
-    from service.schemas import LookupOut
+    from service.geocoding import build_remote, locate
+    from service.routes.lookup import clean_filters
+    from service.schemas import GeocodeOut, InCrsOut, LookupOut
     from service.state import build_snapshot
 
     with _errors():
-        snap = build_snapshot(_repo(database))
-        result = resolve(snap.index, snap.schools, lon, lat, level=level, grade=grade, year=year, plans=snap.plans)
-    sys.stdout.write(LookupOut.from_domain(result, explanation=explain(result)).model_dump_json(indent=2) + "\n")
+        lv, g = clean_filters(level, grade)
+        snap = build_snapshot(_repo(database), grid=False)  # one point: the cell grid would cost more than it saves
+        remote = build_remote(Settings().geocoder) if address is not None else None
+        try:
+            at = asyncio.run(locate(lon=lon, lat=lat, address=address, crs=crs, gazetteer=snap.gazetteer, remote=remote,
+                                    extra={"level": level, "grade": grade, "year": year}))
+        finally:
+            if remote is not None:
+                remote.close()
+        result = resolve(snap.index, snap.schools, at.lon, at.lat, level=lv, grade=g, year=year, plans=snap.plans)
+    out = LookupOut.from_domain(result, explanation=explain(result, geocode=at.geocode), input=at.input,
+                                geocode=GeocodeOut.from_domain(at.geocode) if at.geocode else None,
+                                in_crs=InCrsOut(**at.in_crs) if at.in_crs else None)
+    sys.stdout.write(out.model_dump_json(indent=2) + "\n")
 
 
 @keys_app.command("create")
