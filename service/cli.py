@@ -42,6 +42,10 @@ CLI_ACTOR = f"cli:{os.environ.get('USER', 'unknown')}"
 DbOpt = Annotated[str | None, typer.Option("--database", envvar="CATCHMENT_DATABASE_URL", help="sqlite:///path or postgresql://...")]
 MapOpt = Annotated[list[str] | None, typer.Option("--map", help="target=SOURCE_FIELD, e.g. code=USE_ID (repeatable)")]
 WhereOpt = Annotated[list[str] | None, typer.Option("--where", help="FIELD=v1,v2: keep rows whose FIELD is listed")]
+PrefixOpt = Annotated[str, typer.Option(help="text put before every school code read, e.g. fcps- (keeps districts apart)")]
+CrsOpt = Annotated[str | None, typer.Option(help="CRS of the file when it has none (CSV) or is wrong, e.g. EPSG:28356")]
+FileArg = Annotated[Path, typer.Argument(help=".geojson, .gpkg, .shp, .zip (zipped Shapefile) or .csv")]
+OutArg = Annotated[Path, typer.Argument(help="file to write: .geojson, .gpkg, .shp, .zip or .csv (by suffix)")]
 
 
 def _repo(url: str | None) -> Repository:
@@ -70,8 +74,9 @@ def _bar(label: str) -> Iterator[tuple[Any, Any]]:
 
 
 @app.command()
-def serve(host: Annotated[str, typer.Option()] = "127.0.0.1", port: Annotated[int, typer.Option()] = 8000,
-          workers: Annotated[int, typer.Option(min=1)] = 1, sample: Annotated[bool, typer.Option(help="load the bundled sample into an empty database first")] = True,
+def serve(host: Annotated[str, typer.Option(help="address to listen on (0.0.0.0 for every interface)")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help="TCP port to listen on")] = 8000,
+          workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes")] = 1, sample: Annotated[bool, typer.Option(help="load the bundled sample into an empty database first")] = True,
           database: DbOpt = None) -> None:
     """Run the HTTP service (uvicorn)."""
     import uvicorn
@@ -97,7 +102,7 @@ def serve(host: Annotated[str, typer.Option()] = "127.0.0.1", port: Annotated[in
 
 
 @import_app.command("schools")
-def import_schools(file: Path, map: MapOpt = None, code_prefix: Annotated[str, typer.Option()] = "",
+def import_schools(file: Annotated[Path, typer.Argument(help=".geojson, .gpkg, .shp, .zip or .csv; with --from-osm an .osm.pbf")], map: MapOpt = None, code_prefix: PrefixOpt = "",
                    from_osm: Annotated[bool, typer.Option("--from-osm", help="FILE is an .osm.pbf: read amenity=school features")] = False,
                    level: Annotated[list[str] | None, typer.Option("--level", help="with --from-osm: level(s) of the schools")] = None,
                    name_pattern: Annotated[str | None, typer.Option(help="with --from-osm: also take named buildings matching this regex")] = None,
@@ -127,14 +132,15 @@ def import_schools(file: Path, map: MapOpt = None, code_prefix: Annotated[str, t
 
 
 @import_app.command("zones")
-def import_zones(file: Path, plan: Annotated[str, typer.Option(help="name of the new plan")],
+def import_zones(file: FileArg, plan: Annotated[str, typer.Option(help="name of the new plan")],
                  level: Annotated[str, typer.Option(help="school level, e.g. primary")],
                  year: Annotated[int, typer.Option(help="school year the plan is for")],
                  district: Annotated[str, typer.Option(help="authority the plan belongs to")] = "default",
                  adopt: Annotated[bool, typer.Option(help="adopt the plan (archives the adopted one)")] = False,
-                 map: MapOpt = None, code_prefix: Annotated[str, typer.Option()] = "", where: WhereOpt = None,
-                 crs: Annotated[str | None, typer.Option()] = None,
-                 allow_rejects: Annotated[bool, typer.Option()] = False, database: DbOpt = None) -> None:
+                 map: MapOpt = None, code_prefix: PrefixOpt = "", where: WhereOpt = None, crs: CrsOpt = None,
+                 allow_rejects: Annotated[bool, typer.Option(help="write the valid zones even if some rows are rejected "
+                                                                  "(each is reported with its reason)")] = False,
+                 database: DbOpt = None) -> None:
     """Import zones into a new plan, all-or-nothing; invalid polygons are repaired and reported."""
     opts = ImportOptions(mapping=map or [], code_prefix=code_prefix, where=where or [], crs=crs, allow_rejects=allow_rejects)
     with _errors(), _bar(f"zones from {file.name}") as (advance, total):
@@ -146,14 +152,14 @@ def import_zones(file: Path, plan: Annotated[str, typer.Option(help="name of the
 
 
 @import_app.command("demand")
-def import_demand(file: Path, name: Annotated[str, typer.Option(help="name of the demand set (replaced if it exists)")],
+def import_demand(file: FileArg, name: Annotated[str, typer.Option(help="name of the demand set (replaced if it exists)")],
                   id: Annotated[str, typer.Option("--id", help="column with each unit's unique id")],
                   population: Annotated[str | None, typer.Option(help="column of residents")] = None,
                   level: Annotated[list[str] | None, typer.Option("--level", help="LEVEL=COLUMN of children of that level")] = None,
                   grade: Annotated[list[str] | None, typer.Option("--grade", help="GRADE=COLUMN of children of that grade")] = None,
                   rate: Annotated[list[str] | None, typer.Option("--rate", help="LEVEL=children per resident")] = None,
                   calibrate: Annotated[list[str] | None, typer.Option("--calibrate", help="LEVEL: rate = enrolment of the area's schools / population")] = None,
-                  crs: Annotated[str | None, typer.Option()] = None, database: DbOpt = None) -> None:
+                  crs: CrsOpt = None, database: DbOpt = None) -> None:
     """Import demand units (blocks, compounds, address points) with children per level or grade."""
     from service.importer import import_demand_file
 
@@ -197,7 +203,7 @@ def import_sample(database: DbOpt = None) -> None:
 
 
 @export_app.command("schools")
-def export_schools(out: Path, database: DbOpt = None) -> None:
+def export_schools(out: OutArg, database: DbOpt = None) -> None:
     """Write every school to OUT (.geojson, .gpkg, .shp, .zip or .csv by suffix)."""
     with _errors():
         schools = _repo(database).list_schools()
@@ -206,7 +212,8 @@ def export_schools(out: Path, database: DbOpt = None) -> None:
 
 
 @export_app.command("zones")
-def export_zones(plan_id: int, out: Path, database: DbOpt = None) -> None:
+def export_zones(plan_id: Annotated[int, typer.Argument(help="id of the plan (see GET /v1/plans)")], out: OutArg,
+                 database: DbOpt = None) -> None:
     """Write one plan's zones to OUT."""
     with _errors():
         zones = _repo(database).zones(plan_id)
@@ -275,7 +282,7 @@ def keys_list(database: DbOpt = None) -> None:
 
 
 @keys_app.command("revoke")
-def keys_revoke(key_id: int, database: DbOpt = None) -> None:
+def keys_revoke(key_id: Annotated[int, typer.Argument(help="id of the key (see `catchment keys list`)")], database: DbOpt = None) -> None:
     """Revoke a key at once."""
     with _errors():
         _repo(database).revoke_key(key_id, actor=CLI_ACTOR)
@@ -293,7 +300,7 @@ def db_upgrade(database: DbOpt = None) -> None:
 
 
 @network_app.command("build")
-def network_build(file: Path, mode: Annotated[str, typer.Option(help="walk or drive")] = "walk",
+def network_build(file: Annotated[Path, typer.Argument(help="an OpenStreetMap extract (.osm.pbf)")], mode: Annotated[str, typer.Option(help="walk or drive")] = "walk",
                   name: Annotated[str | None, typer.Option(help="name to register (default: the file's stem)")] = None,
                   database: DbOpt = None) -> None:
     """Turn an .osm.pbf extract into a routable graph, store it next to the database and register it."""
@@ -315,8 +322,10 @@ def network_list(database: DbOpt = None) -> None:
 
 
 @plans_app.command("generate")
-def plans_generate(name: Annotated[str, typer.Option()], level: Annotated[str, typer.Option()],
-                   year: Annotated[int, typer.Option()], district: Annotated[str, typer.Option()] = "default",
+def plans_generate(name: Annotated[str, typer.Option(help="name of the new draft plan")],
+                   level: Annotated[str, typer.Option(help="school level whose schools get zones, e.g. middle")],
+                   year: Annotated[int, typer.Option(help="school year the plan is for")],
+                   district: Annotated[str, typer.Option(help="authority the plan belongs to")] = "default",
                    mode: Annotated[str, typer.Option(help="walk or drive")] = "walk", database: DbOpt = None) -> None:
     """A draft plan: zones nearest each school of LEVEL along the streets (network-nearest)."""
     from service.routes.travel import generate_network_plan
@@ -337,7 +346,9 @@ def bench(data: Annotated[Path | None, typer.Option(help="statewide catchments G
           only: Annotated[list[str] | None, typer.Option(help="run only this section (repeatable): import, index, single, bulk, "
                                                                "postgis, exact, memory, http, map")] = None,
           skip: Annotated[list[str] | None, typer.Option(help="skip this section (repeatable)")] = None,
-          profile_http: Annotated[bool, typer.Option(help="py-spy flame graph of a worker under /v1/lookup load")] = False) -> None:
+          profile_http: Annotated[bool, typer.Option(help="py-spy flame graph of a worker under /v1/lookup load")] = False,
+          pg_url: Annotated[str | None, typer.Option(help="PostgreSQL server URL without a database name "
+                                                          "(default postgresql://postgres@127.0.0.1:5432/)")] = None) -> None:
     """Benchmarks against peers (see bench/README.md); writes bench/results/catchment.json."""
     from service.settings import REPO_ROOT
 
@@ -348,7 +359,8 @@ def bench(data: Annotated[Path | None, typer.Option(help="statewide catchments G
     sys.path.insert(0, str(REPO_ROOT))
     from bench.suite import main as bench_main
 
-    argv = [*(["--data", str(data)] if data else []), *(["--quick"] if quick else []), *(["--profile-http"] if profile_http else [])]
+    argv = [*(["--data", str(data)] if data else []), *(["--quick"] if quick else []), *(["--profile-http"] if profile_http else []),
+            *(["--pg-url", pg_url] if pg_url else [])]
     argv += [a for s in only or [] for a in ("--only", s)] + [a for s in skip or [] for a in ("--skip", s)]
     raise typer.Exit(bench_main(argv))
 
@@ -356,8 +368,10 @@ def bench(data: Annotated[Path | None, typer.Option(help="statewide catchments G
 @app.command("maps")
 def maps_cmd(kind: Annotated[str, typer.Argument(help="coverage, travel, overcrowding, lookup, plan or compare")],
              out: Annotated[Path, typer.Option("--out", help="the HTML file to write")],
-             level: Annotated[str | None, typer.Option()] = None, district: Annotated[str | None, typer.Option()] = None,
-             year: Annotated[int | None, typer.Option()] = None, plan: Annotated[int | None, typer.Option()] = None,
+             level: Annotated[str | None, typer.Option(help="school level, e.g. primary (default: every level)")] = None,
+             district: Annotated[str | None, typer.Option(help="only this authority's plans, e.g. nsw")] = None,
+             year: Annotated[int | None, typer.Option(help="school year (default: the adopted plans in force)")] = None,
+             plan: Annotated[int | None, typer.Option(help="plan id: plan maps, or another plan than the adopted one")] = None,
              mode: Annotated[str, typer.Option(help="travel: straight, walk or drive")] = "straight",
              units: Annotated[str, typer.Option(help="travel: demand or nodes")] = "demand",
              lon: Annotated[float | None, typer.Option(help="lookup: longitude, EPSG:4326")] = None,
