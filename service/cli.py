@@ -301,16 +301,21 @@ def db_upgrade(database: DbOpt = None) -> None:
 
 @network_app.command("build")
 def network_build(file: Annotated[Path, typer.Argument(help="an OpenStreetMap extract (.osm.pbf)")], mode: Annotated[str, typer.Option(help="walk or drive")] = "walk",
-                  name: Annotated[str | None, typer.Option(help="name to register (default: the file's stem)")] = None,
+                  name: Annotated[str | None, typer.Option(help="name to register (default: FILE's stem and the mode, "
+                                                                "e.g. portland-walk)")] = None,
+                  replace: Annotated[bool, typer.Option(help="rebuild a network of this name, or of this file and mode")] = False,
                   database: DbOpt = None) -> None:
-    """Turn an .osm.pbf extract into a routable graph, store it next to the database and register it."""
-    from service.travel import build_and_register, check_mode, network_dir
+    """Turn an .osm.pbf extract into a routable graph, store it next to the database and register it.
+
+    One network per (extract, mode): walk and drive networks of a file live side by side.
+    """
+    from service.travel import build_and_register, check_mode, default_network_name, network_dir
 
     url = database or Settings().database.url
     with _errors(), _bar(f"{mode} network from {file.name}") as (advance, _):
         check_mode(mode, allow_straight=False)
-        info = build_and_register(_repo(url), file, mode=mode, name=name or file.name.split(".")[0], folder=network_dir(url),
-                                  actor=CLI_ACTOR, progress=advance)
+        info = build_and_register(_repo(url), file, mode=mode, name=name or default_network_name(file, mode),
+                                  folder=network_dir(url), actor=CLI_ACTOR, progress=advance, replace=replace)
     console.print(f"network {info['name']} ({mode}): {info['nodes']:,} nodes, {info['edges']:,} edges -> {info['path']}")
 
 
