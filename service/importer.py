@@ -10,9 +10,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import geopandas as gpd
+
 from geo.errors import InvalidInput
-from geo.io.read import ImportReport, apply_where, parse_mapping, parse_schools, parse_zones, read_frame
-from geo.models import Plan, School, check_slug
+from geo.io.read import ImportReport, RowProblem, apply_where, parse_mapping, parse_schools, parse_zones, read_frame
+from geo.models import Plan, School, Zone, check_slug
 from service.storage.base import Repository
 
 Progress = Callable[[int], None]
@@ -73,6 +75,28 @@ def import_schools_file(repo: Repository, path: Path, *, opts: ImportOptions, ac
     return report
 
 
+def reject_unknown_schools(repo: Repository, frame: gpd.GeoDataFrame, zones: Sequence[Zone], report: ImportReport) -> list[Zone]:
+    """The zones whose schools are all stored; the others become rejected rows with the reason.
+
+    ``zones`` are :func:`parse_zones`'s answer for ``frame`` (the rows it did not reject, in
+    order); rows are reported by their position in the file, not in a ``--where`` selection.
+    """
+    bad_rows = {p.row for p in report.rejected}
+    rows = [i for i in range(len(frame)) if i not in bad_rows]
+    known = {s.code for s in repo.list_schools()}
+    kept: list[Zone] = []
+    for i, z in zip(rows, zones, strict=True):
+        missing = [c for c in z.school_codes if c not in known]
+        if missing:
+            reason = (f"unknown school code(s) {', '.join(missing)}{f' ({z.name})' if z.name else ''}: "
+                      "import the schools first (学校代码不存在)")
+            report.rejected.append(RowProblem(int(frame.index[i]), reason, ",".join(z.school_codes)))
+        else:
+            kept.append(z)
+    report.rejected.sort(key=lambda p: p.row)
+    return kept
+
+
 def import_zones_file(repo: Repository, path: Path, *, plan_name: str, district: str, level: str, year: int, adopt: bool,
                       opts: ImportOptions, actor: str, progress: Progress | None = None,
                       on_total: Callable[[int], None] | None = None) -> tuple[Plan, ImportReport]:
@@ -82,6 +106,7 @@ def import_zones_file(repo: Repository, path: Path, *, plan_name: str, district:
     if on_total:
         on_total(len(frame))
     zones, report = parse_zones(frame, mapping=parse_mapping(opts.mapping), code_prefix=opts.code_prefix, progress=progress)
+    zones = reject_unknown_schools(repo, frame, zones, report)
     _finish(report, opts)
     if not zones:
         msg = f"{Path(path).name}: no zones to import (check --where and the file)"

@@ -8,6 +8,7 @@ all-or-nothing, so a report with rejected rows writes nothing unless rejects are
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import zipfile
@@ -31,6 +32,13 @@ from geo.models import GRADE_ORDER, School, SchoolStatus, Zone, normalise_grade
 SUFFIXES = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG", ".shp": "ESRI Shapefile", ".zip": "ESRI Shapefile", ".csv": "CSV"}
 LON_NAMES = ("lon", "longitude", "lng", "x", "long")
 LAT_NAMES = ("lat", "latitude", "y")
+WKT_NAMES = ("wkt", "geometry", "geom", "the_geom")
+#: Names a zone's school codes and phase-in years are read from, besides the mapped ones: ours,
+#: our Shapefile names, and GDAL's 10-character truncations of ours (older Shapefile exports).
+CODE_NAMES = ("school_codes", "school_code", "sch_codes", "school_cod")
+START_NAMES = ("grade_start_years", "start_yrs", "grade_star")
+#: Our zone identity, written on export and assigned anew by the store: not a zone attribute.
+IDENTITY_NAMES = ("zone_id", "plan_id")
 
 
 @dataclass
@@ -119,8 +127,11 @@ def _read_csv(path: Path, crs: CRS | None) -> gpd.GeoDataFrame:
     cols = {c.lower().strip(): c for c in table.columns}
     lon_col = next((cols[n] for n in LON_NAMES if n in cols), None)
     lat_col = next((cols[n] for n in LAT_NAMES if n in cols), None)
+    wkt_col = next((cols[n] for n in WKT_NAMES if n in cols), None)
+    if (lon_col is None or lat_col is None) and wkt_col is not None:
+        return _read_wkt_csv(path, table, wkt_col, crs)
     if lon_col is None or lat_col is None:
-        msg = f"{path.name} needs lon and lat columns (any of {LON_NAMES} / {LAT_NAMES})"
+        msg = f"{path.name} needs lon and lat columns (any of {LON_NAMES} / {LAT_NAMES}) or a WKT geometry column ({WKT_NAMES})"
         raise InvalidInput(msg, where="columns")
     xs = pd.to_numeric(table[lon_col], errors="coerce")
     ys = pd.to_numeric(table[lat_col], errors="coerce")
@@ -131,6 +142,19 @@ def _read_csv(path: Path, crs: CRS | None) -> gpd.GeoDataFrame:
         raise InvalidInput(msg, where=f"line {row}")
     props = table.drop(columns=[lon_col, lat_col])
     return gpd.GeoDataFrame(props, geometry=gpd.points_from_xy(xs, ys), crs=crs or 4326)
+
+
+def _read_wkt_csv(path: Path, table: pd.DataFrame, col: str, crs: CRS | None) -> gpd.GeoDataFrame:
+    """Rows whose geometry is WKT text (as ``catchment export zones x.csv`` writes polygons)."""
+    text = table[col].to_numpy(dtype=object)
+    geoms = []
+    for i, t in enumerate(text):
+        try:
+            geoms.append(shapely.from_wkt(t) if str(t).strip() else None)
+        except shapely.errors.GEOSException as exc:
+            msg = f"{path.name} line {i + 2}: column {col} is not WKT geometry: {exc}"
+            raise InvalidInput(msg, where=f"line {i + 2}") from exc
+    return gpd.GeoDataFrame(table.drop(columns=[col]), geometry=geoms, crs=crs or 4326)
 
 
 def frame_from_geojson(doc: Mapping[str, Any]) -> gpd.GeoDataFrame:
@@ -421,31 +445,43 @@ def parse_zones(
 ) -> tuple[list[Zone], ImportReport]:
     """Turn rows into Zones, repairing invalid polygons (reported) and rejecting the rest (reported).
 
-    Recognised fields: ``school_code`` or ``school_codes`` (list or comma text), ``name``,
-    ``grades``, ``source``, and per-grade columns (``KINDERGART``, ``YEAR1``..): ``Y``/``N`` flags
+    Recognised fields: ``school_code`` or ``school_codes`` (list or comma text; per row the one
+    filled), ``name``, ``grades``, ``grade_start_years`` (object, JSON or ``K:2027,1:2028``),
+    ``source``, and per-grade columns (``KINDERGART``, ``YEAR1``..): ``Y``/``N`` flags
     say which grades a zone serves; numbers give the first school year of each grade (0 = not).
     """
     fields = _Fields(frame, mapping or {})
-    code_col = fields.column("school_codes") or fields.column("school_code")
-    if code_col is None:
+    code_cols = _named_columns(fields, CODE_NAMES)
+    if not code_cols:
         msg = "zones need a school_code or school_codes property (from a file, map one with --map school_code=FIELD)"
         raise InvalidInput(msg, where="school_code")
+    start_cols = _named_columns(fields, START_NAMES)
     gcols = grade_columns([c for c in frame.columns if c != frame.geometry.name])
     report = ImportReport(kind="zones", rows_read=len(frame))
-    skip = {code_col} | set(gcols) | {c for t in ("name", "grades", "source") if (c := fields.column(t))}
+    skip = {*code_cols, *start_cols, *IDENTITY_NAMES} | set(gcols) | {c for t in ("name", "grades", "source") if (c := fields.column(t))}
     extra_cols = [c for c in frame.columns if c not in skip and c != frame.geometry.name]
     out: list[Zone] = []
     records = frame.drop(columns=frame.geometry.name).to_dict("records")
     for i, (row, geom) in enumerate(zip(records, frame.geometry.values, strict=True)):
         if progress:
             progress(1)
-        codes = tuple(f"{code_prefix}{_code_text(c)}" for c in split_list(row.get(code_col)))
+        # Per row, the first code column that is filled: a file may mix school_code (one school)
+        # and school_codes (several, 多校划片) rows.
+        raw = next((row.get(c) for c in code_cols if not _blank(row.get(c))), None)
+        codes = tuple(f"{code_prefix}{_code_text(c)}" for c in split_list(raw))
         label = ",".join(codes) or None
         try:
             if not codes:
                 raise ValueError("zone names no school")
             mp, repaired = repair_polygonal(geom)
             grades, starts = _zone_grades(row, gcols, fields.get(row, "grades"))
+            given = next((row.get(c) for c in start_cols if not _blank(row.get(c))), None)
+            if given is not None:
+                starts = parse_start_years(given)
+                outside = sorted(set(starts) - set(grades), key=GRADE_ORDER.index) if grades is not None else []
+                if outside:
+                    msg = f"grade_start_years names grade(s) {', '.join(outside)}, which the zone's grades do not include"
+                    raise ValueError(msg)
         except (ValueError, InvalidGeometry) as exc:
             reason = exc.message if isinstance(exc, InvalidGeometry) else str(exc)
             report.rejected.append(RowProblem(i, reason, label))
@@ -466,6 +502,45 @@ def parse_zones(
             )
         )
     return out, report
+
+
+def _named_columns(fields: _Fields, names: Sequence[str]) -> list[str]:
+    """The columns present for ``names`` (mapped first), in order, without repeats."""
+    return list(dict.fromkeys(c for n in names if (c := fields.column(n)) is not None))
+
+
+def parse_start_years(v: Any) -> dict[str, int]:
+    """A zone's phase-in years: ``{"K": 2027, "1": 2028}`` (GeoJSON), its JSON text, or the
+    ``"K:2027,1:2028"`` pairs our file exports write -> ``{"K": 2027, "1": 2028}``.
+
+    Raises ValueError naming what is wrong.
+    """
+    if isinstance(v, str) and v.strip().startswith("{"):
+        try:
+            v = json.loads(v)
+        except json.JSONDecodeError as exc:
+            msg = f"grade_start_years {v!r} is not valid JSON: {exc}"
+            raise ValueError(msg) from exc
+    pairs: list[tuple[Any, Any]]
+    if isinstance(v, Mapping):
+        pairs = list(v.items())
+    else:
+        pairs = []
+        for part in split_list(v):
+            grade, sep, year = part.partition(":")
+            if not sep:
+                msg = f"grade_start_years {v!r}: expected grade:year pairs like K:2027,1:2028"
+                raise ValueError(msg)
+            pairs.append((grade, year))
+    out: dict[str, int] = {}
+    for grade, year in pairs:
+        g = normalise_grade(grade)
+        y = _int_or_none(year, what=f"grade_start_years[{g}]")
+        if y is None or not 1900 <= y <= 2200:
+            msg = f"grade_start_years[{g}] = {year!r}: expected a school year between 1900 and 2200"
+            raise ValueError(msg)
+        out[g] = y
+    return {g: out[g] for g in GRADE_ORDER if g in out}
 
 
 def _zone_grades(row: Mapping[str, Any], gcols: Mapping[str, str], text: Any) -> tuple[tuple[str, ...] | None, dict[str, int]]:
