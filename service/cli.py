@@ -36,7 +36,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(network_app, name="network")
 app.add_typer(plans_app, name="plans")
 
-console = Console(stderr=True)
+# soft_wrap: messages stay one line each (greppable in logs) instead of wrapping at 80 columns.
+console = Console(stderr=True, soft_wrap=True)
 CLI_ACTOR = f"cli:{os.environ.get('USER', 'unknown')}"
 
 DbOpt = Annotated[str | None, typer.Option("--database", envvar="CATCHMENT_DATABASE_URL", help="sqlite:///path or postgresql://...")]
@@ -104,7 +105,8 @@ def serve(host: Annotated[str, typer.Option(help="address to listen on (0.0.0.0 
 @import_app.command("schools")
 def import_schools(file: Annotated[Path, typer.Argument(help=".geojson, .gpkg, .shp, .zip or .csv; with --from-osm an .osm.pbf")], map: MapOpt = None, code_prefix: PrefixOpt = "",
                    from_osm: Annotated[bool, typer.Option("--from-osm", help="FILE is an .osm.pbf: read amenity=school features")] = False,
-                   level: Annotated[list[str] | None, typer.Option("--level", help="with --from-osm: level(s) of the schools")] = None,
+                   level: Annotated[list[str] | None, typer.Option("--level", help="with --from-osm: keep schools whose tags fit this "
+                                                                    "level (repeatable); untagged ones are assumed")] = None,
                    name_pattern: Annotated[str | None, typer.Option(help="with --from-osm: also take named buildings matching this regex")] = None,
                    only_names: Annotated[str | None, typer.Option(help="with --from-osm: keep only schools whose name matches this regex")] = None,
                    level_map: Annotated[list[str] | None, typer.Option("--level-map", help="'Source value=level[,level]'")] = None,
@@ -118,10 +120,18 @@ def import_schools(file: Annotated[Path, typer.Argument(help=".geojson, .gpkg, .
 
         with _errors():
             found = osm_schools(file, levels=level or (), name_pattern=name_pattern, only_names=only_names)
-            written = _repo(database).import_schools(found, actor=CLI_ACTOR)
-        console.print(f"schools from OpenStreetMap {file.name}: {written} written")
-        for s in found:
-            console.print(f"  {s.code}  {s.name}  ({s.lon:.5f}, {s.lat:.5f})")
+            written = _repo(database).import_schools(found.schools, actor=CLI_ACTOR) if found.schools else 0
+        console.print(f"schools from OpenStreetMap {file.name}: {written} written, {len(found.skipped)} skipped")
+        assumed = {s.code for s in found.assumed}
+        for s in found.schools:
+            note = "  (level unknown, assumed)" if s.code in assumed else ""
+            console.print(f"  {s.code}  {s.name}  ({s.lon:.5f}, {s.lat:.5f}){note}")
+        for reason, names in found.skipped_by_reason().items():
+            more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+            console.print(f"  skipped {len(names)}: {reason}: {'; '.join(names[:3])}{more}")
+        if not found.schools and name_pattern is None:
+            console.print("  no school kept: where schools are mapped only as named buildings, take them with "
+                          "--name-pattern, e.g. --name-pattern '\\b(Elementary|Middle|High) School\\b'")
         return
     opts = ImportOptions(mapping=map or [], code_prefix=code_prefix, where=where or [], level_map=level_map or [], crs=crs,
                          allow_rejects=allow_rejects)

@@ -13,8 +13,9 @@ from pathlib import Path
 import geopandas as gpd
 
 from geo.errors import InvalidInput
+from geo.io.osm_levels import Selection
 from geo.io.read import ImportReport, RowProblem, apply_where, parse_mapping, parse_schools, parse_zones, read_frame
-from geo.models import Plan, School, Zone, check_slug
+from geo.models import Plan, Zone, check_slug
 from service.storage.base import Repository
 
 Progress = Callable[[int], None]
@@ -186,12 +187,13 @@ def import_demand_file(repo: Repository, path: Path, *, name: str, id_column: st
     return report
 
 
-def osm_schools(pbf: Path, *, levels: Sequence[str], name_pattern: str | None, only_names: str | None) -> list[School]:
+def osm_schools(pbf: Path, *, levels: Sequence[str], name_pattern: str | None, only_names: str | None) -> Selection:
     """Schools from an OpenStreetMap extract (amenity=school, and named buildings matching
-    ``name_pattern``), kept when their name matches ``only_names``, given ``levels``."""
+    ``name_pattern``), kept when their name matches ``only_names`` and their tags fit ``levels``;
+    universities, kindergartens and professional schools are skipped, each with the reason."""
     import re
-    from dataclasses import replace
 
+    from geo.io.osm_levels import Skipped, select_schools
     from geo.io.osm_schools import read_osm_schools
 
     try:
@@ -200,5 +202,11 @@ def osm_schools(pbf: Path, *, levels: Sequence[str], name_pattern: str | None, o
         msg = f"--only-names is not a valid regular expression: {exc}"
         raise InvalidInput(msg, where="only-names") from exc
     lv = tuple(check_slug(x, what="level") for x in levels)
-    return [replace(s, levels=lv) for s in read_osm_schools(pbf, name_pattern=name_pattern)
-            if keep is None or keep.search(s.name)]
+    found = read_osm_schools(pbf, name_pattern=name_pattern)
+    named = [s for s in found if keep is None or keep.search(s.name)]
+    selection = select_schools(named, lv)
+    taken = {s.code for s in named}
+    selection.skipped.extend(Skipped(s.code, s.name, "name does not match --only-names") for s in found if s.code not in taken)
+    return selection
+
+

@@ -109,7 +109,7 @@ def load_sample(repo: Repository, data_dir: Path, *, networks: Path, actor: str 
             say(f"{step.file}: walking network, {info['nodes']} nodes")
             continue
         elif step.kind == "osm-schools":
-            found = osm_schools(path, levels=[step.level], name_pattern=PORTLAND_SCHOOLS, only_names=PORTLAND_SCHOOLS)
+            found = osm_schools(path, levels=[step.level], name_pattern=PORTLAND_SCHOOLS, only_names=PORTLAND_SCHOOLS).schools
             say(f"{step.file}: {repo.import_schools(found, actor=actor)} schools from OpenStreetMap")
             continue
         elif step.kind == "addresses":
