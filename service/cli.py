@@ -5,26 +5,19 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from geo.errors import CatchmentError
-from geo.io.write import schools_frame, write_frame, zones_frame
 from geo.models import Role
-from service.importer import ImportOptions, import_schools_file, import_zones_file, report_lines
+from service.cli_common import CLI_ACTOR, DbOpt, console, errors, open_repo, progress_bar
+from service.cli_files import export_app, import_app
 from service.settings import Settings
-from service.storage.base import Repository, open_repository
+from service.storage.base import open_repository
 from service.travel import network_dir
 
 app = typer.Typer(help="Catchment: school catchment lookup, maps and planning.", no_args_is_help=True)
-import_app = typer.Typer(help="Import schools or zones from GeoJSON, GeoPackage, Shapefile (.shp/.zip) or CSV.")
-export_app = typer.Typer(help="Export schools or a plan's zones.")
 keys_app = typer.Typer(help="API keys for writes.")
 db_app = typer.Typer(help="Database schema.")
 network_app = typer.Typer(help="Street networks from OpenStreetMap, for walking and driving distances.")
@@ -35,43 +28,6 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
 app.add_typer(network_app, name="network")
 app.add_typer(plans_app, name="plans")
-
-# soft_wrap: messages stay one line each (greppable in logs) instead of wrapping at 80 columns.
-console = Console(stderr=True, soft_wrap=True)
-CLI_ACTOR = f"cli:{os.environ.get('USER', 'unknown')}"
-
-DbOpt = Annotated[str | None, typer.Option("--database", envvar="CATCHMENT_DATABASE_URL", help="sqlite:///path or postgresql://...")]
-MapOpt = Annotated[list[str] | None, typer.Option("--map", help="target=SOURCE_FIELD, e.g. code=USE_ID (repeatable)")]
-WhereOpt = Annotated[list[str] | None, typer.Option("--where", help="FIELD=v1,v2: keep rows whose FIELD is listed")]
-PrefixOpt = Annotated[str, typer.Option(help="text put before every school code read, e.g. fcps- (keeps districts apart)")]
-CrsOpt = Annotated[str | None, typer.Option(help="CRS of the file when it has none (CSV) or is wrong, e.g. EPSG:28356")]
-FileArg = Annotated[Path, typer.Argument(help=".geojson, .gpkg, .shp, .zip (zipped Shapefile) or .csv")]
-OutArg = Annotated[Path, typer.Argument(help="file to write: .geojson, .gpkg, .shp, .zip or .csv (by suffix)")]
-
-
-def _repo(url: str | None) -> Repository:
-    return open_repository(url or Settings().database.url)
-
-
-@contextmanager
-def _errors() -> Iterator[None]:
-    try:
-        yield
-    except CatchmentError as exc:
-        console.print(f"[red]error[/red]: {exc.message}" + (f" (at {exc.where})" if exc.where else ""))
-        report = getattr(exc, "extra", {}).get("report") if hasattr(exc, "extra") else None
-        if report:
-            for p in report["rejected"][:50]:
-                console.print(f"  rejected row {p['row']} ({p['feature']}): {p['reason']}")
-        raise typer.Exit(2) from exc
-
-
-@contextmanager
-def _bar(label: str) -> Iterator[tuple[Any, Any]]:
-    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console,
-                  transient=False, disable=not console.is_terminal) as bar:
-        task = bar.add_task(label, total=None)
-        yield (lambda n: bar.advance(task, n)), (lambda total: bar.update(task, total=total))
 
 
 @app.command()
@@ -87,7 +43,7 @@ def serve(host: Annotated[str, typer.Option(help="address to listen on (0.0.0.0 
     settings = Settings()
     url = database or settings.database.url
     os.environ["CATCHMENT_DATABASE_URL"] = url
-    with _errors():
+    with errors():
         repo = open_repository(url)
         if sample and is_empty(repo):
             console.print("Loading the bundled real sample (Greater Sydney, Fairfax County) ...")
@@ -100,135 +56,6 @@ def serve(host: Annotated[str, typer.Option(help="address to listen on (0.0.0.0 
     console.print(f"Coverage map: {base}/v1/maps/coverage?district=nsw")
     console.print(f"Lookup: {base}/v1/lookup?lon=151.1796&lat=-33.7738")
     uvicorn.run("service.main:app", host=host, port=port, workers=workers, log_level="info")
-
-
-@import_app.command("schools")
-def import_schools(file: Annotated[Path, typer.Argument(help=".geojson, .gpkg, .shp, .zip or .csv; with --from-osm an .osm.pbf")], map: MapOpt = None, code_prefix: PrefixOpt = "",
-                   from_osm: Annotated[bool, typer.Option("--from-osm", help="FILE is an .osm.pbf: read amenity=school features")] = False,
-                   level: Annotated[list[str] | None, typer.Option("--level", help="with --from-osm: keep schools whose tags fit this "
-                                                                    "level (repeatable); untagged ones are assumed")] = None,
-                   name_pattern: Annotated[str | None, typer.Option(help="with --from-osm: also take named buildings matching this regex")] = None,
-                   only_names: Annotated[str | None, typer.Option(help="with --from-osm: keep only schools whose name matches this regex")] = None,
-                   level_map: Annotated[list[str] | None, typer.Option("--level-map", help="'Source value=level[,level]'")] = None,
-                   where: WhereOpt = None, crs: Annotated[str | None, typer.Option(help="CRS of the file when it has none, e.g. EPSG:28356")] = None,
-                   allow_rejects: Annotated[bool, typer.Option(help="write the valid rows even if some are rejected")] = False,
-                   database: DbOpt = None) -> None:
-    """Import (insert or update) schools, all-or-nothing."""
-    if from_osm:
-
-        from service.importer import osm_schools
-
-        with _errors():
-            found = osm_schools(file, levels=level or (), name_pattern=name_pattern, only_names=only_names)
-            written = _repo(database).import_schools(found.schools, actor=CLI_ACTOR) if found.schools else 0
-        console.print(f"schools from OpenStreetMap {file.name}: {written} written, {len(found.skipped)} skipped")
-        assumed = {s.code for s in found.assumed}
-        for s in found.schools:
-            note = "  (level unknown, assumed)" if s.code in assumed else ""
-            console.print(f"  {s.code}  {s.name}  ({s.lon:.5f}, {s.lat:.5f}){note}")
-        for reason, names in found.skipped_by_reason().items():
-            more = f" and {len(names) - 3} more" if len(names) > 3 else ""
-            console.print(f"  skipped {len(names)}: {reason}: {'; '.join(names[:3])}{more}")
-        if not found.schools and name_pattern is None:
-            console.print("  no school kept: where schools are mapped only as named buildings, take them with "
-                          "--name-pattern, e.g. --name-pattern '\\b(Elementary|Middle|High) School\\b'")
-        return
-    opts = ImportOptions(mapping=map or [], code_prefix=code_prefix, where=where or [], level_map=level_map or [], crs=crs,
-                         allow_rejects=allow_rejects)
-    with _errors(), _bar(f"schools from {file.name}") as (advance, total):
-        report = import_schools_file(_repo(database), file, opts=opts, actor=CLI_ACTOR, progress=advance, on_total=total)
-    for line in report_lines(report):
-        console.print(line)
-
-
-@import_app.command("zones")
-def import_zones(file: FileArg, plan: Annotated[str, typer.Option(help="name of the new plan")],
-                 level: Annotated[str, typer.Option(help="school level, e.g. primary")],
-                 year: Annotated[int, typer.Option(help="school year the plan is for")],
-                 district: Annotated[str, typer.Option(help="authority the plan belongs to")] = "default",
-                 adopt: Annotated[bool, typer.Option(help="adopt the plan (archives the adopted one)")] = False,
-                 map: MapOpt = None, code_prefix: PrefixOpt = "", where: WhereOpt = None, crs: CrsOpt = None,
-                 allow_rejects: Annotated[bool, typer.Option(help="write the valid zones even if some rows are rejected "
-                                                                  "(each is reported with its reason)")] = False,
-                 database: DbOpt = None) -> None:
-    """Import zones into a new plan, all-or-nothing; invalid polygons are repaired and reported."""
-    opts = ImportOptions(mapping=map or [], code_prefix=code_prefix, where=where or [], crs=crs, allow_rejects=allow_rejects)
-    with _errors(), _bar(f"zones from {file.name}") as (advance, total):
-        created, report = import_zones_file(_repo(database), file, plan_name=plan, district=district, level=level, year=year,
-                                            adopt=adopt, opts=opts, actor=CLI_ACTOR, progress=advance, on_total=total)
-    for line in report_lines(report):
-        console.print(line)
-    console.print(f"plan {created.id} '{created.name}' ({created.level}, {created.school_year}): {created.status.value}")
-
-
-@import_app.command("demand")
-def import_demand(file: FileArg, name: Annotated[str, typer.Option(help="name of the demand set (replaced if it exists)")],
-                  id: Annotated[str, typer.Option("--id", help="column with each unit's unique id")],
-                  population: Annotated[str | None, typer.Option(help="column of residents")] = None,
-                  level: Annotated[list[str] | None, typer.Option("--level", help="LEVEL=COLUMN of children of that level")] = None,
-                  grade: Annotated[list[str] | None, typer.Option("--grade", help="GRADE=COLUMN of children of that grade")] = None,
-                  rate: Annotated[list[str] | None, typer.Option("--rate", help="LEVEL=children per resident")] = None,
-                  calibrate: Annotated[list[str] | None, typer.Option("--calibrate", help="LEVEL: rate = enrolment of the area's schools / population")] = None,
-                  crs: CrsOpt = None, database: DbOpt = None) -> None:
-    """Import demand units (blocks, compounds, address points) with children per level or grade."""
-    from service.importer import import_demand_file
-
-    with _errors():
-        report = import_demand_file(_repo(database), file, name=name, id_column=id, population=population,
-                                    level_columns=level or [], grade_columns=grade or [], rates=rate or [],
-                                    calibrate=calibrate or [], crs=crs, actor=CLI_ACTOR)
-    console.print(f"demand set {name!r}: {report['units']} units ({report['method']})")
-    for lv, total in dict(report["totals"]).items():  # type: ignore[call-overload]
-        console.print(f"  {lv}: {total:,.0f} children")
-    for e in report["explanations"]:  # type: ignore[attr-defined]
-        console.print(f"  {e['en']}")
-        console.print(f"  {e['zh']}")
-
-
-@import_app.command("addresses")
-def import_addresses(file: Annotated[Path, typer.Argument(help="CSV (lon/lat columns) or a point file: GeoJSON, GeoPackage, Shapefile")],
-                     map: Annotated[list[str] | None, typer.Option("--map", help="field=COLUMN for id, text, number, street, "
-                                                                      "locality, postcode (and lon, lat in a CSV); repeatable")] = None,
-                     crs: Annotated[str | None, typer.Option(help="CRS of the coordinates: EPSG:<code>, gcj02 or bd09 "
-                                                                  "(default EPSG:4326, or the file's own)")] = None,
-                     dataset: Annotated[str | None, typer.Option(help="name of the address set (replaced if it exists; "
-                                                                      "default: the file name)")] = None,
-                     database: DbOpt = None) -> None:
-    """Import address points for the offline gazetteer (address lookups and type-ahead), all-or-nothing."""
-    from service.geocoding import import_addresses_file
-
-    with _errors():
-        name, n = import_addresses_file(_repo(database), file, dataset=dataset, mapping=map or [], crs=crs, actor=CLI_ACTOR)
-    console.print(f"addresses: {n} points written to dataset {name!r}; lookups use them within a second")
-
-
-@import_app.command("sample")
-def import_sample(database: DbOpt = None) -> None:
-    """Load the bundled real sample (see data/boundaries/README.md)."""
-    from service.sample import load_sample
-
-    with _errors():
-        url = database or Settings().database.url
-        load_sample(_repo(url), Settings().sample.dir, networks=network_dir(url), say=console.print)
-
-
-@export_app.command("schools")
-def export_schools(out: OutArg, database: DbOpt = None) -> None:
-    """Write every school to OUT (.geojson, .gpkg, .shp, .zip or .csv by suffix)."""
-    with _errors():
-        schools = _repo(database).list_schools()
-        write_frame(schools_frame(schools), out)
-    console.print(f"{len(schools)} schools written to {out}")
-
-
-@export_app.command("zones")
-def export_zones(plan_id: Annotated[int, typer.Argument(help="id of the plan (see GET /v1/plans)")], out: OutArg,
-                 database: DbOpt = None) -> None:
-    """Write one plan's zones to OUT."""
-    with _errors():
-        zones = _repo(database).zones(plan_id)
-        write_frame(zones_frame(zones), out)
-    console.print(f"{len(zones)} zones written to {out}")
 
 
 #: Lets ``catchment lookup 151.1796 -33.7738`` through: click would read ``-33.7738`` as the short
@@ -256,9 +83,9 @@ def lookup(lon: Annotated[float | None, typer.Argument(help="longitude (EPSG:432
     from service.schemas import GeocodeOut, InCrsOut, LookupOut
     from service.state import build_snapshot
 
-    with _errors():
+    with errors():
         lv, g = clean_filters(level, grade)
-        snap = build_snapshot(_repo(database), grid=False)  # one point: the cell grid would cost more than it saves
+        snap = build_snapshot(open_repo(database), grid=False)  # one point: the cell grid would cost more than it saves
         remote = build_remote(Settings().geocoder) if address is not None else None
         try:
             at = asyncio.run(locate(lon=lon, lat=lat, address=address, crs=crs, gazetteer=snap.gazetteer, remote=remote,
@@ -277,8 +104,8 @@ def lookup(lon: Annotated[float | None, typer.Argument(help="longitude (EPSG:432
 def keys_create(role: Annotated[Role, typer.Option(help="planner or admin")],
                 name: Annotated[str, typer.Option(help="who the key is for")] = "key", database: DbOpt = None) -> None:
     """Create a key; the secret is printed once (stored hashed)."""
-    with _errors():
-        key, secret = _repo(database).create_key(name=name, role=role, actor=CLI_ACTOR)
+    with errors():
+        key, secret = open_repo(database).create_key(name=name, role=role, actor=CLI_ACTOR)
     console.print(f"key {key.id} ({key.role.value}, {key.name}) created; keep the secret, it is not shown again:")
     sys.stdout.write(secret + "\n")
 
@@ -286,7 +113,7 @@ def keys_create(role: Annotated[Role, typer.Option(help="planner or admin")],
 @keys_app.command("list")
 def keys_list(database: DbOpt = None) -> None:
     """List keys (never their secrets)."""
-    for k in _repo(database).list_keys():
+    for k in open_repo(database).list_keys():
         state = f"revoked {k.revoked_at:%Y-%m-%d}" if k.revoked_at else "active"
         sys.stdout.write(f"{k.id}\t{k.role.value}\t{k.name}\t{state}\n")
 
@@ -294,8 +121,8 @@ def keys_list(database: DbOpt = None) -> None:
 @keys_app.command("revoke")
 def keys_revoke(key_id: Annotated[int, typer.Argument(help="id of the key (see `catchment keys list`)")], database: DbOpt = None) -> None:
     """Revoke a key at once."""
-    with _errors():
-        _repo(database).revoke_key(key_id, actor=CLI_ACTOR)
+    with errors():
+        open_repo(database).revoke_key(key_id, actor=CLI_ACTOR)
     console.print(f"key {key_id} revoked")
 
 
@@ -304,7 +131,7 @@ def db_upgrade(database: DbOpt = None) -> None:
     """Apply pending migrations (also done on every start)."""
     from service.storage.base import open_repository as _open
 
-    with _errors():
+    with errors():
         repo = _open(database or Settings().database.url)
         console.print(json.dumps({"zone_version": repo.zone_version()}))
 
@@ -322,9 +149,9 @@ def network_build(file: Annotated[Path, typer.Argument(help="an OpenStreetMap ex
     from service.travel import build_and_register, check_mode, default_network_name, network_dir
 
     url = database or Settings().database.url
-    with _errors(), _bar(f"{mode} network from {file.name}") as (advance, _):
+    with errors(), progress_bar(f"{mode} network from {file.name}") as (advance, _):
         check_mode(mode, allow_straight=False)
-        info = build_and_register(_repo(url), file, mode=mode, name=name or default_network_name(file, mode),
+        info = build_and_register(open_repo(url), file, mode=mode, name=name or default_network_name(file, mode),
                                   folder=network_dir(url), actor=CLI_ACTOR, progress=advance, replace=replace)
     console.print(f"network {info['name']} ({mode}): {info['nodes']:,} nodes, {info['edges']:,} edges -> {info['path']}")
 
@@ -332,7 +159,7 @@ def network_build(file: Annotated[Path, typer.Argument(help="an OpenStreetMap ex
 @network_app.command("list")
 def network_list(database: DbOpt = None) -> None:
     """Registered networks."""
-    for n in _repo(database).networks():
+    for n in open_repo(database).networks():
         sys.stdout.write(f"{n['name']}\t{n['mode']}\t{n['stats'].get('nodes')} nodes\t{n['path']}\n")
 
 
@@ -346,8 +173,8 @@ def plans_generate(name: Annotated[str, typer.Option(help="name of the new draft
     from service.routes.travel import generate_network_plan
     from service.state import SnapshotHolder
 
-    with _errors():
-        repo = _repo(database)
+    with errors():
+        repo = open_repo(database)
         snap = SnapshotHolder(repo, check_every_s=0).refresh()
         plan, info = generate_network_plan(repo, snap, name=name, district=district, level=level, year=year, mode=mode,
                                            actor=CLI_ACTOR)
@@ -402,8 +229,8 @@ def maps_cmd(kind: Annotated[str, typer.Argument(help="coverage, travel, overcro
     from service.state import SnapshotHolder
 
     settings = Settings()
-    with _errors():
-        repo = _repo(database)
+    with errors():
+        repo = open_repo(database)
         snap = SnapshotHolder(repo, check_every_s=0).refresh()
         if lang not in ("en", "zh"):
             raise typer.BadParameter("--lang must be en or zh")
