@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from geo.io.read import parse_grades
+from geo.io.values import parse_grades
 from geo.models import GRADE_ORDER, School
 
 #: ISCED stages of our usual level names. A level not listed here is not checked against tags.

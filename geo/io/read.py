@@ -1,5 +1,5 @@
-"""Reading and writing schools and zones in GeoJSON, GeoPackage, Shapefile (plain or zipped)
-and CSV with lon/lat columns, through pyogrio.
+"""Reading schools and zones from GeoJSON, GeoPackage, Shapefile (plain or zipped) and CSV
+(files: :mod:`geo.io.frames`; cell values: :mod:`geo.io.values`).
 
 Everything read is reprojected to EPSG:4326 (lon, lat). Parsing is pure: it returns domain
 objects plus an :class:`ImportReport`; the caller decides whether to write (imports are
@@ -9,36 +9,35 @@ all-or-nothing, so a report with rejected rows writes nothing unless rejects are
 from __future__ import annotations
 
 import json
-import math
 import re
-import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
-import pandas as pd
-import pyogrio
 import shapely
-from pyproj import CRS
-from pyproj.exceptions import CRSError
 from shapely.geometry import MultiPolygon, Polygon
 
-from geo.errors import InvalidGeometry, InvalidInput, UnsupportedFile
+from geo.errors import InvalidGeometry, InvalidInput
+from geo.io.frames import SUFFIXES, frame_from_geojson, parse_crs, read_frame
+from geo.io.values import int_or_none as _int_or_none
+from geo.io.values import is_blank as _blank
+from geo.io.values import json_safe as _json_safe
+from geo.io.values import parse_grades, parse_mapping, split_list
 from geo.models import GRADE_ORDER, School, SchoolStatus, Zone, normalise_grade
 
-SUFFIXES = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG", ".shp": "ESRI Shapefile", ".zip": "ESRI Shapefile", ".csv": "CSV"}
-LON_NAMES = ("lon", "longitude", "lng", "x", "long")
-LAT_NAMES = ("lat", "latitude", "y")
-WKT_NAMES = ("wkt", "geometry", "geom", "the_geom")
 #: Names a zone's school codes and phase-in years are read from, besides the mapped ones: ours,
 #: our Shapefile names, and GDAL's 10-character truncations of ours (older Shapefile exports).
 CODE_NAMES = ("school_codes", "school_code", "sch_codes", "school_cod")
 START_NAMES = ("grade_start_years", "start_yrs", "grade_star")
 #: Our zone identity, written on export and assigned anew by the store: not a zone attribute.
 IDENTITY_NAMES = ("zone_id", "plan_id")
+
+
+#: Re-exported: callers read files and parse rows through this module.
+__all__ = ["SUFFIXES", "ImportReport", "RowProblem", "apply_where", "frame_from_geojson", "grade_columns", "parse_crs",
+           "parse_grades", "parse_mapping", "parse_schools", "parse_start_years", "parse_zones", "read_frame",
+           "repair_polygonal", "split_list"]
 
 
 @dataclass
@@ -68,198 +67,6 @@ class ImportReport:
             "rejected": [vars(p) for p in self.rejected],
             "notes": list(self.notes),
         }
-
-
-def parse_crs(text: str | None) -> CRS | None:
-    """``"EPSG:4326"``, ``"4326"``, a WKT or PROJ string -> CRS; None stays None."""
-    if text is None or not str(text).strip():
-        return None
-    t = str(text).strip()
-    try:
-        return CRS.from_user_input(int(t) if t.isdigit() else t)
-    except CRSError as exc:
-        msg = f"unknown CRS {text!r}: {exc}"
-        raise InvalidInput(msg, where="crs") from exc
-
-
-def read_frame(path: Path, *, crs: str | None = None, layer: str | None = None) -> gpd.GeoDataFrame:
-    """Read any supported file into a GeoDataFrame in EPSG:4326.
-
-    ``crs`` overrides (or supplies) the file's CRS: CSV files carry none and default to
-    EPSG:4326. Raises UnsupportedFile when the content is not a readable vector file.
-    """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in SUFFIXES:
-        msg = f"{path.name}: unsupported file type {suffix or '(none)'}; use .geojson, .gpkg, .shp, .zip or .csv"
-        raise UnsupportedFile(msg, where="file")
-    given = parse_crs(crs)
-    try:
-        if suffix == ".csv":
-            frame = _read_csv(path, given)
-        else:
-            source = f"zip://{path}" if suffix == ".zip" else str(path)
-            if suffix == ".zip" and not zipfile.is_zipfile(path):
-                msg = f"{path.name} is not a zip archive"
-                raise UnsupportedFile(msg, where="file")
-            frame = pyogrio.read_dataframe(source, layer=layer)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FieldError) as exc:
-        msg = f"{path.name} could not be read as {SUFFIXES[suffix]}: {exc}"
-        raise UnsupportedFile(msg, where="file") from exc
-    if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry is None:
-        msg = f"{path.name} has no geometry column"
-        raise UnsupportedFile(msg, where="file")
-    if given is not None:
-        frame = frame.set_crs(given, allow_override=True)
-    elif frame.crs is None:
-        frame = frame.set_crs(4326)
-    if not frame.crs.equals(CRS.from_epsg(4326)):
-        frame = frame.to_crs(4326)
-    return frame
-
-
-def _read_csv(path: Path, crs: CRS | None) -> gpd.GeoDataFrame:
-    try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        msg = f"{path.name} is not a readable UTF-8 CSV: {exc}"
-        raise UnsupportedFile(msg, where="file") from exc
-    cols = {c.lower().strip(): c for c in table.columns}
-    lon_col = next((cols[n] for n in LON_NAMES if n in cols), None)
-    lat_col = next((cols[n] for n in LAT_NAMES if n in cols), None)
-    wkt_col = next((cols[n] for n in WKT_NAMES if n in cols), None)
-    if (lon_col is None or lat_col is None) and wkt_col is not None:
-        return _read_wkt_csv(path, table, wkt_col, crs)
-    if lon_col is None or lat_col is None:
-        msg = f"{path.name} needs lon and lat columns (any of {LON_NAMES} / {LAT_NAMES}) or a WKT geometry column ({WKT_NAMES})"
-        raise InvalidInput(msg, where="columns")
-    xs = pd.to_numeric(table[lon_col], errors="coerce")
-    ys = pd.to_numeric(table[lat_col], errors="coerce")
-    bad = xs.isna() | ys.isna()
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0]) + 2
-        msg = f"{path.name} line {row}: {lon_col}/{lat_col} are not numbers"
-        raise InvalidInput(msg, where=f"line {row}")
-    props = table.drop(columns=[lon_col, lat_col])
-    return gpd.GeoDataFrame(props, geometry=gpd.points_from_xy(xs, ys), crs=crs or 4326)
-
-
-def _read_wkt_csv(path: Path, table: pd.DataFrame, col: str, crs: CRS | None) -> gpd.GeoDataFrame:
-    """Rows whose geometry is WKT text (as ``catchment export zones x.csv`` writes polygons)."""
-    text = table[col].to_numpy(dtype=object)
-    geoms = []
-    for i, t in enumerate(text):
-        try:
-            geoms.append(shapely.from_wkt(t) if str(t).strip() else None)
-        except shapely.errors.GEOSException as exc:
-            msg = f"{path.name} line {i + 2}: column {col} is not WKT geometry: {exc}"
-            raise InvalidInput(msg, where=f"line {i + 2}") from exc
-    return gpd.GeoDataFrame(table.drop(columns=[col]), geometry=geoms, crs=crs or 4326)
-
-
-def frame_from_geojson(doc: Mapping[str, Any]) -> gpd.GeoDataFrame:
-    """A GeoJSON FeatureCollection (as parsed JSON, EPSG:4326) -> GeoDataFrame, with row errors."""
-    if not isinstance(doc, Mapping) or doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"), list):
-        msg = "expected a GeoJSON FeatureCollection with a 'features' list"
-        raise InvalidInput(msg, where="body")
-    geoms, props = [], []
-    for i, feat in enumerate(doc["features"]):
-        if not isinstance(feat, Mapping) or feat.get("type") != "Feature":
-            msg = f"features[{i}] is not a GeoJSON Feature"
-            raise InvalidInput(msg, where=f"features[{i}]")
-        try:
-            geoms.append(shapely.geometry.shape(feat["geometry"]) if feat.get("geometry") else None)
-        except (KeyError, TypeError, ValueError, AttributeError, shapely.errors.GEOSException) as exc:
-            msg = f"features[{i}].geometry is not valid GeoJSON geometry: {exc}"
-            raise InvalidInput(msg, where=f"features[{i}].geometry") from exc
-        p = feat.get("properties") or {}
-        if not isinstance(p, Mapping):
-            msg = f"features[{i}].properties must be an object"
-            raise InvalidInput(msg, where=f"features[{i}].properties")
-        props.append(dict(p))
-    return gpd.GeoDataFrame(pd.DataFrame(props, index=range(len(props))), geometry=geoms, crs=4326)
-
-
-# --------------------------------------------------------------------------- values
-
-
-def _blank(v: Any) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip()) or v is pd.NA
-
-
-def _int_or_none(v: Any, *, what: str) -> int | None:
-    if _blank(v):
-        return None
-    try:
-        f = float(v)
-    except (TypeError, ValueError) as exc:
-        msg = f"{what} {v!r} is not a number"
-        raise ValueError(msg) from exc
-    if not math.isfinite(f) or f < 0:
-        msg = f"{what} {v!r} must be a non-negative number"
-        raise ValueError(msg)
-    return round(f)
-
-
-def split_list(v: Any) -> list[str]:
-    """``"a,b"``, ``"a;b"``, ``["a", "b"]`` -> ``["a", "b"]``; blanks -> []."""
-    if _blank(v):
-        return []
-    if isinstance(v, (list, tuple, np.ndarray)):
-        return [str(x).strip() for x in v if not _blank(x)]
-    return [x.strip() for x in re.split(r"[;,|]", str(v)) if x.strip()]
-
-
-_RANGE = re.compile(r"^(?P<a>[^-]+?)\s*(?:-|to|–)\s*(?P<b>.+)$", re.IGNORECASE)
-
-
-def parse_grades(v: Any) -> tuple[str, ...]:
-    """``"K-6"``, ``"Kindergarten to Year 6"``, ``"7,8"``, ``["K", 1]`` -> grades in order.
-
-    Unknown texts (``"N/A"``, ``"Medium / High Support needs"``) give an empty tuple.
-    """
-    out: list[str] = []
-    for part in split_list(v):
-        text = re.sub(r"^preschool", "K", part.strip(), flags=re.IGNORECASE)
-        m = _RANGE.match(text)
-        try:
-            if m:
-                a, b = normalise_grade(m["a"]), normalise_grade(m["b"])
-                ia, ib = GRADE_ORDER.index(a), GRADE_ORDER.index(b)
-                out.extend(GRADE_ORDER[ia : ib + 1])
-            else:
-                out.append(normalise_grade(text))
-        except ValueError:
-            continue
-    return tuple(g for g in GRADE_ORDER if g in set(out))
-
-
-def _json_safe(v: Any) -> Any:
-    if _blank(v):
-        return None
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (np.floating,)):
-        return float(v)
-    if isinstance(v, (np.bool_,)):
-        return bool(v)
-    if isinstance(v, pd.Timestamp):
-        return v.isoformat()
-    if isinstance(v, (str, int, float, bool, list, dict)):
-        return v
-    return str(v)
-
-
-def parse_mapping(pairs: Sequence[str]) -> dict[str, str]:
-    """``["code=USE_ID", "name=USE_DESC"]`` -> ``{"code": "USE_ID", "name": "USE_DESC"}``."""
-    out: dict[str, str] = {}
-    for pair in pairs:
-        target, sep, source = pair.partition("=")
-        if not sep or not target.strip() or not source.strip():
-            msg = f"mapping {pair!r} must look like target=SOURCE_FIELD"
-            raise InvalidInput(msg, where="map")
-        out[target.strip()] = source.strip()
-    return out
 
 
 def apply_where(frame: gpd.GeoDataFrame, where: Sequence[str]) -> gpd.GeoDataFrame:
