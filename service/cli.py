@@ -2,30 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from geo.errors import CatchmentError
-from geo.io.write import schools_frame, write_frame, zones_frame
 from geo.models import Role
-from service.operations.imports import ImportOptions, import_schools_file, import_zones_file, report_lines
+from service.cli_common import CLI_ACTOR, DbOpt, console, errors, open_repo, progress_bar
+from service.cli_files import export_app, import_app
 from service.settings import Settings
 from service.storage import network_dir, open_repository
-from service.storage.base import Repository
 
 app = typer.Typer(help="Catchment: school catchment lookup, maps and planning.", no_args_is_help=True)
-import_app = typer.Typer(help="Import schools or zones from GeoJSON, GeoPackage, Shapefile (.shp/.zip) or CSV.")
-export_app = typer.Typer(help="Export schools or a plan's zones.")
 keys_app = typer.Typer(help="API keys for writes.")
 db_app = typer.Typer(help="Database schema.")
 network_app = typer.Typer(help="Street networks from OpenStreetMap, for walking and driving distances.")
@@ -37,42 +28,11 @@ app.add_typer(db_app, name="db")
 app.add_typer(network_app, name="network")
 app.add_typer(plans_app, name="plans")
 
-console = Console(stderr=True)
-CLI_ACTOR = f"cli:{os.environ.get('USER', 'unknown')}"
-
-DbOpt = Annotated[str | None, typer.Option("--database", envvar="CATCHMENT_DATABASE_URL", help="sqlite:///path or postgresql://...")]
-MapOpt = Annotated[list[str] | None, typer.Option("--map", help="target=SOURCE_FIELD, e.g. code=USE_ID (repeatable)")]
-WhereOpt = Annotated[list[str] | None, typer.Option("--where", help="FIELD=v1,v2: keep rows whose FIELD is listed")]
-
-
-def _repo(url: str | None) -> Repository:
-    return open_repository(url or Settings().database.url)
-
-
-@contextmanager
-def _errors() -> Iterator[None]:
-    try:
-        yield
-    except CatchmentError as exc:
-        console.print(f"[red]error[/red]: {exc.message}" + (f" (at {exc.where})" if exc.where else ""))
-        report = getattr(exc, "extra", {}).get("report") if hasattr(exc, "extra") else None
-        if report:
-            for p in report["rejected"][:50]:
-                console.print(f"  rejected row {p['row']} ({p['feature'] or 'no code'}): {p['reason']}")
-        raise typer.Exit(2) from exc
-
-
-@contextmanager
-def _bar(label: str) -> Iterator[tuple[Any, Any]]:
-    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console,
-                  transient=False, disable=not console.is_terminal) as bar:
-        task = bar.add_task(label, total=None)
-        yield (lambda n: bar.advance(task, n)), (lambda total: bar.update(task, total=total))
-
 
 @app.command()
-def serve(host: Annotated[str, typer.Option()] = "127.0.0.1", port: Annotated[int, typer.Option()] = 8000,
-          workers: Annotated[int, typer.Option(min=1)] = 1, sample: Annotated[bool, typer.Option(help="load the bundled sample into an empty database first")] = True,
+def serve(host: Annotated[str, typer.Option(help="address to listen on (0.0.0.0 for every interface)")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help="TCP port to listen on")] = 8000,
+          workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes")] = 1, sample: Annotated[bool, typer.Option(help="load the bundled sample into an empty database first")] = True,
           database: DbOpt = None) -> None:
     """Run the HTTP service (uvicorn)."""
     from service import serving
@@ -81,7 +41,7 @@ def serve(host: Annotated[str, typer.Option()] = "127.0.0.1", port: Annotated[in
     settings = Settings()
     url = database or settings.database.url
     os.environ["CATCHMENT_DATABASE_URL"] = url
-    with _errors():
+    with errors():
         repo = open_repository(url)
         if sample and is_empty(repo):
             console.print("Loading the bundled real sample (Greater Sydney, Fairfax County) ...")
@@ -96,138 +56,40 @@ def serve(host: Annotated[str, typer.Option()] = "127.0.0.1", port: Annotated[in
     serving.run(host=host, port=port, workers=workers)
 
 
-@import_app.command("schools")
-def import_schools(file: Path, map: MapOpt = None, code_prefix: Annotated[str, typer.Option()] = "",
-                   from_osm: Annotated[bool, typer.Option("--from-osm", help="FILE is an .osm.pbf: read amenity=school features")] = False,
-                   level: Annotated[list[str] | None, typer.Option("--level", help="with --from-osm: level(s) of the schools")] = None,
-                   name_pattern: Annotated[str | None, typer.Option(help="with --from-osm: also take named buildings matching this regex")] = None,
-                   only_names: Annotated[str | None, typer.Option(help="with --from-osm: keep only schools whose name matches this regex")] = None,
-                   level_map: Annotated[list[str] | None, typer.Option("--level-map", help="'Source value=level[,level]'")] = None,
-                   where: WhereOpt = None, crs: Annotated[str | None, typer.Option(help="CRS of the file when it has none, e.g. EPSG:28356")] = None,
-                   allow_rejects: Annotated[bool, typer.Option(help="write the valid rows even if some are rejected")] = False,
-                   database: DbOpt = None) -> None:
-    """Import (insert or update) schools, all-or-nothing."""
-    if from_osm:
-
-        from service.operations.imports import osm_schools
-
-        with _errors():
-            found = osm_schools(file, levels=level or (), name_pattern=name_pattern, only_names=only_names)
-            written = _repo(database).import_schools(found, actor=CLI_ACTOR)
-        console.print(f"schools from OpenStreetMap {file.name}: {written} written")
-        for s in found:
-            console.print(f"  {s.code}  {s.name}  ({s.lon:.5f}, {s.lat:.5f})")
-        return
-    opts = ImportOptions(mapping=map or [], code_prefix=code_prefix, where=where or [], level_map=level_map or [], crs=crs,
-                         allow_rejects=allow_rejects)
-    with _errors(), _bar(f"schools from {file.name}") as (advance, total):
-        report = import_schools_file(_repo(database), file, opts=opts, actor=CLI_ACTOR, progress=advance, on_total=total)
-    for line in report_lines(report):
-        console.print(line)
+#: Lets ``catchment lookup 151.1796 -33.7738`` through: click would read ``-33.7738`` as the short
+#: options ``-3 -3 ...``. Unknown options become arguments, which the float type then checks.
+NEGATIVE_NUMBERS = {"ignore_unknown_options": True}
 
 
-@import_app.command("zones")
-def import_zones(file: Path, plan: Annotated[str, typer.Option(help="name of the new plan")],
-                 level: Annotated[str, typer.Option(help="school level, e.g. primary")],
-                 year: Annotated[int, typer.Option(help="school year the plan is for")],
-                 district: Annotated[str, typer.Option(help="authority the plan belongs to")] = "default",
-                 adopt: Annotated[bool, typer.Option(help="adopt the plan (archives the adopted one)")] = False,
-                 map: MapOpt = None, code_prefix: Annotated[str, typer.Option()] = "", where: WhereOpt = None,
-                 crs: Annotated[str | None, typer.Option()] = None,
-                 allow_rejects: Annotated[bool, typer.Option()] = False, database: DbOpt = None) -> None:
-    """Import zones into a new plan, all-or-nothing; invalid polygons are repaired and reported."""
-    opts = ImportOptions(mapping=map or [], code_prefix=code_prefix, where=where or [], crs=crs, allow_rejects=allow_rejects)
-    with _errors(), _bar(f"zones from {file.name}") as (advance, total):
-        created, report = import_zones_file(_repo(database), file, plan_name=plan, district=district, level=level, year=year,
-                                            adopt=adopt, opts=opts, actor=CLI_ACTOR, progress=advance, on_total=total)
-    for line in report_lines(report):
-        console.print(line)
-    console.print(f"plan {created.id} '{created.name}' ({created.level}, {created.school_year}): {created.status.value}")
+@app.command(context_settings=NEGATIVE_NUMBERS)
+def lookup(lon: Annotated[float | None, typer.Argument(help="longitude (EPSG:4326), or x in --crs; negative numbers are fine")] = None,
+           lat: Annotated[float | None, typer.Argument(help="latitude (EPSG:4326), or y in --crs, e.g. -33.7738")] = None,
+           address: Annotated[str | None, typer.Option(help="free address text instead of LON LAT (the same geocoder as "
+                                                             "the HTTP lookup)")] = None,
+           crs: Annotated[str | None, typer.Option(help="CRS of LON LAT: EPSG:<code>, gcj02 or bd09 (default EPSG:4326)")] = None,
+           level: Annotated[str | None, typer.Option(help="only this school level, e.g. primary")] = None,
+           grade: Annotated[str | None, typer.Option(help="only zones serving this grade: K or 1..12")] = None,
+           year: Annotated[int | None, typer.Option(help="school year asked about (zones phasing in later do not answer)")] = None,
+           database: DbOpt = None) -> None:
+    """Which school serves (LON, LAT) or --address; prints the JSON answer (as GET /v1/lookup)."""
+    import asyncio
 
-
-@import_app.command("demand")
-def import_demand(file: Path, name: Annotated[str, typer.Option(help="name of the demand set (replaced if it exists)")],
-                  id: Annotated[str, typer.Option("--id", help="column with each unit's unique id")],
-                  population: Annotated[str | None, typer.Option(help="column of residents")] = None,
-                  level: Annotated[list[str] | None, typer.Option("--level", help="LEVEL=COLUMN of children of that level")] = None,
-                  grade: Annotated[list[str] | None, typer.Option("--grade", help="GRADE=COLUMN of children of that grade")] = None,
-                  rate: Annotated[list[str] | None, typer.Option("--rate", help="LEVEL=children per resident")] = None,
-                  calibrate: Annotated[list[str] | None, typer.Option("--calibrate", help="LEVEL: rate = enrolment of the area's schools / population")] = None,
-                  crs: Annotated[str | None, typer.Option()] = None, database: DbOpt = None) -> None:
-    """Import demand units (blocks, compounds, address points) with children per level or grade."""
-    from service.operations.imports import import_demand_file
-
-    with _errors():
-        report = import_demand_file(_repo(database), file, name=name, id_column=id, population=population,
-                                    level_columns=level or [], grade_columns=grade or [], rates=rate or [],
-                                    calibrate=calibrate or [], crs=crs, actor=CLI_ACTOR)
-    console.print(f"demand set {name!r}: {report['units']} units ({report['method']})")
-    for lv, total in dict(report["totals"]).items():  # type: ignore[call-overload]
-        console.print(f"  {lv}: {total:,.0f} children")
-    for e in report["explanations"]:  # type: ignore[attr-defined]
-        console.print(f"  {e['en']}")
-        console.print(f"  {e['zh']}")
-
-
-@import_app.command("addresses")
-def import_addresses(file: Annotated[Path, typer.Argument(help="CSV (lon/lat columns) or a point file: GeoJSON, GeoPackage, Shapefile")],
-                     map: Annotated[list[str] | None, typer.Option("--map", help="field=COLUMN for id, text, number, street, "
-                                                                      "locality, postcode (and lon, lat in a CSV); repeatable")] = None,
-                     crs: Annotated[str | None, typer.Option(help="CRS of the coordinates: EPSG:<code>, gcj02 or bd09 "
-                                                                  "(default EPSG:4326, or the file's own)")] = None,
-                     dataset: Annotated[str | None, typer.Option(help="name of the address set (replaced if it exists; "
-                                                                      "default: the file name)")] = None,
-                     database: DbOpt = None) -> None:
-    """Import address points for the offline gazetteer (address lookups and type-ahead), all-or-nothing."""
-    from service.operations.addresses import import_addresses_file
-
-    with _errors():
-        name, n = import_addresses_file(_repo(database), file, dataset=dataset, mapping=map or [], crs=crs, actor=CLI_ACTOR)
-    console.print(f"addresses: {n} points written to dataset {name!r}; lookups use them within a second")
-
-
-@import_app.command("sample")
-def import_sample(database: DbOpt = None) -> None:
-    """Load the bundled real sample (see data/boundaries/README.md)."""
-    from service.sample import load_sample
-
-    with _errors():
-        url = database or Settings().database.url
-        load_sample(_repo(url), Settings().sample.dir, networks=network_dir(url), say=console.print)
-
-
-@export_app.command("schools")
-def export_schools(out: Path, database: DbOpt = None) -> None:
-    """Write every school to OUT (.geojson, .gpkg, .shp, .zip or .csv by suffix)."""
-    with _errors():
-        schools = _repo(database).list_schools()
-        write_frame(schools_frame(schools), out)
-    console.print(f"{len(schools)} schools written to {out}")
-
-
-@export_app.command("zones")
-def export_zones(plan_id: int, out: Path, database: DbOpt = None) -> None:
-    """Write one plan's zones to OUT."""
-    with _errors():
-        zones = _repo(database).zones(plan_id)
-        write_frame(zones_frame(zones), out)
-    console.print(f"{len(zones)} zones written to {out}")
-
-
-@app.command()
-def lookup(lon: Annotated[float, typer.Argument(help="longitude, EPSG:4326")], lat: Annotated[float, typer.Argument(help="latitude")],
-           level: Annotated[str | None, typer.Option()] = None, grade: Annotated[str | None, typer.Option()] = None,
-           year: Annotated[int | None, typer.Option()] = None, database: DbOpt = None) -> None:
-    """Which school serves (lon, lat); prints the JSON answer (the same answer as GET /v1/lookup)."""
+    from service.operations.addresses import build_remote
     from service.operations.lookup import lookup as lookup_op
     from service.schemas import LookupOut
     from service.state import build_snapshot
 
-    with _errors():
-        snap = build_snapshot(_repo(database))
-        got = asyncio.run(lookup_op(snap, Settings(), remote=None, lon=lon, lat=lat, level=level, grade=grade, year=year))
-    out = LookupOut.from_answer(got.answer, input=got.at.input, in_crs=got.at.in_crs,
-                                missing_networks=got.missing_networks)
+    settings = Settings()
+    with errors():
+        snap = build_snapshot(open_repo(database), grid=False)  # one point: the cell grid would cost more than it saves
+        remote = build_remote(settings.geocoder) if address is not None else None
+        try:
+            got = asyncio.run(lookup_op(snap, settings, remote=remote, lon=lon, lat=lat, address=address, crs=crs,
+                                        level=level, grade=grade, year=year))
+        finally:
+            if remote is not None:
+                remote.close()
+    out = LookupOut.from_answer(got.answer, input=got.at.input, in_crs=got.at.in_crs, missing_networks=got.missing_networks)
     sys.stdout.write(out.model_dump_json(indent=2) + "\n")
 
 
@@ -235,8 +97,8 @@ def lookup(lon: Annotated[float, typer.Argument(help="longitude, EPSG:4326")], l
 def keys_create(role: Annotated[Role, typer.Option(help="planner or admin")],
                 name: Annotated[str, typer.Option(help="who the key is for")] = "key", database: DbOpt = None) -> None:
     """Create a key; the secret is printed once (stored hashed)."""
-    with _errors():
-        key, secret = _repo(database).create_key(name=name, role=role, actor=CLI_ACTOR)
+    with errors():
+        key, secret = open_repo(database).create_key(name=name, role=role, actor=CLI_ACTOR)
     console.print(f"key {key.id} ({key.role.value}, {key.name}) created; keep the secret, it is not shown again:")
     sys.stdout.write(secret + "\n")
 
@@ -244,16 +106,16 @@ def keys_create(role: Annotated[Role, typer.Option(help="planner or admin")],
 @keys_app.command("list")
 def keys_list(database: DbOpt = None) -> None:
     """List keys (never their secrets)."""
-    for k in _repo(database).list_keys():
+    for k in open_repo(database).list_keys():
         state = f"revoked {k.revoked_at:%Y-%m-%d}" if k.revoked_at else "active"
         sys.stdout.write(f"{k.id}\t{k.role.value}\t{k.name}\t{state}\n")
 
 
 @keys_app.command("revoke")
-def keys_revoke(key_id: int, database: DbOpt = None) -> None:
+def keys_revoke(key_id: Annotated[int, typer.Argument(help="id of the key (see `catchment keys list`)")], database: DbOpt = None) -> None:
     """Revoke a key at once."""
-    with _errors():
-        _repo(database).revoke_key(key_id, actor=CLI_ACTOR)
+    with errors():
+        open_repo(database).revoke_key(key_id, actor=CLI_ACTOR)
     console.print(f"key {key_id} revoked")
 
 
@@ -262,44 +124,51 @@ def db_upgrade(database: DbOpt = None) -> None:
     """Apply pending migrations (also done on every start)."""
     from service.storage import open_repository as _open
 
-    with _errors():
+    with errors():
         repo = _open(database or Settings().database.url)
         console.print(json.dumps({"zone_version": repo.zone_version()}))
 
 
 @network_app.command("build")
-def network_build(file: Path, mode: Annotated[str, typer.Option(help="walk or drive")] = "walk",
-                  name: Annotated[str | None, typer.Option(help="name to register (default: the file's stem)")] = None,
+def network_build(file: Annotated[Path, typer.Argument(help="an OpenStreetMap extract (.osm.pbf)")], mode: Annotated[str, typer.Option(help="walk or drive")] = "walk",
+                  name: Annotated[str | None, typer.Option(help="name to register (default: FILE's stem and the mode, "
+                                                                "e.g. portland-walk)")] = None,
+                  replace: Annotated[bool, typer.Option(help="rebuild a network of this name, or of this file and mode")] = False,
                   database: DbOpt = None) -> None:
-    """Turn an .osm.pbf extract into a routable graph, store it next to the database and register it."""
-    from service.networks import build_and_register, check_mode
+    """Turn an .osm.pbf extract into a routable graph, store it next to the database and register it.
+
+    One network per (extract, mode): walk and drive networks of a file live side by side.
+    """
+    from service.networks import build_and_register, check_mode, default_network_name
     from service.storage import network_dir
 
     url = database or Settings().database.url
-    with _errors(), _bar(f"{mode} network from {file.name}") as (advance, _):
+    with errors(), progress_bar(f"{mode} network from {file.name}") as (advance, _):
         check_mode(mode, allow_straight=False)
-        info = build_and_register(_repo(url), file, mode=mode, name=name or file.name.split(".")[0], folder=network_dir(url),
-                                  actor=CLI_ACTOR, progress=advance)
+        info = build_and_register(open_repo(url), file, mode=mode, name=name or default_network_name(file, mode),
+                                  folder=network_dir(url), actor=CLI_ACTOR, progress=advance, replace=replace)
     console.print(f"network {info['name']} ({mode}): {info['nodes']:,} nodes, {info['edges']:,} edges -> {info['path']}")
 
 
 @network_app.command("list")
 def network_list(database: DbOpt = None) -> None:
     """Registered networks."""
-    for n in _repo(database).networks():
+    for n in open_repo(database).networks():
         sys.stdout.write(f"{n['name']}\t{n['mode']}\t{n['stats'].get('nodes')} nodes\t{n['path']}\n")
 
 
 @plans_app.command("generate")
-def plans_generate(name: Annotated[str, typer.Option()], level: Annotated[str, typer.Option()],
-                   year: Annotated[int, typer.Option()], district: Annotated[str, typer.Option()] = "default",
+def plans_generate(name: Annotated[str, typer.Option(help="name of the new draft plan")],
+                   level: Annotated[str, typer.Option(help="school level whose schools get zones, e.g. middle")],
+                   year: Annotated[int, typer.Option(help="school year the plan is for")],
+                   district: Annotated[str, typer.Option(help="authority the plan belongs to")] = "default",
                    mode: Annotated[str, typer.Option(help="walk or drive")] = "walk", database: DbOpt = None) -> None:
     """A draft plan: zones nearest each school of LEVEL along the streets (network-nearest)."""
     from service.operations.travel import generate_network_plan
     from service.state import SnapshotHolder
 
-    with _errors():
-        repo = _repo(database)
+    with errors():
+        repo = open_repo(database)
         snap = SnapshotHolder(repo, check_every_s=0).refresh()
         plan, info = generate_network_plan(repo, snap, name=name, district=district, level=level, year=year, mode=mode,
                                            actor=CLI_ACTOR)
@@ -313,7 +182,9 @@ def bench(data: Annotated[Path | None, typer.Option(help="statewide catchments G
           only: Annotated[list[str] | None, typer.Option(help="run only this section (repeatable): import, index, single, bulk, "
                                                                "postgis, exact, memory, http, map")] = None,
           skip: Annotated[list[str] | None, typer.Option(help="skip this section (repeatable)")] = None,
-          profile_http: Annotated[bool, typer.Option(help="py-spy flame graph of a worker under /v1/lookup load")] = False) -> None:
+          profile_http: Annotated[bool, typer.Option(help="py-spy flame graph of a worker under /v1/lookup load")] = False,
+          pg_url: Annotated[str | None, typer.Option(help="PostgreSQL server URL without a database name "
+                                                          "(default postgresql://postgres@127.0.0.1:5432/)")] = None) -> None:
     """Benchmarks against peers (see bench/README.md); writes bench/results/catchment.json."""
     from service.settings import REPO_ROOT
 
@@ -324,7 +195,8 @@ def bench(data: Annotated[Path | None, typer.Option(help="statewide catchments G
     sys.path.insert(0, str(REPO_ROOT))
     from bench.suite import main as bench_main
 
-    argv = [*(["--data", str(data)] if data else []), *(["--quick"] if quick else []), *(["--profile-http"] if profile_http else [])]
+    argv = [*(["--data", str(data)] if data else []), *(["--quick"] if quick else []), *(["--profile-http"] if profile_http else []),
+            *(["--pg-url", pg_url] if pg_url else [])]
     argv += [a for s in only or [] for a in ("--only", s)] + [a for s in skip or [] for a in ("--skip", s)]
     raise typer.Exit(bench_main(argv))
 
@@ -349,8 +221,8 @@ def assign(file: Annotated[Path, typer.Argument(help="points: GeoParquet, CSV (i
     settings = Settings()
     fmt = "csv" if out.suffix.lower() == ".csv" else "parquet"
     clients = DaskClients(DaskSettings(scheduler=scheduler or settings.dask.scheduler, workers=workers))
-    with _errors(), _bar(f"assigning {file.name}") as (advance, total):
-        snap = build_snapshot(_repo(database))
+    with errors(), progress_bar(f"assigning {file.name}") as (advance, total):
+        snap = build_snapshot(open_repo(database))
         seen = [0]
 
         def progress(done: int, n: int) -> None:
@@ -370,8 +242,10 @@ def assign(file: Annotated[Path, typer.Argument(help="points: GeoParquet, CSV (i
 @app.command("maps")
 def maps_cmd(kind: Annotated[str, typer.Argument(help="coverage, travel, overcrowding, lookup, plan or compare")],
              out: Annotated[Path, typer.Option("--out", help="the HTML file to write")],
-             level: Annotated[str | None, typer.Option()] = None, district: Annotated[str | None, typer.Option()] = None,
-             year: Annotated[int | None, typer.Option()] = None, plan: Annotated[int | None, typer.Option()] = None,
+             level: Annotated[str | None, typer.Option(help="school level, e.g. primary (default: every level)")] = None,
+             district: Annotated[str | None, typer.Option(help="only this authority's plans, e.g. nsw")] = None,
+             year: Annotated[int | None, typer.Option(help="school year (default: the adopted plans in force)")] = None,
+             plan: Annotated[int | None, typer.Option(help="plan id: plan maps, or another plan than the adopted one")] = None,
              mode: Annotated[str, typer.Option(help="travel: straight, walk or drive")] = "straight",
              units: Annotated[str, typer.Option(help="travel: demand or nodes")] = "demand",
              lon: Annotated[float | None, typer.Option(help="lookup: longitude, EPSG:4326")] = None,
@@ -382,13 +256,15 @@ def maps_cmd(kind: Annotated[str, typer.Argument(help="coverage, travel, overcro
              tiles: Annotated[str | None, typer.Option(help="'osm', 'none' or 'URL|ATTRIBUTION'")] = None,
              database: DbOpt = None) -> None:
     """Write a map as a self-contained HTML file (the same maps the service serves under /v1/maps)."""
+    import asyncio
+
     from service.operations import maps as m
     from service.problem_cache import ProblemCache
     from service.state import SnapshotHolder
 
     settings = Settings()
-    with _errors():
-        repo = _repo(database)
+    with errors():
+        repo = open_repo(database)
         snap = SnapshotHolder(repo, check_every_s=0).refresh()
         if lang not in ("en", "zh"):
             raise typer.BadParameter("--lang must be en or zh")

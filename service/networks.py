@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from geo.errors import InvalidInput, NotFound
+from geo.errors import Conflict, InvalidInput, NotFound
 from geo.models import School
 from geo.network.build import build_network
 from geo.network.cache import TravelCache
@@ -27,15 +27,51 @@ from service.storage.base import Repository
 log = logging.getLogger("catchment")
 
 
+def default_network_name(pbf: Path, mode: str) -> str:
+    """``portland.osm.pbf`` walked -> ``portland-walk``: one name per (extract, mode), so a drive
+    network never replaces the walk one built from the same file."""
+    return f"{Path(pbf).name.split('.')[0]}-{mode}"
+
+
+def _same_source(a: str | None, b: Path) -> bool:
+    return a is not None and Path(a).resolve() == b.resolve()
+
+
+def check_replace(repo: Repository, pbf: Path, *, mode: str, name: str, replace: bool) -> str:
+    """Refuse to replace a network silently: one with this ``name``, or one built from the same
+    extract for the same ``mode``, is replaced only when ``replace`` is set.
+
+    Returns the source text to register: the stored one of the network replaced (so storage
+    matches it even when it was recorded as another spelling of the path), else the resolved path.
+    """
+    existing = repo.networks()
+    same = next((r["source"] for r in existing if r["mode"] == mode and _same_source(r["source"], pbf)), None)
+    if replace:
+        return str(same or Path(pbf).resolve())
+    for rec in existing:
+        if rec["name"] == name or (rec["mode"] == mode and _same_source(rec["source"], pbf)):
+            msg = (f"network {rec['name']!r} ({rec['mode']}, from {Path(rec['source'] or '?').name}, built {rec['built_at']}) "
+                   f"already exists; pass --replace to rebuild it, or --name for another network "
+                   f"(网络已存在，使用 --replace 重建)")
+            raise Conflict(msg, where="name")
+    return str(Path(pbf).resolve())
+
+
 def build_and_register(repo: Repository, pbf: Path, *, mode: str, name: str, folder: Path, actor: str,
-                       progress: Callable[[int], None] | None = None) -> dict[str, Any]:
-    """Build the routable graph of ``pbf``, save it in ``folder`` and register it under ``name``."""
+                       progress: Callable[[int], None] | None = None, replace: bool = False) -> dict[str, Any]:
+    """Build the routable graph of ``pbf``, save it in ``folder`` and register it under ``name``.
+
+    The registry holds one network per name and one per (extract, mode): with ``replace`` false
+    an existing one is an error (:func:`check_replace`), checked before the build starts.
+    """
+    source = check_replace(repo, pbf, mode=mode, name=name, replace=replace)
     net = build_network(pbf, mode=mode, progress=progress)  # type: ignore[arg-type]
     folder.mkdir(parents=True, exist_ok=True)
-    path = net.save(folder / f"{name}-{mode}.npz").resolve()
+    stem = name if name.endswith(f"-{mode}") else f"{name}-{mode}"
+    path = net.save(folder / f"{stem}.npz").resolve()
     stats = {"nodes": net.n_nodes, "edges": net.n_edges, "key": net.key, "unit": net.unit,
              "bbox": [float(net.node_lon.min()), float(net.node_lat.min()), float(net.node_lon.max()), float(net.node_lat.max())]}
-    repo.register_network(name, mode=mode, path=str(path), source=str(pbf), stats=stats, actor=actor)
+    repo.register_network(name, mode=mode, path=str(path), source=source, stats=stats, actor=actor)
     return {"name": name, "mode": mode, "path": str(path), **stats}
 
 

@@ -112,11 +112,11 @@ def load_sample(repo: Repository, data_dir: Path, *, networks: Path, actor: str 
             say(f"{step.file}: {demand['units']} demand units, rates calibrated from school membership")
             continue
         elif step.kind == "network":
-            info = build_and_register(repo, path, mode="walk", name=step.plan, folder=networks, actor=actor)
+            info = build_and_register(repo, path, mode="walk", name=step.plan, folder=networks, actor=actor, replace=True)
             say(f"{step.file}: walking network, {info['nodes']} nodes")
             continue
         elif step.kind == "osm-schools":
-            found = osm_schools(path, levels=[step.level], name_pattern=PORTLAND_SCHOOLS, only_names=PORTLAND_SCHOOLS)
+            found = osm_schools(path, levels=[step.level], name_pattern=PORTLAND_SCHOOLS, only_names=PORTLAND_SCHOOLS).schools
             say(f"{step.file}: {repo.import_schools(found, actor=actor)} schools from OpenStreetMap")
             continue
         elif step.kind == "addresses":

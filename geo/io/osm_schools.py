@@ -23,7 +23,7 @@ from geo.errors import UnsupportedFile
 from geo.models import School
 
 #: OSM tags copied into ``School.attributes`` when present.
-KEPT_TAGS = ("isced:level", "school", "operator", "operator:type", "website", "wikidata", "ref", "grades",
+KEPT_TAGS = ("amenity", "isced:level", "school", "school:level", "operator", "operator:type", "website", "wikidata", "ref", "grades",
              "capacity", "religion", "addr:country")
 
 _Relations = Mapping[str, tuple[dict[str, str], bool, list[int]]]

@@ -1,5 +1,5 @@
-"""Reading and writing schools and zones in GeoJSON, GeoPackage, Shapefile (plain or zipped)
-and CSV with lon/lat columns, through pyogrio.
+"""Reading schools and zones from GeoJSON, GeoPackage, Shapefile (plain or zipped) and CSV
+(files: :mod:`geo.io.frames`; cell values: :mod:`geo.io.values`).
 
 Everything read is reprojected to EPSG:4326 (lon, lat). Parsing is pure: it returns domain
 objects plus an :class:`ImportReport`; the caller decides whether to write (imports are
@@ -8,29 +8,37 @@ all-or-nothing, so a report with rejected rows writes nothing unless rejects are
 
 from __future__ import annotations
 
-import math
+import json
 import re
-import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
-import pandas as pd
-import pyogrio
 import shapely
-from pyproj import CRS
 from shapely.geometry import MultiPolygon, Polygon
 
-from geo.crs import file_crs, lon_lat_problem
-from geo.errors import InvalidGeometry, InvalidInput, UnsupportedFile
+from geo.crs import lon_lat_problem
+from geo.errors import InvalidGeometry, InvalidInput
+from geo.io.frames import SUFFIXES, frame_from_geojson, read_frame
+from geo.io.values import int_or_none as _int_or_none
+from geo.io.values import is_blank as _blank
+from geo.io.values import json_safe as _json_safe
+from geo.io.values import parse_grades, parse_mapping, split_list
 from geo.models import GRADE_ORDER, School, SchoolStatus, Zone, normalise_grade
 
-SUFFIXES = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG", ".shp": "ESRI Shapefile", ".zip": "ESRI Shapefile", ".csv": "CSV"}
-LON_NAMES = ("lon", "longitude", "lng", "x", "long")
-LAT_NAMES = ("lat", "latitude", "y")
+#: Names a zone's school codes and phase-in years are read from, besides the mapped ones: ours,
+#: our Shapefile names, and GDAL's 10-character truncations of ours (older Shapefile exports).
+CODE_NAMES = ("school_codes", "school_code", "sch_codes", "school_cod")
+START_NAMES = ("grade_start_years", "start_yrs", "grade_star")
+#: Our zone identity, written on export and assigned anew by the store: not a zone attribute.
+IDENTITY_NAMES = ("zone_id", "plan_id")
+
+
+#: Re-exported: callers read files and parse rows through this module.
+__all__ = ["SUFFIXES", "ImportReport", "RowProblem", "apply_where", "frame_from_geojson", "grade_columns",
+           "parse_grades", "parse_mapping", "parse_schools", "parse_start_years", "parse_zones", "read_frame",
+           "repair_polygonal", "split_list"]
 
 
 @dataclass
@@ -66,186 +74,6 @@ class ImportReport:
             "rejected": [vars(p) for p in self.rejected],
             "notes": list(self.notes),
         }
-
-
-def read_frame(path: Path, *, crs: str | None = None, layer: str | None = None) -> gpd.GeoDataFrame:
-    """Read any supported file into a GeoDataFrame in EPSG:4326.
-
-    ``crs`` overrides (or supplies) the file's CRS: CSV files carry none and default to
-    EPSG:4326. Raises UnsupportedFile when the content is not a readable vector file.
-    """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in SUFFIXES:
-        msg = f"{path.name}: unsupported file type {suffix or '(none)'}; use .geojson, .gpkg, .shp, .zip or .csv"
-        raise UnsupportedFile(msg, where="file")
-    given = file_crs(crs)
-    try:
-        if suffix == ".csv":
-            frame = _read_csv(path, given)
-        else:
-            source = f"zip://{path}" if suffix == ".zip" else str(path)
-            if suffix == ".zip" and not zipfile.is_zipfile(path):
-                msg = f"{path.name} is not a zip archive"
-                raise UnsupportedFile(msg, where="file")
-            frame = pyogrio.read_dataframe(source, layer=layer)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FieldError) as exc:
-        msg = f"{path.name} could not be read as {SUFFIXES[suffix]}: {exc}"
-        raise UnsupportedFile(msg, where="file") from exc
-    if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry is None:
-        msg = f"{path.name} has no geometry column"
-        raise UnsupportedFile(msg, where="file")
-    if given is not None:
-        frame = frame.set_crs(given, allow_override=True)
-    elif frame.crs is None and suffix in {".shp", ".zip"}:
-        # A shapefile says its CRS only in the .prj beside it; guessing EPSG:4326 for one in
-        # metres stores zones no index can build. GeoJSON is EPSG:4326 by definition (RFC 7946).
-        msg = (f"{path.name}: the shapefile has no .prj, so its coordinate system is unknown; add the .prj, or give it "
-               f"with --crs (CLI) or crs= (upload), e.g. EPSG:4326, EPSG:3857 or EPSG:28356 / "
-               f"Shapefile 缺少 .prj，坐标系未知：请补上 .prj，或用 --crs（命令行）或 crs=（上传）指定坐标系")
-        raise InvalidInput(msg, where="crs")
-    elif frame.crs is None:
-        frame = frame.set_crs(4326)
-    if not frame.crs.equals(CRS.from_epsg(4326)):
-        frame = frame.to_crs(4326)
-    return frame
-
-
-def _read_csv(path: Path, crs: CRS | None) -> gpd.GeoDataFrame:
-    try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        msg = f"{path.name} is not a readable UTF-8 CSV: {exc}"
-        raise UnsupportedFile(msg, where="file") from exc
-    cols = {c.lower().strip(): c for c in table.columns}
-    lon_col = next((cols[n] for n in LON_NAMES if n in cols), None)
-    lat_col = next((cols[n] for n in LAT_NAMES if n in cols), None)
-    if lon_col is None or lat_col is None:
-        msg = f"{path.name} needs lon and lat columns (any of {LON_NAMES} / {LAT_NAMES})"
-        raise InvalidInput(msg, where="columns")
-    xs = pd.to_numeric(table[lon_col], errors="coerce")
-    ys = pd.to_numeric(table[lat_col], errors="coerce")
-    bad = xs.isna() | ys.isna()
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0]) + 2
-        msg = f"{path.name} line {row}: {lon_col}/{lat_col} are not numbers"
-        raise InvalidInput(msg, where=f"line {row}")
-    props = table.drop(columns=[lon_col, lat_col])
-    return gpd.GeoDataFrame(props, geometry=gpd.points_from_xy(xs, ys), crs=crs or 4326)
-
-
-def frame_from_geojson(doc: Mapping[str, Any]) -> gpd.GeoDataFrame:
-    """A GeoJSON FeatureCollection (as parsed JSON, EPSG:4326) -> GeoDataFrame, with row errors."""
-    if not isinstance(doc, Mapping) or doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"), list):
-        msg = "expected a GeoJSON FeatureCollection with a 'features' list"
-        raise InvalidInput(msg, where="body")
-    geoms, props = [], []
-    for i, feat in enumerate(doc["features"]):
-        if not isinstance(feat, Mapping) or feat.get("type") != "Feature":
-            msg = f"features[{i}] is not a GeoJSON Feature"
-            raise InvalidInput(msg, where=f"features[{i}]")
-        try:
-            geoms.append(shapely.geometry.shape(feat["geometry"]) if feat.get("geometry") else None)
-        except (KeyError, TypeError, ValueError, AttributeError, shapely.errors.GEOSException) as exc:
-            msg = f"features[{i}].geometry is not valid GeoJSON geometry: {exc}"
-            raise InvalidInput(msg, where=f"features[{i}].geometry") from exc
-        p = feat.get("properties") or {}
-        if not isinstance(p, Mapping):
-            msg = f"features[{i}].properties must be an object"
-            raise InvalidInput(msg, where=f"features[{i}].properties")
-        props.append(dict(p))
-    return gpd.GeoDataFrame(pd.DataFrame(props, index=range(len(props))), geometry=geoms, crs=4326)
-
-
-# --------------------------------------------------------------------------- values
-
-
-def _row_label(row: Mapping[str, Any]) -> str | None:
-    """A name for a row without a code: its id or name field, when it has one."""
-    for key in ("id", "ID", "fid", "name", "NAME", "Name"):
-        v = row.get(key)
-        if not _blank(v):
-            return f"{key}={v}"
-    return None
-
-
-def _blank(v: Any) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip()) or v is pd.NA
-
-
-def _int_or_none(v: Any, *, what: str) -> int | None:
-    if _blank(v):
-        return None
-    try:
-        f = float(v)
-    except (TypeError, ValueError) as exc:
-        msg = f"{what} {v!r} is not a number"
-        raise ValueError(msg) from exc
-    if not math.isfinite(f) or f < 0:
-        msg = f"{what} {v!r} must be a non-negative number"
-        raise ValueError(msg)
-    return round(f)
-
-
-def split_list(v: Any) -> list[str]:
-    """``"a,b"``, ``"a;b"``, ``["a", "b"]`` -> ``["a", "b"]``; blanks -> []."""
-    if _blank(v):
-        return []
-    if isinstance(v, (list, tuple, np.ndarray)):
-        return [str(x).strip() for x in v if not _blank(x)]
-    return [x.strip() for x in re.split(r"[;,|]", str(v)) if x.strip()]
-
-
-_RANGE = re.compile(r"^(?P<a>[^-]+?)\s*(?:-|to|–)\s*(?P<b>.+)$", re.IGNORECASE)
-
-
-def parse_grades(v: Any) -> tuple[str, ...]:
-    """``"K-6"``, ``"Kindergarten to Year 6"``, ``"7,8"``, ``["K", 1]`` -> grades in order.
-
-    Unknown texts (``"N/A"``, ``"Medium / High Support needs"``) give an empty tuple.
-    """
-    out: list[str] = []
-    for part in split_list(v):
-        text = re.sub(r"^preschool", "K", part.strip(), flags=re.IGNORECASE)
-        m = _RANGE.match(text)
-        try:
-            if m:
-                a, b = normalise_grade(m["a"]), normalise_grade(m["b"])
-                ia, ib = GRADE_ORDER.index(a), GRADE_ORDER.index(b)
-                out.extend(GRADE_ORDER[ia : ib + 1])
-            else:
-                out.append(normalise_grade(text))
-        except ValueError:
-            continue
-    return tuple(g for g in GRADE_ORDER if g in set(out))
-
-
-def _json_safe(v: Any) -> Any:
-    if _blank(v):
-        return None
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (np.floating,)):
-        return float(v)
-    if isinstance(v, (np.bool_,)):
-        return bool(v)
-    if isinstance(v, pd.Timestamp):
-        return v.isoformat()
-    if isinstance(v, (str, int, float, bool, list, dict)):
-        return v
-    return str(v)
-
-
-def parse_mapping(pairs: Sequence[str]) -> dict[str, str]:
-    """``["code=USE_ID", "name=USE_DESC"]`` -> ``{"code": "USE_ID", "name": "USE_DESC"}``."""
-    out: dict[str, str] = {}
-    for pair in pairs:
-        target, sep, source = pair.partition("=")
-        if not sep or not target.strip() or not source.strip():
-            msg = f"mapping {pair!r} must look like target=SOURCE_FIELD"
-            raise InvalidInput(msg, where="map")
-        out[target.strip()] = source.strip()
-    return out
 
 
 def apply_where(frame: gpd.GeoDataFrame, where: Sequence[str]) -> gpd.GeoDataFrame:
@@ -284,6 +112,15 @@ class _Fields:
 
 
 # --------------------------------------------------------------------------- schools
+
+
+def _row_label(row: Mapping[str, Any]) -> str | None:
+    """A name for a row without a code: its id or name field, when it has one."""
+    for key in ("id", "ID", "fid", "name", "NAME", "Name"):
+        v = row.get(key)
+        if not _blank(v):
+            return f"{key}={v}"
+    return None
 
 
 def parse_schools(
@@ -431,25 +268,30 @@ def parse_zones(
 ) -> tuple[list[Zone], ImportReport]:
     """Turn rows into Zones, repairing invalid polygons (reported) and rejecting the rest (reported).
 
-    Recognised fields: ``school_code`` or ``school_codes`` (list or comma text), ``name``,
-    ``grades``, ``source``, and per-grade columns (``KINDERGART``, ``YEAR1``..): ``Y``/``N`` flags
+    Recognised fields: ``school_code`` or ``school_codes`` (list or comma text; per row the one
+    filled), ``name``, ``grades``, ``grade_start_years`` (object, JSON or ``K:2027,1:2028``),
+    ``source``, and per-grade columns (``KINDERGART``, ``YEAR1``..): ``Y``/``N`` flags
     say which grades a zone serves; numbers give the first school year of each grade (0 = not).
     """
     fields = _Fields(frame, mapping or {})
-    code_col = fields.column("school_codes") or fields.column("school_code")
-    if code_col is None:
+    code_cols = _named_columns(fields, CODE_NAMES)
+    if not code_cols:
         msg = "zones need a school_code or school_codes property (from a file, map one with --map school_code=FIELD)"
         raise InvalidInput(msg, where="school_code")
+    start_cols = _named_columns(fields, START_NAMES)
     gcols = grade_columns([c for c in frame.columns if c != frame.geometry.name])
     report = ImportReport(kind="zones", rows_read=len(frame))
-    skip = {code_col} | set(gcols) | {c for t in ("name", "grades", "source") if (c := fields.column(t))}
+    skip = {*code_cols, *start_cols, *IDENTITY_NAMES} | set(gcols) | {c for t in ("name", "grades", "source") if (c := fields.column(t))}
     extra_cols = [c for c in frame.columns if c not in skip and c != frame.geometry.name]
     out: list[Zone] = []
     records = frame.drop(columns=frame.geometry.name).to_dict("records")
     for i, (row, geom) in enumerate(zip(records, frame.geometry.values, strict=True)):
         if progress:
             progress(1)
-        codes = tuple(f"{code_prefix}{_code_text(c)}" for c in split_list(row.get(code_col)))
+        # Per row, the first code column that is filled: a file may mix school_code (one school)
+        # and school_codes (several, 多校划片) rows.
+        raw = next((row.get(c) for c in code_cols if not _blank(row.get(c))), None)
+        codes = tuple(f"{code_prefix}{_code_text(c)}" for c in split_list(raw))
         label = ",".join(codes) or None
         try:
             if not codes:
@@ -458,6 +300,13 @@ def parse_zones(
             if (problem := lon_lat_problem(*mp.bounds)) is not None:
                 raise ValueError(f"zone extent {', '.join(f'{v:.6g}' for v in mp.bounds)}: {problem}")
             grades, starts = _zone_grades(row, gcols, fields.get(row, "grades"))
+            given = next((row.get(c) for c in start_cols if not _blank(row.get(c))), None)
+            if given is not None:
+                starts = parse_start_years(given)
+                outside = sorted(set(starts) - set(grades), key=GRADE_ORDER.index) if grades is not None else []
+                if outside:
+                    msg = f"grade_start_years names grade(s) {', '.join(outside)}, which the zone's grades do not include"
+                    raise ValueError(msg)
         except (ValueError, InvalidGeometry) as exc:
             reason = exc.message if isinstance(exc, InvalidGeometry) else str(exc)
             report.rejected.append(RowProblem(i + 1, reason, label or _row_label(row)))
@@ -478,6 +327,45 @@ def parse_zones(
             )
         )
     return out, report
+
+
+def _named_columns(fields: _Fields, names: Sequence[str]) -> list[str]:
+    """The columns present for ``names`` (mapped first), in order, without repeats."""
+    return list(dict.fromkeys(c for n in names if (c := fields.column(n)) is not None))
+
+
+def parse_start_years(v: Any) -> dict[str, int]:
+    """A zone's phase-in years: ``{"K": 2027, "1": 2028}`` (GeoJSON), its JSON text, or the
+    ``"K:2027,1:2028"`` pairs our file exports write -> ``{"K": 2027, "1": 2028}``.
+
+    Raises ValueError naming what is wrong.
+    """
+    if isinstance(v, str) and v.strip().startswith("{"):
+        try:
+            v = json.loads(v)
+        except json.JSONDecodeError as exc:
+            msg = f"grade_start_years {v!r} is not valid JSON: {exc}"
+            raise ValueError(msg) from exc
+    pairs: list[tuple[Any, Any]]
+    if isinstance(v, Mapping):
+        pairs = list(v.items())
+    else:
+        pairs = []
+        for part in split_list(v):
+            grade, sep, year = part.partition(":")
+            if not sep:
+                msg = f"grade_start_years {v!r}: expected grade:year pairs like K:2027,1:2028"
+                raise ValueError(msg)
+            pairs.append((grade, year))
+    out: dict[str, int] = {}
+    for grade, year in pairs:
+        g = normalise_grade(grade)
+        y = _int_or_none(year, what=f"grade_start_years[{g}]")
+        if y is None or not 1900 <= y <= 2200:
+            msg = f"grade_start_years[{g}] = {year!r}: expected a school year between 1900 and 2200"
+            raise ValueError(msg)
+        out[g] = y
+    return {g: out[g] for g in GRADE_ORDER if g in out}
 
 
 def _zone_grades(row: Mapping[str, Any], gcols: Mapping[str, str], text: Any) -> tuple[tuple[str, ...] | None, dict[str, int]]:

@@ -5,6 +5,7 @@ Everything written is EPSG:4326 (lon, lat).
 
 from __future__ import annotations
 
+import json
 import tempfile
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -35,13 +36,32 @@ def schools_frame(schools: Sequence[School]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(pd.DataFrame(rows, columns=None if rows else ["code"]), geometry=geoms, crs=4326)
 
 
+#: Our zone columns; a zone attribute of the same name is not written over them.
+ZONE_COLUMNS = ("zone_id", "school_codes", "name", "grades", "grade_start_years", "source")
+
+#: Shapefile field names hold 10 characters: these short names stand in for ours there, and
+#: :func:`geo.io.read.parse_zones` reads them back (as it reads GDAL's own truncations).
+SHAPEFILE_NAMES = {"school_codes": "sch_codes", "grade_start_years": "start_yrs"}
+
+
+def _cell(v: Any) -> Any:
+    """A zone attribute as a value every format stores: lists and objects as JSON text."""
+    return json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v
+
+
 def zones_frame(zones: Sequence[Zone]) -> gpd.GeoDataFrame:
+    """Zones as a frame: our columns, then one column per attribute key (e.g. NSW ``CATCH_TYPE``).
+
+    Multi-school zones (多校划片) list their codes comma-separated in ``school_codes``; phase-in
+    years are ``grade:year`` pairs (``"K:2027,1:2028"``) in ``grade_start_years``.
+    """
+    keys = list(dict.fromkeys(k for z in zones for k in z.attributes if k not in ZONE_COLUMNS))
     rows = [
         {
             "zone_id": z.id, "school_codes": ",".join(z.school_codes), "name": z.name,
             "grades": ",".join(z.grades) if z.grades else None,
             "grade_start_years": ",".join(f"{g}:{y}" for g, y in z.grade_start_years.items()) or None,
-            "source": z.source,
+            "source": z.source, **{k: _cell(z.attributes.get(k)) for k in keys},
         }
         for z in zones
     ]
@@ -55,13 +75,16 @@ def write_frame(frame: gpd.GeoDataFrame, path: Path) -> None:
     if suffix not in SUFFIXES:
         msg = f"cannot write {suffix or '(no suffix)'}; use .geojson, .gpkg, .shp, .zip or .csv"
         raise UnsupportedFile(msg, where="out")
+    if suffix in (".shp", ".zip"):
+        frame = frame.rename(columns=SHAPEFILE_NAMES)
     if suffix == ".csv":
         table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
         if len(frame) and (frame.geom_type == "Point").all():
             table.insert(0, "lat", frame.geometry.y)
             table.insert(0, "lon", frame.geometry.x)
         else:
-            table["wkt"] = frame.geometry.to_wkt()
+            # Full precision: rounded coordinates can make a valid polygon self-intersect.
+            table["wkt"] = shapely.to_wkt(frame.geometry.values, rounding_precision=-1)
         table.to_csv(path, index=False)
     elif suffix == ".zip":
         with tempfile.TemporaryDirectory() as tmp:

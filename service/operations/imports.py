@@ -10,9 +10,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import geopandas as gpd
+
 from geo.errors import InvalidInput
-from geo.io.read import ImportReport, apply_where, parse_mapping, parse_schools, parse_zones, read_frame
-from geo.models import Plan, School, check_slug
+from geo.io.osm_levels import Selection
+from geo.io.read import ImportReport, RowProblem, apply_where, parse_mapping, parse_schools, parse_zones, read_frame
+from geo.models import Plan, Zone, check_slug
 from service.storage.base import Repository
 
 Progress = Callable[[int], None]
@@ -73,6 +76,28 @@ def import_schools_file(repo: Repository, path: Path, *, opts: ImportOptions, ac
     return report
 
 
+def reject_unknown_schools(repo: Repository, frame: gpd.GeoDataFrame, zones: Sequence[Zone], report: ImportReport) -> list[Zone]:
+    """The zones whose schools are all stored; the others become rejected rows with the reason.
+
+    ``zones`` are :func:`parse_zones`'s answer for ``frame`` (the rows it did not reject, in
+    order); rows are reported by their position in the file, not in a ``--where`` selection.
+    """
+    bad_rows = {p.row for p in report.rejected}
+    rows = [i for i in range(len(frame)) if i not in bad_rows]
+    known = {s.code for s in repo.list_schools()}
+    kept: list[Zone] = []
+    for i, z in zip(rows, zones, strict=True):
+        missing = [c for c in z.school_codes if c not in known]
+        if missing:
+            reason = (f"unknown school code(s) {', '.join(missing)}{f' ({z.name})' if z.name else ''}: "
+                      "import the schools first (学校代码不存在)")
+            report.rejected.append(RowProblem(int(frame.index[i]), reason, ",".join(z.school_codes)))
+        else:
+            kept.append(z)
+    report.rejected.sort(key=lambda p: p.row)
+    return kept
+
+
 def import_zones_file(repo: Repository, path: Path, *, plan_name: str, district: str, level: str, year: int, adopt: bool,
                       opts: ImportOptions, actor: str, progress: Progress | None = None,
                       on_total: Callable[[int], None] | None = None) -> tuple[Plan, ImportReport]:
@@ -82,6 +107,7 @@ def import_zones_file(repo: Repository, path: Path, *, plan_name: str, district:
     if on_total:
         on_total(len(frame))
     zones, report = parse_zones(frame, mapping=parse_mapping(opts.mapping), code_prefix=opts.code_prefix, progress=progress)
+    zones = reject_unknown_schools(repo, frame, zones, report)
     _finish(report, opts)
     if not zones:
         msg = f"{Path(path).name}: no zones to import (check --where and the file)"
@@ -163,12 +189,13 @@ def import_demand_file(repo: Repository, path: Path, *, name: str, id_column: st
     return report
 
 
-def osm_schools(pbf: Path, *, levels: Sequence[str], name_pattern: str | None, only_names: str | None) -> list[School]:
+def osm_schools(pbf: Path, *, levels: Sequence[str], name_pattern: str | None, only_names: str | None) -> Selection:
     """Schools from an OpenStreetMap extract (amenity=school, and named buildings matching
-    ``name_pattern``), kept when their name matches ``only_names``, given ``levels``."""
+    ``name_pattern``), kept when their name matches ``only_names`` and their tags fit ``levels``;
+    universities, kindergartens and professional schools are skipped, each with the reason."""
     import re
-    from dataclasses import replace
 
+    from geo.io.osm_levels import Skipped, select_schools
     from geo.io.osm_schools import read_osm_schools
 
     try:
@@ -177,5 +204,11 @@ def osm_schools(pbf: Path, *, levels: Sequence[str], name_pattern: str | None, o
         msg = f"--only-names is not a valid regular expression: {exc}"
         raise InvalidInput(msg, where="only-names") from exc
     lv = tuple(check_slug(x, what="level") for x in levels)
-    return [replace(s, levels=lv) for s in read_osm_schools(pbf, name_pattern=name_pattern)
-            if keep is None or keep.search(s.name)]
+    found = read_osm_schools(pbf, name_pattern=name_pattern)
+    named = [s for s in found if keep is None or keep.search(s.name)]
+    selection = select_schools(named, lv)
+    taken = {s.code for s in named}
+    selection.skipped.extend(Skipped(s.code, s.name, "name does not match --only-names") for s in found if s.code not in taken)
+    return selection
+
+

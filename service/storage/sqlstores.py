@@ -125,7 +125,9 @@ class PlanningStores:
     def register_network(self, name: str, *, mode: str, path: str, source: str | None, stats: dict[str, Any], actor: str) -> None:
 
         with self._tx() as cur:
-            self._x(cur, "DELETE FROM networks WHERE name = ?", (name,))
+            # One network per name and per (extract, mode): rebuilding the walk network of a file
+            # replaces that one, whatever it was named, and never the drive network.
+            self._x(cur, "DELETE FROM networks WHERE name = ? OR (mode = ? AND source = ?)", (name, mode, source))
             self._x(cur, "INSERT INTO networks (name, mode, path, source, stats, built_at) VALUES (?, ?, ?, ?, ?, ?)",
                     (name, mode, path, source, json_text(stats), self._ts(now())))
             self._audit(cur, actor, "network.register", f"network:{name}", None, {"mode": mode, "path": path, **stats})

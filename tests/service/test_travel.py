@@ -129,6 +129,32 @@ def test_a_registered_network_whose_file_is_gone_is_said_not_dropped(tmp_path: P
     with TestClient(create_app(settings_for(db_url))) as c:
         body = c.get("/v1/lookup", params={"lon": PORTLAND[0], "lat": PORTLAND[1], "level": "middle"}).json()
     drive = body["networks"]["drive"]
-    assert drive["missing"] is True and drive["network"] == "portland-gone" and str(gone) in drive["detail"]
+    assert drive["missing"] is True and drive["network"] == "portland-gone" and "portland-gone" in drive["detail"]
+    assert str(tmp_path) not in drive["detail"]  # said by name: server paths stay on the server
     assert "路网" in drive["detail_zh"]
     assert body["networks"]["walk"]["network"] == "portland"  # the network that is there still answers
+def test_walk_and_drive_networks_of_one_file_live_side_by_side(client: TestClient, db_url: str, repo: Repository) -> None:
+    pbf = DATA.parent / "osm" / "portland.osm.pbf"
+    # The sample holds the walk network of this file (named "portland"); a drive build beside it.
+    out = CliRunner().invoke(cli, ["network", "build", str(pbf), "--mode", "drive", "--database", db_url])
+    assert out.exit_code == 0, out.output
+    nets = {n["name"]: n["mode"] for n in repo.networks()}
+    assert nets == {"portland": "walk", "portland-drive": "drive"}
+    client.app.state.holder.refresh()  # the CLI wrote to the database behind the app's back
+    for mode, unit in (("walk", "m"), ("drive", "s")):
+        r = client.get("/v1/reports/travel", params={"level": "middle", "district": "portland", "mode": mode, "units": "nodes"})
+        assert r.status_code == 200, r.text
+        assert r.json()["unit"] == unit
+    # Rebuilding the same (file, mode) is refused unless --replace, before any build work.
+    again = CliRunner().invoke(cli, ["network", "build", str(pbf), "--mode", "walk", "--database", db_url])
+    assert again.exit_code == 2 and "--replace" in again.output and "'portland'" in again.output
+    assert {n["name"] for n in repo.networks()} == {"portland", "portland-drive"}
+    named = CliRunner().invoke(cli, ["network", "build", str(pbf), "--mode", "walk", "--name", "portland-drive",
+                                     "--database", db_url])
+    assert named.exit_code == 2 and "already exists" in named.output
+    out = CliRunner().invoke(cli, ["network", "build", str(pbf), "--mode", "walk", "--replace", "--database", db_url])
+    assert out.exit_code == 0, out.output
+    assert {n["name"]: n["mode"] for n in repo.networks()} == {"portland-walk": "walk", "portland-drive": "drive"}
+    client.app.state.holder.refresh()
+    r = client.get("/v1/reports/travel", params={"level": "middle", "district": "portland", "mode": "walk", "units": "nodes"})
+    assert r.status_code == 200 and r.json()["summary"]["count"] > 0
