@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from geo.errors import Forbidden, Unauthorized
 from geo.models import ApiKey, Role
@@ -38,14 +39,20 @@ async def get_snapshot(request: Request) -> Snapshot:
     return request.app.state.holder.current()  # type: ignore[no-any-return]
 
 
-def get_user(request: Request) -> ApiKey:
+#: Declares the bearer scheme in the OpenAPI (so /docs has an Authorize button); ``get_user``
+#: words its own 401s, hence ``auto_error=False``.
+bearer_scheme = HTTPBearer(auto_error=False, scheme_name="bearer",
+                           description="an API key: `catchment keys create --role planner|admin`")
+
+
+def get_user(request: Request,
+             credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]) -> ApiKey:
     """The caller's API key from ``Authorization: Bearer KEY``; 401 without a valid one."""
-    header = request.headers.get("authorization", "")
-    scheme, _, secret = header.partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
+    secret = credentials.credentials.strip() if credentials is not None else ""
+    if not secret:
         raise Unauthorized("this write needs 'Authorization: Bearer KEY' (create keys with `catchment keys create`)",
                            where="Authorization")
-    key = request.app.state.repo.key_for_secret(secret.strip())
+    key = request.app.state.repo.key_for_secret(secret)
     if key is None:
         raise Unauthorized("unknown API key", where="Authorization")
     if key.revoked_at is not None:
@@ -61,6 +68,7 @@ def require(*roles: Role) -> Callable[[ApiKey], ApiKey]:
             raise Forbidden(msg, where="Authorization")
         return user
 
+    check.roles = roles  # type: ignore[attr-defined]  # read by service.openapi: 403 where roles are limited
     return check
 
 

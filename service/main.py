@@ -9,8 +9,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse, Response
 
-from service import errors
+from service import errors, openapi
+from service.deps import get_repo, get_user
+from service.geocoding import get_remote
 from service.mapcache import ProblemCache
+from service.openapi import declare_errors
 from service.routes import addresses, admin, editor, health, imports, lookup, maps, planning, plans, reports, schools, travel
 from service.sample import is_empty, load_sample
 from service.settings import Settings
@@ -58,7 +61,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     # planning before plans: /v1/plans/compare must win over /v1/plans/{plan_id}.
     for module in (health, schools, planning, plans, lookup, addresses, imports, reports, travel, maps, editor, admin):
+        declare_errors(module.router, repo=get_repo, user=get_user, remote=get_remote)
         app.include_router(module.router)
+    openapi.install(app)
 
     @app.get("/favicon.ico", include_in_schema=False)
     async def favicon() -> Response:

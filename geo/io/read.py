@@ -26,7 +26,7 @@ from pyproj.exceptions import CRSError
 from shapely.geometry import MultiPolygon, Polygon
 
 from geo.errors import InvalidGeometry, InvalidInput, UnsupportedFile
-from geo.models import GRADE_ORDER, School, SchoolStatus, Zone, normalise_grade
+from geo.models import GRADE_ORDER, MAX_INT, School, SchoolStatus, Zone, check_code, normalise_grade
 
 SUFFIXES = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG", ".shp": "ESRI Shapefile", ".zip": "ESRI Shapefile", ".csv": "CSV"}
 LON_NAMES = ("lon", "longitude", "lng", "x", "long")
@@ -174,6 +174,9 @@ def _int_or_none(v: Any, *, what: str) -> int | None:
     if not math.isfinite(f) or f < 0:
         msg = f"{what} {v!r} must be a non-negative number"
         raise ValueError(msg)
+    if f > MAX_INT:
+        msg = f"{what} {v!r} is larger than {MAX_INT}, the largest number stored"
+        raise ValueError(msg)
     return round(f)
 
 
@@ -308,6 +311,7 @@ def parse_schools(
         try:
             if label is None:
                 raise ValueError("missing school code")
+            check_code(label)
             if label in seen:
                 raise ValueError(f"school code {label} appears twice in the file")
             if geom is None or geom.is_empty:

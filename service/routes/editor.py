@@ -17,6 +17,8 @@ from maps.editor import EditorUrls, editor_map
 from maps.geometry import light_geojson
 from maps.styles import check_lang
 from service.deps import RepoDep, SettingsDep
+from service.openapi import GeoJSONResponse
+from service.params import Id
 from service.planning import pick_demand, schools_of
 from service.routes.maps import Lang, Tiles, page, tiles_for
 from service.routes.plans import etag
@@ -61,8 +63,9 @@ def units_geojson(plan: Plan, zones: list[Zone], units: list[DemandUnit], *, dec
     return doc
 
 
-@router.get("/v1/plans/{plan_id}/units", summary="Demand units overlapping the plan's zones, with their school and pupils")
-def plan_units(plan_id: int, repo: RepoDep, demand: str | None = None, bbox: BBox = None,
+@router.get("/v1/plans/{plan_id}/units", summary="Demand units overlapping the plan's zones, with their school and pupils",
+            response_class=GeoJSONResponse)
+def plan_units(plan_id: Id, repo: RepoDep, demand: str | None = None, bbox: BBox = None,
                decimals: Annotated[int, Query(ge=3, le=7, description="decimal places of the coordinates (5 is about 1 m)")] = 5,
                ) -> JSONResponse:
     """GeoJSON (EPSG:4326) of the demand units in the plan's zones: ``school`` is the first school of
@@ -79,7 +82,7 @@ def plan_units(plan_id: int, repo: RepoDep, demand: str | None = None, bbox: BBo
 
 @router.get("/v1/maps/plan/{plan_id}/edit", response_class=HTMLResponse, tags=["maps"],
             summary="Edit a draft on a map: reshape zones, reassign demand units, see tallies and validation")
-def edit_map(plan_id: int, request: Request, repo: RepoDep, settings: SettingsDep, demand: str | None = None,
+def edit_map(plan_id: Id, request: Request, repo: RepoDep, settings: SettingsDep, demand: str | None = None,
              lang: Lang = "en", tiles: Tiles = None) -> HTMLResponse:
     plan = repo.get_plan(plan_id)
     zones = repo.zones(plan_id)

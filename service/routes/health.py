@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from geo.errors import Unavailable
 from service.deps import HolderDep, RepoDep
 from service.errors import problem
+from service.openapi import problems
 from service.schemas import Health
 
 router = APIRouter(tags=["health"])
@@ -19,7 +20,7 @@ async def healthz() -> Health:
     return Health(status="ok")
 
 
-@router.get("/readyz", response_model=Health, responses={503: {"description": "database unreachable"}})
+@router.get("/readyz", response_model=Health, responses=problems(503))
 def readyz(repo: RepoDep, holder: HolderDep) -> Health | JSONResponse:
     """The database answers and the lookup index is built."""
     try:

@@ -24,13 +24,28 @@ from geo.models import School, check_slug, normalise_grade
 from geo.standards import StandardsProfile, get_profile
 from service.deps import SettingsDep, SnapDep
 from service.geocoding import RemoteDep, locate
-from service.schemas import FeederOut, GeocodeOut, InCrsOut, LookupOut
+from service.openapi import problems
+from service.schemas import BatchPoint, FeederOut, GeocodeOut, InCrsOut, LookupOut
 from service.settings import Settings
 from service.state import Snapshot
 from service.travel import costs_for_codes
 
 router = APIRouter(prefix="/v1/lookup", tags=["lookup"])
 CHUNK = 100_000
+
+# The batch reads its body itself (JSON, CSV or a multipart upload, streamed out): declared here.
+_CSV = {"schema": {"type": "string"}}
+BATCH_IN: dict[str, Any] = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": {"type": "object", "required": ["points"],
+                                    "properties": {"points": {"type": "array", "items": BatchPoint.model_json_schema()}}}},
+    "text/csv": _CSV,
+    "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
+                                       "properties": {"file": {"type": "string", "format": "binary",
+                                                               "description": "CSV with lon, lat (and id) columns"}}}}}}}
+BATCH_OUT: dict[int | str, dict[str, Any]] = {200: {"description": "One row per point, in order: JSON or CSV", "content": {
+    "application/json": {"schema": {"type": "object", "properties": {"levels": {"type": "array", "items": {"type": "string"}},
+                                                                     "rows": {"type": "array", "items": {"type": "object"}}}}},
+    "text/csv": _CSV}}}
 
 
 def school_year(settings: Settings, year: int | None) -> int:
@@ -57,9 +72,7 @@ def clean_filters(level: str | None, grade: str | None) -> tuple[str | None, str
 
 
 @router.get("", response_model=LookupOut, summary="Which zones and schools serve an address, or (lon, lat)",
-            responses={404: {"description": "the address matches nothing"},
-                       409: {"description": "ambiguous address: the body lists the candidates"},
-                       503: {"description": "the remote geocoder is down"}})
+            responses=problems(404, 409, 429))
 async def lookup(snap: SnapDep, settings: SettingsDep, remote: RemoteDep,
                  lon: Annotated[float | None, Query(description="longitude (EPSG:4326), or x in crs")] = None,
                  lat: Annotated[float | None, Query(description="latitude (EPSG:4326), or y in crs")] = None,
@@ -214,7 +227,8 @@ def _rows(snap: Snapshot, lons: np.ndarray, lats: np.ndarray, mask: np.ndarray) 
             yield start + p, per.get(p, {})
 
 
-@router.post("/batch", summary="Look up many points (JSON body, or a CSV upload); streamed JSON or CSV")
+@router.post("/batch", summary="Look up many points (JSON body, or a CSV upload); streamed JSON or CSV",
+             responses=problems(429) | BATCH_OUT, openapi_extra=BATCH_IN)
 async def batch(request: Request, snap: SnapDep, settings: SettingsDep,
                 format: Annotated[str | None, Query(pattern="^(json|csv)$")] = None,
                 level: str | None = None, grade: str | None = None,

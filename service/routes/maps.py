@@ -24,6 +24,8 @@ from maps.lookup import lookup_map
 from maps.overcrowding import overcrowding_map
 from maps.travel import travel_map
 from service.deps import ProblemsDep, RepoDep, SettingsDep, SnapDep
+from service.openapi import problems
+from service.params import Id
 from service.planning import plan_context, schools_of
 from service.routes.lookup import school_year
 from service.routes.reports import demand_for
@@ -63,9 +65,10 @@ def adopted_levels(repo: Repository, *, level: str | None, year: int | None, dis
     return {p.level: p for p in sorted(chosen, key=lambda p: p.level)}
 
 
-@router.get("/coverage", response_class=HTMLResponse, summary="Every zone by school, one layer per level")
+@router.get("/coverage", response_class=HTMLResponse, summary="Every zone by school, one layer per level",
+            responses=problems(404))
 def coverage(repo: RepoDep, settings: SettingsDep, problems: ProblemsDep, level: str | None = None,
-             year: Annotated[int | None, Query(ge=1900, le=2200)] = None, plan: int | None = None,
+             year: Annotated[int | None, Query(ge=1900, le=2200)] = None, plan: Id | None = None,
              district: str | None = None, lang: Lang = "en", tiles: Tiles = None) -> HTMLResponse:
     if plan is not None:
         p = repo.get_plan(plan)
@@ -83,14 +86,15 @@ def coverage(repo: RepoDep, settings: SettingsDep, problems: ProblemsDep, level:
 
 
 @router.get("/plan/{plan_id}", response_class=HTMLResponse, summary="One plan's zones")
-def plan_map(plan_id: int, repo: RepoDep, settings: SettingsDep, problems: ProblemsDep, lang: Lang = "en",
+def plan_map(plan_id: Id, repo: RepoDep, settings: SettingsDep, problems: ProblemsDep, lang: Lang = "en",
              tiles: Tiles = None) -> HTMLResponse:
     return coverage(repo, settings, problems, plan=plan_id, lang=lang, tiles=tiles)
 
 
-@router.get("/overcrowding", response_class=HTMLResponse, summary="Zones and schools by utilisation band")
+@router.get("/overcrowding", response_class=HTMLResponse, summary="Zones and schools by utilisation band",
+            responses=problems(404))
 def overcrowding(repo: RepoDep, settings: SettingsDep, level: str | None = None,
-                 year: Annotated[int | None, Query(ge=1900, le=2200)] = None, plan: int | None = None,
+                 year: Annotated[int | None, Query(ge=1900, le=2200)] = None, plan: Id | None = None,
                  district: str | None = None, demand: str | None = None, lang: Lang = "en", tiles: Tiles = None) -> HTMLResponse:
     ctx = plan_context(repo, plan_id=plan, level=level, year=year, district=district, demand=demand)
     profile = get_profile(settings.profile)
@@ -101,8 +105,9 @@ def overcrowding(repo: RepoDep, settings: SettingsDep, level: str | None = None,
     return page(m, settings)
 
 
-@router.get("/travel", response_class=HTMLResponse, summary="Each demand unit by distance or time to its school")
-def travel(repo: RepoDep, snap: SnapDep, settings: SettingsDep, level: str | None = None, plan: int | None = None,
+@router.get("/travel", response_class=HTMLResponse, summary="Each demand unit by distance or time to its school",
+            responses=problems(404))
+def travel(repo: RepoDep, snap: SnapDep, settings: SettingsDep, level: str | None = None, plan: Id | None = None,
            district: str | None = None, year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
            mode: str = "straight", demand: str | None = None,
            units: Annotated[str, Query(pattern="^(demand|nodes)$")] = "demand",
@@ -150,8 +155,9 @@ def lookup(repo: RepoDep, snap: SnapDep, settings: SettingsDep,
     return page(m, settings)
 
 
-@router.get("/compare", response_class=HTMLResponse, summary="Two plans: changed areas highlighted, or side by side")
-def compare(repo: RepoDep, settings: SettingsDep, a: int, b: int, side_by_side: bool = False, lang: Lang = "en",
+@router.get("/compare", response_class=HTMLResponse, summary="Two plans: changed areas highlighted, or side by side",
+            responses=problems(404))
+def compare(repo: RepoDep, settings: SettingsDep, a: Id, b: Id, side_by_side: bool = False, lang: Lang = "en",
             tiles: Tiles = None) -> HTMLResponse:
     pa, pb = repo.get_plan(a), repo.get_plan(b)
     za, zb = repo.zones(a), repo.zones(b)

@@ -20,6 +20,8 @@ from geo.planning.validate import validate_plan
 from geo.standards import get_profile
 from service.deps import PlannerDep, RepoDep, SettingsDep, actor
 from service.jsonable import plain
+from service.openapi import ok_as, problems
+from service.params import Id
 from service.planning import pick_demand, schools_of
 from service.routes.plans import etag, parse_if_match
 from service.routes.reports import to_csv
@@ -42,8 +44,8 @@ class EditIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     op: Literal["replace_geometry", "move_units", "split", "merge", "add_school"]
-    zone_id: int | None = None
-    zone_ids: list[int] | None = None
+    zone_id: Id | None = None
+    zone_ids: list[Id] | None = None
     geometry: dict[str, Any] | None = None
     take_from_neighbours: bool = False
     demand: str | None = None
@@ -94,7 +96,7 @@ def _summary(repo: Repository, plan: Plan) -> dict[str, Any]:
 
 
 @router.post("/{plan_id}/copy", response_model=PlanOut, status_code=201, summary="Copy any plan into a new draft")
-def copy(plan_id: int, repo: RepoDep, user: PlannerDep, response: Response, body: CopyIn | None = None) -> PlanOut:
+def copy(plan_id: Id, repo: RepoDep, user: PlannerDep, response: Response, body: CopyIn | None = None) -> PlanOut:
     src = repo.get_plan(plan_id)
     name = body.name if body and body.name else f"Draft from {src.name}"
     plan = repo.copy_plan(plan_id, name=name, actor=actor(user), school_year=body.school_year if body else None)
@@ -104,7 +106,7 @@ def copy(plan_id: int, repo: RepoDep, user: PlannerDep, response: Response, body
 
 
 @router.post("/{plan_id}/edits", summary="Apply one edit to a draft (If-Match required; 412 when stale)")
-def apply_edit(plan_id: int, body: EditIn, repo: RepoDep, user: PlannerDep,
+def apply_edit(plan_id: Id, body: EditIn, repo: RepoDep, user: PlannerDep,
                if_match: Annotated[str | None, Header()] = None) -> JSONResponse:
     _, version = _editable(repo, plan_id, if_match)
     zones = repo.zones(plan_id)
@@ -153,7 +155,7 @@ def _stacks(history: list[dict[str, Any]]) -> tuple[list[int], list[int]]:
 
 
 @router.post("/{plan_id}/undo", summary="Undo the last edit of a draft (a new version)")
-def undo(plan_id: int, repo: RepoDep, user: PlannerDep, if_match: Annotated[str | None, Header()] = None) -> JSONResponse:
+def undo(plan_id: Id, repo: RepoDep, user: PlannerDep, if_match: Annotated[str | None, Header()] = None) -> JSONResponse:
     _, version = _editable(repo, plan_id, if_match)
     applied, _ = _stacks(repo.plan_versions(plan_id))
     if len(applied) < 2:
@@ -164,7 +166,7 @@ def undo(plan_id: int, repo: RepoDep, user: PlannerDep, if_match: Annotated[str 
 
 
 @router.post("/{plan_id}/redo", summary="Redo the last undone edit")
-def redo(plan_id: int, repo: RepoDep, user: PlannerDep, if_match: Annotated[str | None, Header()] = None) -> JSONResponse:
+def redo(plan_id: Id, repo: RepoDep, user: PlannerDep, if_match: Annotated[str | None, Header()] = None) -> JSONResponse:
     _, version = _editable(repo, plan_id, if_match)
     _, redoable = _stacks(repo.plan_versions(plan_id))
     if not redoable:
@@ -175,7 +177,7 @@ def redo(plan_id: int, repo: RepoDep, user: PlannerDep, if_match: Annotated[str 
 
 
 @router.get("/{plan_id}/history", summary="Every stored version of the plan's zones")
-def history(plan_id: int, repo: RepoDep) -> dict[str, Any]:
+def history(plan_id: Id, repo: RepoDep) -> dict[str, Any]:
     repo.get_plan(plan_id)
     records = repo.plan_versions(plan_id)
     applied, redoable = _stacks(records)
@@ -183,7 +185,7 @@ def history(plan_id: int, repo: RepoDep) -> dict[str, Any]:
 
 
 @router.get("/{plan_id}/validation", summary="Findings: invalid shapes, overlaps, gaps, slivers, schools outside zones ...")
-def validation(plan_id: int, repo: RepoDep, severity: Annotated[str | None, Query(pattern="^(error|warning|info)$")] = None,
+def validation(plan_id: Id, repo: RepoDep, severity: Annotated[str | None, Query(pattern="^(error|warning|info)$")] = None,
                code: str | None = None, sliver_m2: Annotated[float, Query(ge=0, le=1e7)] = 100.0) -> dict[str, Any]:
     plan = repo.get_plan(plan_id)
     zones = repo.zones(plan_id)
@@ -200,8 +202,9 @@ def validation(plan_id: int, repo: RepoDep, severity: Annotated[str | None, Quer
             "errors": sum(1 for f in findings if f.severity == "error"), "findings": doc}
 
 
-@router.get("/compare", summary="Impact of plan b against plan a: pupils moved, utilisation, distance, balance")
-def compare(repo: RepoDep, settings: SettingsDep, a: int, b: int, demand: str | None = None,
+@router.get("/compare", summary="Impact of plan b against plan a: pupils moved, utilisation, distance, balance",
+            responses=problems(404) | ok_as("text/csv"))
+def compare(repo: RepoDep, settings: SettingsDep, a: Id, b: Id, demand: str | None = None,
             format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
             table: Annotated[str, Query(pattern="^(units|flows|schools|distance)$")] = "schools") -> Response:
     pa, pb = repo.get_plan(a), repo.get_plan(b)
@@ -224,7 +227,7 @@ def compare(repo: RepoDep, settings: SettingsDep, a: int, b: int, demand: str | 
 
 
 @router.post("/{plan_id}/propose", response_model=PlanOut, summary="Mark a draft as proposed (ready for adoption)")
-def propose(plan_id: int, repo: RepoDep, user: PlannerDep, response: Response) -> PlanOut:
+def propose(plan_id: Id, repo: RepoDep, user: PlannerDep, response: Response) -> PlanOut:
     plan = repo.get_plan(plan_id)
     if plan.status is not PlanStatus.DRAFT:
         msg = f"plan {plan_id} is {plan.status.value}; only a draft can be proposed"
@@ -235,7 +238,7 @@ def propose(plan_id: int, repo: RepoDep, user: PlannerDep, response: Response) -
 
 
 @router.get("/{plan_id}/notice", summary="Public change notice: the areas that change school, in English and Chinese")
-def notice(plan_id: int, repo: RepoDep) -> dict[str, Any]:
+def notice(plan_id: Id, repo: RepoDep) -> dict[str, Any]:
     plan = repo.get_plan(plan_id)
     before_id = plan.parent_id
     if before_id is None:

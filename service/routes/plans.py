@@ -13,6 +13,8 @@ from geo.io.write import zone_feature
 from geo.models import PlanStatus, check_slug
 from service.deps import HolderDep, PlannerDep, RepoDep, SnapDep, actor
 from service.importer import RejectedRows
+from service.openapi import GeoJSONResponse
+from service.params import Id
 from service.schemas import AdoptIn, PlanIn, PlanOut
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"])
@@ -63,14 +65,15 @@ def create_plan(body: PlanIn, repo: RepoDep, snap: SnapDep, user: PlannerDep, re
 
 
 @router.get("/{plan_id}", response_model=PlanOut)
-def get_plan(plan_id: int, repo: RepoDep, response: Response) -> PlanOut:
+def get_plan(plan_id: Id, repo: RepoDep, response: Response) -> PlanOut:
     plan = repo.get_plan(plan_id)
     response.headers["ETag"] = etag(plan.version)
     return PlanOut.from_domain(plan)
 
 
-@router.get("/{plan_id}/zones", summary="The plan's zones as a GeoJSON FeatureCollection (EPSG:4326)")
-def get_zones(plan_id: int, repo: RepoDep) -> Response:
+@router.get("/{plan_id}/zones", summary="The plan's zones as a GeoJSON FeatureCollection (EPSG:4326)",
+            response_class=GeoJSONResponse)
+def get_zones(plan_id: Id, repo: RepoDep) -> Response:
     plan = repo.get_plan(plan_id)
     doc = {"type": "FeatureCollection", "features": [zone_feature(z) for z in repo.zones(plan_id)]}
     return Response(json.dumps(doc, separators=(",", ":")), media_type="application/geo+json",
@@ -78,7 +81,7 @@ def get_zones(plan_id: int, repo: RepoDep) -> Response:
 
 
 @router.put("/{plan_id}/zones", summary="Replace the plan's zones with a FeatureCollection")
-def replace_zones(plan_id: int, request: Request, repo: RepoDep, holder: HolderDep, user: PlannerDep,
+def replace_zones(plan_id: Id, request: Request, repo: RepoDep, holder: HolderDep, user: PlannerDep,
                   body: Annotated[Any, Body(description="GeoJSON FeatureCollection: school_code(s), name, grades")],
                   if_match: Annotated[str | None, Header()] = None) -> Response:
     zones, report = parse_zones(frame_from_geojson(body))
@@ -93,7 +96,7 @@ def replace_zones(plan_id: int, request: Request, repo: RepoDep, holder: HolderD
 
 
 @router.post("/{plan_id}/adopt", response_model=PlanOut)
-def adopt(plan_id: int, repo: RepoDep, holder: HolderDep, user: PlannerDep, response: Response,
+def adopt(plan_id: Id, repo: RepoDep, holder: HolderDep, user: PlannerDep, response: Response,
           body: AdoptIn | None = None) -> PlanOut:
     """Adopt the plan; the adopted plan of the same district, level and year is archived atomically."""
     plan = repo.adopt_plan(plan_id, actor=actor(user), effective_year=body.effective_year if body else None)

@@ -17,6 +17,8 @@ from geo.planning.demand import assign_units, zone_demand
 from geo.standards import get_profile
 from service.deps import RepoDep, SettingsDep
 from service.jsonable import plain
+from service.openapi import ok_as, problems
+from service.params import Id
 from service.planning import PlanContext, plan_context
 from service.schemas import PlanRef
 
@@ -67,9 +69,9 @@ def demand_for(ctx: PlanContext) -> tuple[list[float] | None, dict[str, Any]]:
     return [float(x) for x in demand], info
 
 
-@router.get("/capacity", summary="Capacity, demand, utilisation and class sizes per school")
+@router.get("/capacity", summary="Capacity, demand, utilisation and class sizes per school", responses=problems(404) | ok_as("text/csv"))
 def capacity(repo: RepoDep, settings: SettingsDep, level: str | None = None, year: Year = None,
-             plan: int | None = None, district: str | None = None, demand: str | None = None,
+             plan: Id | None = None, district: str | None = None, demand: str | None = None,
              growth_rate: Annotated[float | None, Query(ge=-0.5, le=1.0, description="yearly growth when projecting")] = None,
              format: Format = "json") -> Response:
     ctx = plan_context(repo, plan_id=plan, level=level, year=year, district=district, demand=demand)
@@ -86,8 +88,9 @@ def capacity(repo: RepoDep, settings: SettingsDep, level: str | None = None, yea
     return JSONResponse(body)
 
 
-@router.get("/balance", summary="Balance coefficient (差异系数) of school resources, weighted by enrolment")
-def balance(repo: RepoDep, settings: SettingsDep, level: str | None = None, year: Year = None, plan: int | None = None,
+@router.get("/balance", summary="Balance coefficient (差异系数) of school resources, weighted by enrolment",
+            responses=problems(404) | ok_as("text/csv"))
+def balance(repo: RepoDep, settings: SettingsDep, level: str | None = None, year: Year = None, plan: Id | None = None,
             district: str | None = None, format: Format = "json") -> Response:
     ctx = plan_context(repo, plan_id=plan, level=level, year=year, district=district, with_demand=False)
     report = balance_report(ctx.schools, level=ctx.plan.level, profile=get_profile(settings.profile))

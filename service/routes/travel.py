@@ -22,6 +22,8 @@ from geo.planning.demand import DemandUnit, assign_units
 from geo.standards import get_profile
 from service.deps import RepoDep, SettingsDep, SnapDep
 from service.jsonable import plain
+from service.openapi import ok_as, problems
+from service.params import Id
 from service.planning import plan_context
 from service.routes.reports import to_csv
 from service.schemas import PlanRef
@@ -93,8 +95,9 @@ def travel_costs(snap: Snapshot, places: Places, mode: str, schools: dict[str, A
             "snap_m": np.asarray(pts.snap_m), "too_far": np.asarray(pts.too_far)}
 
 
-@router.get("/v1/reports/travel", summary="Distance or time from each demand unit to its school: distribution and per-unit rows")
-def travel_report(repo: RepoDep, snap: SnapDep, settings: SettingsDep, level: str | None = None, plan: int | None = None,
+@router.get("/v1/reports/travel", summary="Distance or time from each demand unit to its school: distribution and per-unit rows",
+            responses=problems(404) | ok_as("text/csv"))
+def travel_report(repo: RepoDep, snap: SnapDep, settings: SettingsDep, level: str | None = None, plan: Id | None = None,
                   district: str | None = None, year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
                   mode: str = "straight", demand: str | None = None,
                   units: Annotated[str, Query(pattern="^(demand|nodes)$")] = "demand",
