@@ -22,6 +22,21 @@ GRADE_ORDER: tuple[str, ...] = ("K",) + tuple(str(g) for g in range(1, 13))
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 
+#: The largest integer stored anywhere: both backends keep 64-bit signed integers (SQLite
+#: INTEGER, PostgreSQL bigint), so ids, counts and offsets are bounded by it at every boundary.
+MAX_INT = 2**63 - 1
+
+#: School codes are 1-64 ASCII letters, digits, '-', '_' or '.', starting with a letter or digit:
+#: a code is one path segment of ``/v1/schools/{code}`` and a plain header value as it is, so a
+#: school can always be fetched, changed and deleted by its code ('/', '..', spaces and control
+#: characters cannot be). Written as a JSON-Schema/ECMA pattern too (the OpenAPI carries it).
+CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+_CODE = re.compile(CODE_PATTERN)
+CODE_RULE = {
+    "en": "1-64 characters: letters A-Z a-z, digits 0-9, '-', '_' or '.', starting with a letter or digit",
+    "zh": "1-64 个字符：英文字母 A-Z a-z、数字 0-9、'-'、'_' 或 '.'，以字母或数字开头",
+}
+
 
 def check_slug(value: str, *, what: str) -> str:
     """Return ``value`` lower-cased if it is a short identifier, else raise InvalidInput."""
@@ -30,6 +45,18 @@ def check_slug(value: str, *, what: str) -> str:
         msg = f"{what} {value!r} must be 1-40 characters of a-z, 0-9, '_' or '-'"
         raise InvalidInput(msg, where=what)
     return v
+
+
+def check_code(value: str, *, where: str = "code") -> str:
+    """Return ``value`` if it is a valid school code (see ``CODE_PATTERN``), else raise InvalidInput.
+
+    The message says which characters are allowed, in English and Chinese.
+    """
+    if not _CODE.fullmatch(value):
+        shown = value if len(value) <= 80 else value[:77] + "..."
+        msg = f"school code {shown!r} must be {CODE_RULE['en']} (学校代码须为{CODE_RULE['zh']})"
+        raise InvalidInput(msg, where=where)
+    return value
 
 
 def normalise_grade(value: object) -> str:

@@ -116,9 +116,16 @@ def simplify_coverage(geoms: Sequence[BaseGeometry] | NDArray[np.object_], toler
 
 
 def round_coordinates(geoms: NDArray[np.object_], *, decimals: int = DECIMALS) -> NDArray[np.object_]:
-    """Round coordinates to ``decimals`` and drop the repeated points that rounding makes."""
+    """Round coordinates to ``decimals`` and drop the repeated points that rounding makes.
+
+    A sliver narrower than the grid collapses to a ring of fewer than 3 points, which GEOS refuses;
+    then the geometries are snapped to the grid with ``set_precision`` (collapsed parts are dropped).
+    """
     rounded = shapely.transform(geoms, lambda xy: np.round(xy, decimals))
-    return np.asarray(shapely.remove_repeated_points(rounded), dtype=object)
+    try:
+        return np.asarray(shapely.remove_repeated_points(rounded), dtype=object)
+    except shapely.errors.GEOSException:
+        return np.asarray(shapely.set_precision(geoms, 10.0**-decimals), dtype=object)
 
 
 def prepare_for_display(

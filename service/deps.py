@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from geo.address.geocode import Geocoder
 from geo.errors import Forbidden, Unauthorized, Unavailable
@@ -50,6 +51,13 @@ async def get_snapshot(request: Request) -> Snapshot:
     return request.app.state.holder.current()  # type: ignore[no-any-return]
 
 
+#: Declares the bearer scheme in the OpenAPI (so /docs has an Authorize button); the key checks
+#: word their own 401s (naming the role a write needs), hence ``auto_error=False``.
+bearer_scheme = HTTPBearer(auto_error=False, scheme_name="bearer",
+                           description="an API key: `catchment keys create --role planner|admin`")
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
+
+
 def _a(words: str) -> str:
     """'admin' -> 'an admin', 'planner or admin' -> 'a planner or admin'."""
     return f"{'an' if words[:1].lower() in 'aeiou' else 'a'} {words}"
@@ -79,7 +87,7 @@ def _user(request: Request, *, doing: str | None, roles: tuple[Role, ...]) -> Ap
     return key  # type: ignore[no-any-return]
 
 
-def get_user(request: Request) -> ApiKey:
+def get_user(request: Request, _: Credentials) -> ApiKey:
     """The caller's API key from ``Authorization: Bearer KEY``; 401 without a valid one."""
     return _user(request, doing=None, roles=())
 
@@ -88,7 +96,7 @@ def get_optional_user(request: Request) -> ApiKey | None:
     """The caller's key when an Authorization header is sent (checked as for writes), else None."""
     if not request.headers.get("authorization"):
         return None
-    return get_user(request)
+    return _user(request, doing=None, roles=())
 
 
 def require(*roles: Role, doing: str | None = None) -> Callable[[Request], ApiKey]:
@@ -97,7 +105,7 @@ def require(*roles: Role, doing: str | None = None) -> Callable[[Request], ApiKe
     write", or "this request" for a read)."""
     allowed = " or ".join(r.value for r in roles)
 
-    def check(request: Request) -> ApiKey:
+    def check(request: Request, _: Credentials) -> ApiKey:
         user = _user(request, doing=doing, roles=roles)
         if user.role not in roles:
             what = doing or ("this request" if request.method in ("GET", "HEAD") else "this write")
@@ -105,6 +113,7 @@ def require(*roles: Role, doing: str | None = None) -> Callable[[Request], ApiKe
             raise Forbidden(msg, where="Authorization")
         return user
 
+    check.roles = roles  # type: ignore[attr-defined]  # read by service.openapi: 403 where roles are limited
     return check
 
 

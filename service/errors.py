@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -49,15 +50,18 @@ STATUS: tuple[tuple[type[CatchmentError], int, str], ...] = (
 )
 
 
-def problem(status: int, title: str, detail: str, *, instance: str | None = None, **extra: Any) -> JSONResponse:
+def problem(status: int, title: str, detail: str, *, instance: str | None = None, headers: Mapping[str, str] | None = None,
+            **extra: Any) -> JSONResponse:
     body: dict[str, Any] = {"type": "about:blank", "status": status, "title": title, "detail": detail}
     if instance:
         body["instance"] = instance
     body.update({k: v for k, v in extra.items() if v is not None})
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    out = dict(headers or {})
+    if status == 401:
+        out.setdefault("WWW-Authenticate", "Bearer")
     if status == 503:
-        headers = {"Retry-After": "5"}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+        out.setdefault("Retry-After", "5")
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=out or None)
 
 
 def status_for_name(name: str) -> int:
@@ -106,7 +110,14 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem(exc.status_code, _title(exc.status_code), str(exc.detail), instance=str(request.url.path))
+        if exc.status_code == 400 and exc.__cause__ is not None:
+            # FastAPI's "There was an error parsing the body" (bytes that are not UTF-8 JSON, broken
+            # multipart): say why, as the 422 every other unreadable input gets.
+            msg = f"the body could not be read: {exc.__cause__}"
+            return problem(422, "Invalid input", msg, instance=str(request.url.path), where="body")
+        # Keep the exception's headers: the router's 405 carries Allow (RFC 9110 requires it).
+        return problem(exc.status_code, _title(exc.status_code), str(exc.detail), instance=str(request.url.path),
+                       headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -9,8 +9,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse, Response
 
-from service import errors
+from service import errors, openapi
 from service.dask_cluster import DaskClients
+from service.deps import get_remote, get_repo, get_user
+from service.openapi import declare_errors
 from service.operations.jobs import JobRunner
 from service.problem_cache import ProblemCache, VersionedCache
 from service.routes import (
@@ -83,7 +85,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     # planning before plans: /v1/plans/compare must win over /v1/plans/{plan_id}.
     for module in (health, schools, planning, plans, lookup, addresses, imports, reports, travel, maps, editor, jobs, ogc, admin):
+        declare_errors(module.router, repo=get_repo, user=get_user, remote=get_remote)
         app.include_router(module.router)
+    openapi.install(app)
 
     @app.get("/favicon.ico", include_in_schema=False)
     async def favicon() -> Response:

@@ -25,6 +25,7 @@ from geo.models import (
     check_slug,
     normalise_grade,
 )
+from service.params import Count, SchoolCode
 
 
 class SchoolIn(BaseModel):
@@ -32,7 +33,7 @@ class SchoolIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    code: str = Field(min_length=1, max_length=64)
+    code: SchoolCode
     name: str = Field(min_length=1, max_length=300)
     lon: float = Field(ge=-180, le=180)
     lat: float = Field(ge=-90, le=90)
@@ -40,9 +41,9 @@ class SchoolIn(BaseModel):
     levels: list[str] = Field(default_factory=list, max_length=10)
     grades: list[str] = Field(default_factory=list, max_length=13)
     address: str | None = Field(default=None, max_length=500)
-    capacity: int | None = Field(default=None, ge=0)
-    enrolment: int | None = Field(default=None, ge=0)
-    classes: int | None = Field(default=None, ge=0)
+    capacity: Count | None = None
+    enrolment: Count | None = None
+    classes: Count | None = None
     status: SchoolStatus = SchoolStatus.OPEN
     feeds_into: list[str] = Field(default_factory=list, max_length=20)
     attributes: dict[str, Any] = Field(default_factory=dict)
@@ -323,9 +324,11 @@ class SchoolRef(BaseModel):
 
 
 class BatchPoint(BaseModel):
+    """One point of ``POST /v1/lookup/batch`` (EPSG:4326); ``id`` is echoed in its answer row."""
+
     id: str | int
-    lon: float
-    lat: float
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
 
 
 class JobOut(BaseModel):

@@ -25,13 +25,15 @@ from geo.io.values import int_or_none as _int_or_none
 from geo.io.values import is_blank as _blank
 from geo.io.values import json_safe as _json_safe
 from geo.io.values import parse_grades, parse_mapping, split_list
-from geo.models import GRADE_ORDER, School, SchoolStatus, Zone, normalise_grade
+from geo.models import GRADE_ORDER, School, SchoolStatus, Zone, check_code, normalise_grade
 
 #: Names a zone's school codes and phase-in years are read from, besides the mapped ones: ours,
 #: our Shapefile names, and GDAL's 10-character truncations of ours (older Shapefile exports).
 CODE_NAMES = ("school_codes", "school_code", "sch_codes", "school_cod")
 START_NAMES = ("grade_start_years", "start_yrs", "grade_star")
-#: Our zone identity, written on export and assigned anew by the store: not a zone attribute.
+#: Our zone identity, written on export: not a zone attribute. It is carried on the Zone (``id``,
+#: ``plan_id``), so that a PUT of a plan's own zones keeps their ids; the store gives fresh ids to
+#: zones of any other plan (an import into a new plan).
 IDENTITY_NAMES = ("zone_id", "plan_id")
 
 
@@ -155,6 +157,8 @@ def parse_schools(
         try:
             if label is None:
                 raise ValueError("missing school code")
+            check_code(label)
+            check_code(label)
             if label in seen:
                 raise ValueError(f"school code {label} appears twice in the file")
             if geom is None or geom.is_empty:
@@ -324,9 +328,22 @@ def parse_zones(
                 grade_start_years=starts,
                 source=None if _blank(source) else str(source),
                 attributes={c: _json_safe(row.get(c)) for c in extra_cols if not _blank(row.get(c))},
+                id=_whole(row.get("zone_id")),
+                plan_id=_whole(row.get("plan_id")),
             )
         )
     return out, report
+
+
+def _whole(v: Any) -> int | None:
+    """A stored id as a file or JSON carries it (an int, or a float such as 12.0); else None."""
+    if _blank(v) or isinstance(v, bool):
+        return None
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return int(f) if f.is_integer() and 0 < f < 2**63 else None
 
 
 def _named_columns(fields: _Fields, names: Sequence[str]) -> list[str]:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import InvalidInput
-from geo.models import GRADE_ORDER, normalise_grade
+from geo.models import GRADE_ORDER, MAX_INT, normalise_grade
 
 
 def is_blank(v: Any) -> bool:
@@ -30,6 +30,9 @@ def int_or_none(v: Any, *, what: str) -> int | None:
         raise ValueError(msg) from exc
     if not math.isfinite(f) or f < 0:
         msg = f"{what} {v!r} must be a non-negative number"
+        raise ValueError(msg)
+    if f > MAX_INT:
+        msg = f"{what} {v!r} is larger than {MAX_INT}, the largest number stored"
         raise ValueError(msg)
     return round(f)
 

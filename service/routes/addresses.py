@@ -11,13 +11,15 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from service.deps import RemoteDep, SnapDep, geocoder_lifespan
+from service.openapi import problems
 from service.operations.addresses import geocode
 from service.schemas import GeocodeOut, SuggestionOut, SuggestOut
 
 router = APIRouter(prefix="/v1/addresses", tags=["addresses"], lifespan=geocoder_lifespan)
 
 
-@router.get("/suggest", response_model=SuggestOut, summary="Type-ahead: up to 10 known addresses for partly typed text")
+@router.get("/suggest", response_model=SuggestOut, summary="Type-ahead: up to 10 known addresses for partly typed text",
+            responses=problems(429))
 async def suggest(snap: SnapDep,
                   q: Annotated[str, Query(description="what the user has typed so far (any case, abbreviations, Chinese)")],
                   limit: Annotated[int, Query(ge=1, le=10)] = 10) -> SuggestOut:
@@ -27,8 +29,7 @@ async def suggest(snap: SnapDep,
 
 
 @router.get("/geocode", response_model=GeocodeOut, summary="Address text -> EPSG:4326 point, precision and score",
-            responses={404: {"description": "no address matches"}, 409: {"description": "ambiguous: the body lists the candidates"},
-                       503: {"description": "the remote geocoder is down"}})
+            responses=problems(404, 409, 429))
 async def geocode_address(snap: SnapDep, remote: RemoteDep,
                           address: Annotated[str, Query(description="free address text")]) -> GeocodeOut:
     return GeocodeOut.from_domain(await geocode(address, gazetteer=snap.gazetteer, remote=remote))

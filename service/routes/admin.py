@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from geo.models import Role
 from service.deps import AdminDep, AuditReaderDep, RepoDep, actor
+from service.params import Count, Id
 from service.schemas import KeyOut
 
 router = APIRouter(prefix="/v1", tags=["admin"])
@@ -31,13 +32,13 @@ def create_key(body: KeyIn, repo: RepoDep, user: AdminDep) -> dict[str, Any]:
 
 
 @router.delete("/keys/{key_id}", response_model=KeyOut)
-def revoke_key(key_id: int, repo: RepoDep, user: AdminDep) -> KeyOut:
+def revoke_key(key_id: Id, repo: RepoDep, user: AdminDep) -> KeyOut:
     return KeyOut.from_domain(repo.revoke_key(key_id, actor=actor(user)))
 
 
 @router.get("/audit", summary="The append-only audit log, newest first")
 def audit(repo: RepoDep, user: AuditReaderDep, target: str | None = None,
-          limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0)] = 0) -> list[dict[str, Any]]:
+          limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Count = 0) -> list[dict[str, Any]]:
     return [{"id": e.id, "at": e.at.isoformat() if e.at else None, "actor": e.actor, "action": e.action,
              "target": e.target, "before": e.before, "after": e.after}
             for e in repo.audit_events(target=target, limit=limit, offset=offset)]

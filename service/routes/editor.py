@@ -9,16 +9,19 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from service.deps import RepoDep, SettingsDep
 from service.http import Lang, Tiles, parse_bbox
+from service.openapi import GeoJSONResponse
 from service.operations import editor as ops
 from service.operations.versions import etag
+from service.params import Id
 
 router = APIRouter(tags=["planning"])
 
 BBox = Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat (EPSG:4326): only units touching it")]
 
 
-@router.get("/v1/plans/{plan_id}/units", summary="Demand units overlapping the plan's zones, with their school and pupils")
-def plan_units(plan_id: int, repo: RepoDep, demand: str | None = None, bbox: BBox = None,
+@router.get("/v1/plans/{plan_id}/units", summary="Demand units overlapping the plan's zones, with their school and pupils",
+            response_class=GeoJSONResponse)
+def plan_units(plan_id: Id, repo: RepoDep, demand: str | None = None, bbox: BBox = None,
                decimals: Annotated[int, Query(ge=3, le=7, description="decimal places of the coordinates (5 is about 1 m)")] = 5,
                ) -> JSONResponse:
     """GeoJSON (EPSG:4326) of the demand units in the plan's zones: ``school`` is the first school of
@@ -29,7 +32,7 @@ def plan_units(plan_id: int, repo: RepoDep, demand: str | None = None, bbox: BBo
 
 @router.get("/v1/maps/plan/{plan_id}/edit", response_class=HTMLResponse, tags=["maps"],
             summary="Edit a draft on a map: reshape zones, reassign demand units, see tallies and validation")
-def edit_map(plan_id: int, request: Request, repo: RepoDep, settings: SettingsDep, demand: str | None = None,
+def edit_map(plan_id: Id, request: Request, repo: RepoDep, settings: SettingsDep, demand: str | None = None,
              lang: Lang = "en", tiles: Tiles = None) -> HTMLResponse:
     root = str(request.scope.get("root_path", ""))
     return HTMLResponse(ops.edit_page(repo, settings, plan_id, root=root, demand=demand, lang=lang, tiles=tiles))

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from service.deps import HolderDep, RepoDep
 from service.errors import problem
+from service.openapi import problems
 from service.schemas import Health
 
 router = APIRouter(tags=["health"])
@@ -20,7 +21,7 @@ async def healthz() -> Health:
     return Health(status="ok")
 
 
-@router.get("/readyz", response_model=Health, responses={503: {"description": "database unreachable: degraded"}})
+@router.get("/readyz", response_model=Health, responses=problems(503))
 def readyz(repo: RepoDep, holder: HolderDep) -> Health | JSONResponse:
     """The database answers and the lookup index is built; ``degraded`` when an adopted plan
     could not be indexed (it is listed, every other plan answers) or, with 503, when the

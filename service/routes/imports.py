@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, UploadFile
 
-from geo.errors import UnsupportedFile
+from geo.errors import InvalidInput, UnsupportedFile
 from geo.io.read import SUFFIXES
 from service.deps import AdminDep, HolderDep, PlannerDep, RepoDep, actor
 from service.operations.imports import ImportOptions, import_schools_file, import_zones_file
@@ -19,8 +19,28 @@ router = APIRouter(prefix="/v1/imports", tags=["imports"])
 MAX_BYTES = 512 * 1024 * 1024
 
 
-def _saved(upload: UploadFile, tmp: Path) -> Path:
+#: Longest upload file name kept (UTF-8 bytes): the usual limit of one name on a file system.
+MAX_NAME_BYTES = 255
+
+
+def _upload_name(upload: UploadFile) -> str:
+    """The upload's file name, without folders, if it can name a file here; else a 422."""
     name = Path(upload.filename or "upload").name
+    try:
+        size = len(name.encode("utf-8"))
+    except UnicodeEncodeError:  # lone surrogates: no file system takes them
+        size = -1
+    if size < 0 or any(ord(c) < 32 or ord(c) == 127 for c in name):
+        msg = f"file name {name[:80]!r} has control or undecodable characters; rename the file"
+        raise InvalidInput(msg, where="file")
+    if size > MAX_NAME_BYTES:
+        msg = f"file name {name[:40]!r}... is {size} bytes long; rename the file to at most {MAX_NAME_BYTES} bytes (UTF-8)"
+        raise InvalidInput(msg, where="file")
+    return name
+
+
+def _saved(upload: UploadFile, tmp: Path) -> Path:
+    name = _upload_name(upload)
     if Path(name).suffix.lower() not in SUFFIXES:
         msg = f"{name}: unsupported file type; upload .geojson, .gpkg, .zip (shapefile) or .csv"
         raise UnsupportedFile(msg, where="file")

@@ -11,6 +11,7 @@ from geo.errors import Conflict, Forbidden
 from geo.models import ApiKey, Role
 from service.deps import JobsDep, PlannerDep, SettingsDep, SnapDep, actor
 from service.errors import status_for_name
+from service.openapi import ok_as, problems
 from service.operations import assign as ops
 from service.schemas import JobOut
 from service.storage.base import Job, JobStatus
@@ -37,12 +38,12 @@ def list_jobs(runner: JobsDep, user: PlannerDep, limit: Annotated[int, Query(ge=
     return [_out(j) for j in runner.repo.jobs.list(owner=owner, limit=limit)]
 
 
-@router.get("/{job_id}", response_model=JobOut, summary="A job's status, progress and, when done, its result")
+@router.get("/{job_id:int}", response_model=JobOut, summary="A job's status, progress and, when done, its result")
 def get_job(job_id: JobId, runner: JobsDep, user: PlannerDep) -> JobOut:
     return _out(_visible(runner.repo.jobs.get(job_id), user))
 
 
-@router.delete("/{job_id}", response_model=JobOut, status_code=202, summary="Cancel a job (a running one stops at its next step)")
+@router.delete("/{job_id:int}", response_model=JobOut, status_code=202, summary="Cancel a job (a running one stops at its next step)")
 def cancel_job(job_id: JobId, runner: JobsDep, user: PlannerDep) -> JobOut:
     _visible(runner.repo.jobs.get(job_id), user)
     return _out(runner.cancel(job_id, actor=actor(user)))
@@ -72,7 +73,8 @@ async def assign(request: Request, runner: JobsDep, snap: SnapDep, settings: Set
     return JSONResponse(out.model_dump(mode="json"), status_code=202, headers={"Location": out.href})
 
 
-@router.get("/{job_id}/result", summary="Download a finished assignment job's result (CSV, or GeoParquet as a zip)")
+@router.get("/{job_id:int}/result", summary="Download a finished assignment job's result (CSV, or GeoParquet as a zip)",
+            responses=problems(409) | ok_as("text/csv", "application/zip"))
 def result(job_id: JobId, runner: JobsDep, settings: SettingsDep, user: PlannerDep) -> FileResponse:
     job = _visible(runner.repo.jobs.get(job_id), user)
     if job.status is not JobStatus.DONE:

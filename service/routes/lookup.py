@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
@@ -10,17 +10,30 @@ from starlette.concurrency import run_in_threadpool
 
 from geo.errors import InvalidInput
 from service.deps import RemoteDep, SettingsDep, SnapDep
+from service.openapi import problems
 from service.operations import batch as batch_op
 from service.operations.lookup import lookup as lookup_op
-from service.schemas import LookupOut
+from service.schemas import BatchPoint, LookupOut
 
 router = APIRouter(prefix="/v1/lookup", tags=["lookup"])
 
+# The batch reads its body itself (JSON, CSV or a multipart upload, streamed out): declared here.
+_CSV = {"schema": {"type": "string"}}
+BATCH_IN: dict[str, Any] = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": {"type": "object", "required": ["points"],
+                                    "properties": {"points": {"type": "array", "items": BatchPoint.model_json_schema()}}}},
+    "text/csv": _CSV,
+    "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
+                                       "properties": {"file": {"type": "string", "format": "binary",
+                                                               "description": "CSV with lon, lat (and id) columns"}}}}}}}
+BATCH_OUT: dict[int | str, dict[str, Any]] = {200: {"description": "One row per point, in order: JSON or CSV", "content": {
+    "application/json": {"schema": {"type": "object", "properties": {"levels": {"type": "array", "items": {"type": "string"}},
+                                                                     "rows": {"type": "array", "items": {"type": "object"}}}}},
+    "text/csv": _CSV}}}
+
 
 @router.get("", response_model=LookupOut, summary="Which zones and schools serve an address, or (lon, lat)",
-            responses={404: {"description": "the address matches nothing"},
-                       409: {"description": "ambiguous address: the body lists the candidates"},
-                       503: {"description": "the remote geocoder is down"}})
+            responses=problems(404, 409, 429))
 async def lookup(snap: SnapDep, settings: SettingsDep, remote: RemoteDep,
                  lon: Annotated[float | None, Query(description="longitude (EPSG:4326), or x in crs")] = None,
                  lat: Annotated[float | None, Query(description="latitude (EPSG:4326), or y in crs")] = None,
@@ -36,7 +49,8 @@ async def lookup(snap: SnapDep, settings: SettingsDep, remote: RemoteDep,
     return Response(out.model_dump_json(), media_type="application/json")
 
 
-@router.post("/batch", summary="Look up many points (JSON body, or a CSV upload); streamed JSON or CSV")
+@router.post("/batch", summary="Look up many points (JSON body, or a CSV upload); streamed JSON or CSV",
+             responses=problems(429) | BATCH_OUT, openapi_extra=BATCH_IN)
 async def batch(request: Request, snap: SnapDep, settings: SettingsDep,
                 format: Annotated[str | None, Query(pattern="^(json|csv)$")] = None,
                 level: str | None = None, grade: str | None = None,

@@ -9,35 +9,40 @@ from fastapi.responses import HTMLResponse
 
 from service.deps import ProblemsDep, RemoteDep, RepoDep, SettingsDep, SnapDep
 from service.http import Lang, Tiles
+from service.openapi import problems
 from service.operations import maps as ops
+from service.params import Id
 
 router = APIRouter(prefix="/v1/maps", tags=["maps"])
 
 Year = Annotated[int | None, Query(ge=1900, le=2200)]
 
 
-@router.get("/coverage", response_class=HTMLResponse, summary="Every zone by school, one layer per level")
+@router.get("/coverage", response_class=HTMLResponse, summary="Every zone by school, one layer per level",
+            responses=problems(404))
 def coverage(repo: RepoDep, settings: SettingsDep, problems: ProblemsDep, level: str | None = None, year: Year = None,
-             plan: int | None = None, district: str | None = None, lang: Lang = "en", tiles: Tiles = None) -> HTMLResponse:
+             plan: Id | None = None, district: str | None = None, lang: Lang = "en", tiles: Tiles = None) -> HTMLResponse:
     return HTMLResponse(ops.coverage_page(repo, settings, problems, level=level, year=year, plan=plan, district=district,
                                           lang=lang, tiles=tiles))
 
 
 @router.get("/plan/{plan_id}", response_class=HTMLResponse, summary="One plan's zones")
-def plan_map(plan_id: int, repo: RepoDep, settings: SettingsDep, problems: ProblemsDep, lang: Lang = "en",
+def plan_map(plan_id: Id, repo: RepoDep, settings: SettingsDep, problems: ProblemsDep, lang: Lang = "en",
              tiles: Tiles = None) -> HTMLResponse:
     return HTMLResponse(ops.coverage_page(repo, settings, problems, plan=plan_id, lang=lang, tiles=tiles))
 
 
-@router.get("/overcrowding", response_class=HTMLResponse, summary="Zones and schools by utilisation band")
-def overcrowding(repo: RepoDep, settings: SettingsDep, level: str | None = None, year: Year = None, plan: int | None = None,
+@router.get("/overcrowding", response_class=HTMLResponse, summary="Zones and schools by utilisation band",
+            responses=problems(404))
+def overcrowding(repo: RepoDep, settings: SettingsDep, level: str | None = None, year: Year = None, plan: Id | None = None,
                  district: str | None = None, demand: str | None = None, lang: Lang = "en", tiles: Tiles = None) -> HTMLResponse:
     return HTMLResponse(ops.overcrowding_page(repo, settings, level=level, year=year, plan=plan, district=district,
                                               demand=demand, lang=lang, tiles=tiles))
 
 
-@router.get("/travel", response_class=HTMLResponse, summary="Each demand unit by distance or time to its school")
-def travel(repo: RepoDep, snap: SnapDep, settings: SettingsDep, level: str | None = None, plan: int | None = None,
+@router.get("/travel", response_class=HTMLResponse, summary="Each demand unit by distance or time to its school",
+            responses=problems(404))
+def travel(repo: RepoDep, snap: SnapDep, settings: SettingsDep, level: str | None = None, plan: Id | None = None,
            district: str | None = None, year: Year = None, mode: str = "straight", demand: str | None = None,
            units: Annotated[str, Query(pattern="^(demand|nodes)$")] = "demand",
            standard: Annotated[float | None, Query(gt=0, description="service radius (m) or time (s); default from the profile")] = None,
@@ -46,7 +51,8 @@ def travel(repo: RepoDep, snap: SnapDep, settings: SettingsDep, level: str | Non
                                         demand=demand, units=units, standard=standard, lang=lang, tiles=tiles))
 
 
-@router.get("/lookup", response_class=HTMLResponse, summary="A parent's answer on a map (the same query as /v1/lookup)")
+@router.get("/lookup", response_class=HTMLResponse, summary="A parent's answer on a map (the same query as /v1/lookup)",
+            responses=problems(404, 409, 429))
 async def lookup(snap: SnapDep, settings: SettingsDep, remote: RemoteDep,
                  lon: Annotated[float | None, Query(description="longitude (EPSG:4326), or x in crs")] = None,
                  lat: Annotated[float | None, Query(description="latitude (EPSG:4326), or y in crs")] = None,
@@ -59,7 +65,8 @@ async def lookup(snap: SnapDep, settings: SettingsDep, remote: RemoteDep,
     return HTMLResponse(html)
 
 
-@router.get("/compare", response_class=HTMLResponse, summary="Two plans: changed areas highlighted, or side by side")
-def compare(repo: RepoDep, settings: SettingsDep, a: int, b: int, side_by_side: bool = False, lang: Lang = "en",
+@router.get("/compare", response_class=HTMLResponse, summary="Two plans: changed areas highlighted, or side by side",
+            responses=problems(404))
+def compare(repo: RepoDep, settings: SettingsDep, a: Id, b: Id, side_by_side: bool = False, lang: Lang = "en",
             tiles: Tiles = None) -> HTMLResponse:
     return HTMLResponse(ops.compare_page(repo, settings, a=a, b=b, side_by_side=side_by_side, lang=lang, tiles=tiles))

@@ -18,10 +18,12 @@ from geo.planning.impact import compare_plans
 from geo.planning.notice import changed_areas, notice_text
 from geo.standards import get_profile
 from service.deps import NoticesDep, PlannerDep, RepoDep, SettingsDep, actor
+from service.openapi import ok_as, problems
 from service.operations.context import pick_demand, schools_of, validate_stored
 from service.operations.jsonable import to_jsonable
 from service.operations.reports import csv_text
 from service.operations.versions import etag, writable_plan
+from service.params import Id
 from service.schemas import PlanOut, SchoolIn
 from service.storage.base import Repository
 
@@ -41,8 +43,8 @@ class EditIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     op: Literal["replace_geometry", "move_units", "split", "merge", "add_school"]
-    zone_id: int | None = None
-    zone_ids: list[int] | None = None
+    zone_id: Id | None = None
+    zone_ids: list[Id] | None = None
     geometry: dict[str, Any] | None = None
     take_from_neighbours: bool = False
     demand: str | None = None
@@ -80,7 +82,7 @@ def _summary(repo: Repository, plan: Plan) -> dict[str, Any]:
 
 
 @router.post("/{plan_id}/copy", response_model=PlanOut, status_code=201, summary="Copy any plan into a new draft")
-def copy(plan_id: int, repo: RepoDep, user: PlannerDep, response: Response, body: CopyIn | None = None) -> PlanOut:
+def copy(plan_id: Id, repo: RepoDep, user: PlannerDep, response: Response, body: CopyIn | None = None) -> PlanOut:
     src = repo.get_plan(plan_id)
     name = body.name if body and body.name else f"Draft from {src.name}"
     plan = repo.copy_plan(plan_id, name=name, actor=actor(user), school_year=body.school_year if body else None)
@@ -90,7 +92,7 @@ def copy(plan_id: int, repo: RepoDep, user: PlannerDep, response: Response, body
 
 
 @router.post("/{plan_id}/edits", summary="Apply one edit to a draft (If-Match required; 412 when stale)")
-def apply_edit(plan_id: int, body: EditIn, repo: RepoDep, user: PlannerDep,
+def apply_edit(plan_id: Id, body: EditIn, repo: RepoDep, user: PlannerDep,
                if_match: Annotated[str | None, Header()] = None) -> JSONResponse:
     _, version = writable_plan(repo, plan_id, if_match, drafts_only=True)
     zones = repo.zones(plan_id)
@@ -170,7 +172,7 @@ def _stacks(history: list[dict[str, Any]]) -> tuple[list[int], list[int]]:
 
 
 @router.post("/{plan_id}/undo", summary="Undo the last edit of a draft (a new version)")
-def undo(plan_id: int, repo: RepoDep, user: PlannerDep, if_match: Annotated[str | None, Header()] = None) -> JSONResponse:
+def undo(plan_id: Id, repo: RepoDep, user: PlannerDep, if_match: Annotated[str | None, Header()] = None) -> JSONResponse:
     _, version = writable_plan(repo, plan_id, if_match, drafts_only=True)
     applied, _ = _stacks(repo.plan_versions(plan_id))
     if len(applied) < 2:
@@ -181,7 +183,7 @@ def undo(plan_id: int, repo: RepoDep, user: PlannerDep, if_match: Annotated[str 
 
 
 @router.post("/{plan_id}/redo", summary="Redo the last undone edit")
-def redo(plan_id: int, repo: RepoDep, user: PlannerDep, if_match: Annotated[str | None, Header()] = None) -> JSONResponse:
+def redo(plan_id: Id, repo: RepoDep, user: PlannerDep, if_match: Annotated[str | None, Header()] = None) -> JSONResponse:
     _, version = writable_plan(repo, plan_id, if_match, drafts_only=True)
     _, redoable = _stacks(repo.plan_versions(plan_id))
     if not redoable:
@@ -192,7 +194,7 @@ def redo(plan_id: int, repo: RepoDep, user: PlannerDep, if_match: Annotated[str 
 
 
 @router.get("/{plan_id}/history", summary="Every stored version of the plan's zones")
-def history(plan_id: int, repo: RepoDep) -> dict[str, Any]:
+def history(plan_id: Id, repo: RepoDep) -> dict[str, Any]:
     repo.get_plan(plan_id)
     records = repo.plan_versions(plan_id)
     applied, redoable = _stacks(records)
@@ -200,7 +202,7 @@ def history(plan_id: int, repo: RepoDep) -> dict[str, Any]:
 
 
 @router.get("/{plan_id}/validation", summary="Findings: invalid shapes, overlaps, gaps, slivers, schools outside zones ...")
-def validation(plan_id: int, repo: RepoDep, severity: Annotated[str | None, Query(pattern="^(error|warning|info)$")] = None,
+def validation(plan_id: Id, repo: RepoDep, severity: Annotated[str | None, Query(pattern="^(error|warning|info)$")] = None,
                code: str | None = None, sliver_m2: Annotated[float, Query(ge=0, le=1e7)] = 100.0) -> dict[str, Any]:
     plan = repo.get_plan(plan_id)
     findings = validate_stored(repo, plan, sliver_m2=sliver_m2)
@@ -211,8 +213,9 @@ def validation(plan_id: int, repo: RepoDep, severity: Annotated[str | None, Quer
             "errors": sum(1 for f in findings if f.severity == "error"), "findings": doc}
 
 
-@router.get("/compare", summary="Impact of plan b against plan a: pupils moved, utilisation, distance, balance")
-def compare(repo: RepoDep, settings: SettingsDep, a: int, b: int, demand: str | None = None,
+@router.get("/compare", summary="Impact of plan b against plan a: pupils moved, utilisation, distance, balance",
+            responses=problems(404) | ok_as("text/csv"))
+def compare(repo: RepoDep, settings: SettingsDep, a: Id, b: Id, demand: str | None = None,
             format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
             table: Annotated[str, Query(pattern="^(units|flows|schools|distance)$")] = "schools") -> Response:
     pa, pb = repo.get_plan(a), repo.get_plan(b)
@@ -235,7 +238,7 @@ def compare(repo: RepoDep, settings: SettingsDep, a: int, b: int, demand: str | 
 
 
 @router.post("/{plan_id}/propose", response_model=PlanOut, summary="Mark a draft as proposed (ready for adoption)")
-def propose(plan_id: int, repo: RepoDep, user: PlannerDep, response: Response,
+def propose(plan_id: Id, repo: RepoDep, user: PlannerDep, response: Response,
             if_match: Annotated[str | None, Header()] = None) -> PlanOut:
     plan, _ = writable_plan(repo, plan_id, if_match)
     if plan.status is not PlanStatus.DRAFT:
@@ -247,7 +250,7 @@ def propose(plan_id: int, repo: RepoDep, user: PlannerDep, response: Response,
 
 
 @router.get("/{plan_id}/notice", summary="Public change notice: the areas that change school, in English and Chinese")
-def notice(plan_id: int, repo: RepoDep, notices: NoticesDep) -> dict[str, Any]:
+def notice(plan_id: Id, repo: RepoDep, notices: NoticesDep) -> dict[str, Any]:
     plan = repo.get_plan(plan_id)
     before_id = plan.parent_id
     if before_id is None:

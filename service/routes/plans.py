@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Query, Request, Response
 
 from geo.io.read import frame_from_geojson, parse_zones
 from geo.io.write import zone_feature
-from geo.models import PlanStatus, Zone, check_slug
+from geo.models import PlanStatus, check_slug
 from service.deps import HolderDep, PlannerDep, RepoDep, SnapDep, actor
+from service.openapi import GeoJSONResponse
 from service.operations.imports import RejectedRows
 from service.operations.versions import etag, parse_if_match, writable_plan
+from service.params import Id
 from service.schemas import AdoptIn, AdoptOut, PlanIn, PlanOut
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"])
@@ -49,7 +50,7 @@ def create_plan(body: PlanIn, repo: RepoDep, snap: SnapDep, user: PlannerDep, re
 
 
 @router.get("/{plan_id}", response_model=PlanOut)
-def get_plan(plan_id: int, repo: RepoDep, snap: SnapDep, response: Response) -> PlanOut:
+def get_plan(plan_id: Id, repo: RepoDep, snap: SnapDep, response: Response) -> PlanOut:
     """The plan; an adopted one also says whether lookups answer from it (``served``) and, when
     its zones cannot be indexed, why not (``not_served_reason``; also listed by /readyz)."""
     plan = repo.get_plan(plan_id)
@@ -62,8 +63,9 @@ def get_plan(plan_id: int, repo: RepoDep, snap: SnapDep, response: Response) -> 
     return out
 
 
-@router.get("/{plan_id}/zones", summary="The plan's zones as a GeoJSON FeatureCollection (EPSG:4326)")
-def get_zones(plan_id: int, repo: RepoDep) -> Response:
+@router.get("/{plan_id}/zones", summary="The plan's zones as a GeoJSON FeatureCollection (EPSG:4326)",
+            response_class=GeoJSONResponse)
+def get_zones(plan_id: Id, repo: RepoDep) -> Response:
     plan = repo.get_plan(plan_id)
     doc = {"type": "FeatureCollection", "features": [zone_feature(z) for z in repo.zones(plan_id)]}
     return Response(json.dumps(doc, separators=(",", ":")), media_type="application/geo+json",
@@ -72,7 +74,7 @@ def get_zones(plan_id: int, repo: RepoDep) -> Response:
 
 @router.put("/{plan_id}/zones", summary="Replace a draft's or proposed plan's zones with a FeatureCollection "
             "(If-Match required: 428 without, 412 when stale; adopted and archived plans are read-only: 409)")
-def replace_zones(plan_id: int, request: Request, repo: RepoDep, user: PlannerDep,
+def replace_zones(plan_id: Id, request: Request, repo: RepoDep, user: PlannerDep,
                   body: Annotated[Any, Body(description="GeoJSON FeatureCollection: school_code(s), name, grades; "
                                                         "a feature's zone_id (as GET gives it) keeps that zone's id")],
                   if_match: Annotated[str | None, Header()] = None) -> Response:
@@ -80,29 +82,14 @@ def replace_zones(plan_id: int, request: Request, repo: RepoDep, user: PlannerDe
     zones, report = parse_zones(frame_from_geojson(body))
     if report.rejected:
         raise RejectedRows(report)
-    zones = [_stored_identity(z) for z in zones]
     plan = repo.replace_zones(plan_id, zones, actor=actor(user), expected_version=version)
     report.written = len(zones)
     out = {"plan": PlanOut.from_domain(plan).model_dump(mode="json"), "report": report.as_dict()}
     return Response(json.dumps(out), media_type="application/json", headers={"ETag": etag(plan.version)})
 
 
-def _stored_identity(zone: Zone) -> Zone:
-    """A feature sent back as GET gave it carries ``zone_id`` and ``plan_id``: they are the zone's
-    identity (the storage keeps the id when the zone is this plan's), not attributes to store."""
-    attrs = dict(zone.attributes)
-    zid, pid = attrs.pop("zone_id", None), attrs.pop("plan_id", None)
-    if zid is None and pid is None:
-        return zone
-
-    def whole(v: Any) -> int | None:
-        return int(v) if isinstance(v, int | float) and not isinstance(v, bool) and float(v).is_integer() else None
-
-    return replace(zone, id=whole(zid), plan_id=whole(pid), attributes=attrs)
-
-
 @router.post("/{plan_id}/adopt", response_model=AdoptOut)
-def adopt(plan_id: int, repo: RepoDep, holder: HolderDep, user: PlannerDep, response: Response,
+def adopt(plan_id: Id, repo: RepoDep, holder: HolderDep, user: PlannerDep, response: Response,
           body: AdoptIn | None = None, if_match: Annotated[str | None, Header()] = None) -> AdoptOut:
     """Adopt the plan from its school year (or ``effective_year``); If-Match is required, so the
     version adopted is the version reviewed. The adopted plans of the same district and level for

@@ -8,7 +8,9 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 
 from service.deps import RepoDep, SettingsDep
+from service.openapi import ok_as, problems
 from service.operations import reports as ops
+from service.params import Id
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
@@ -16,9 +18,9 @@ Year = Annotated[int | None, Query(ge=1900, le=2200, description="school year; a
 Format = Annotated[str, Query(pattern="^(json|csv)$")]
 
 
-@router.get("/capacity", summary="Capacity, demand, utilisation and class sizes per school")
+@router.get("/capacity", summary="Capacity, demand, utilisation and class sizes per school", responses=problems(404) | ok_as("text/csv"))
 def capacity(repo: RepoDep, settings: SettingsDep, level: str | None = None, year: Year = None,
-             plan: int | None = None, district: str | None = None, demand: str | None = None,
+             plan: Id | None = None, district: str | None = None, demand: str | None = None,
              growth_rate: Annotated[float | None, Query(ge=-0.5, le=1.0, description="yearly growth when projecting")] = None,
              format: Format = "json") -> Response:
     report, body = ops.capacity(repo, settings, level=level, year=year, plan=plan, district=district, demand=demand,
@@ -28,8 +30,9 @@ def capacity(repo: RepoDep, settings: SettingsDep, level: str | None = None, yea
     return JSONResponse(body)
 
 
-@router.get("/balance", summary="Balance coefficient (差异系数) of school resources, weighted by enrolment")
-def balance(repo: RepoDep, settings: SettingsDep, level: str | None = None, year: Year = None, plan: int | None = None,
+@router.get("/balance", summary="Balance coefficient (差异系数) of school resources, weighted by enrolment",
+            responses=problems(404) | ok_as("text/csv"))
+def balance(repo: RepoDep, settings: SettingsDep, level: str | None = None, year: Year = None, plan: Id | None = None,
             district: str | None = None, format: Format = "json") -> Response:
     report, body = ops.balance(repo, settings, level=level, year=year, plan=plan, district=district)
     if format == "csv":

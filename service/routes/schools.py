@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Response
 
@@ -11,6 +12,7 @@ from geo.errors import InvalidInput
 from geo.models import School, check_slug
 from service.deps import AdminDep, HolderDep, PlannerDep, RepoDep, actor
 from service.http import parse_bbox
+from service.params import Count
 from service.schemas import FeedersIn, FeedersOut, SchoolIn, SchoolOut, SchoolRef, school_feature
 
 router = APIRouter(prefix="/v1/schools", tags=["schools"])
@@ -19,7 +21,7 @@ router = APIRouter(prefix="/v1/schools", tags=["schools"])
 @router.get("", summary="List schools as GeoJSON")
 def list_schools(repo: RepoDep, bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat (EPSG:4326)")] = None,
                  level: str | None = None, limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-                 offset: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
+                 offset: Count = 0) -> dict[str, Any]:
     box = parse_bbox(bbox)
     lv = check_slug(level, what="level") if level else None
     items = repo.list_schools(bbox=box, level=lv, limit=limit, offset=offset)
@@ -77,7 +79,9 @@ def _feeders(school: School, schools: list[School]) -> FeedersOut:
 def create_school(body: SchoolIn, repo: RepoDep, holder: HolderDep, user: AdminDep, response: Response) -> SchoolOut:
     school = repo.create_school(body.to_domain(), actor=actor(user))
     holder.refresh_after_write()
-    response.headers["Location"] = f"/v1/schools/{school.code}"
+    # Codes are checked (SchoolCode) before the write; quoting keeps any stored code a valid header
+    # value and one path segment all the same (headers are Latin-1, and '/' would split the path).
+    response.headers["Location"] = f"/v1/schools/{quote(school.code, safe='')}"
     return SchoolOut.from_domain(school)
 
 

@@ -8,14 +8,17 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
 from service.deps import RepoDep, SettingsDep, SnapDep
+from service.openapi import ok_as, problems
 from service.operations import travel as ops
 from service.operations.reports import csv_text
+from service.params import Id
 
 router = APIRouter(tags=["travel"])
 
 
-@router.get("/v1/reports/travel", summary="Distance or time from each demand unit to its school: distribution and per-unit rows")
-def travel_report(repo: RepoDep, snap: SnapDep, settings: SettingsDep, level: str | None = None, plan: int | None = None,
+@router.get("/v1/reports/travel", summary="Distance or time from each demand unit to its school: distribution and per-unit rows",
+            responses=problems(404) | ok_as("text/csv"))
+def travel_report(repo: RepoDep, snap: SnapDep, settings: SettingsDep, level: str | None = None, plan: Id | None = None,
                   district: str | None = None, year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
                   mode: str = "straight", demand: str | None = None,
                   units: Annotated[str, Query(pattern="^(demand|nodes)$")] = "demand",

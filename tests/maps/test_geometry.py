@@ -107,3 +107,12 @@ def test_changed_areas_match_the_blocks_that_change_school() -> None:
         inside = shapely.point_on_surface(c.geometry)
         assert any(z.geometry.covers(inside) and tuple(sorted(z.school_codes)) == c.before for z in today)
     assert changed_areas(today, today) == []
+
+
+def test_parts_smaller_than_the_grid_collapse_instead_of_failing() -> None:
+    # A part whose points all round to one grid point (found by the API fuzz run: comparing a plan
+    # with itself left such crumbs): GEOS refuses the ring that rounding leaves, so this raised.
+    crumb = shapely.Polygon([(151.1234511, -33.9000001), (151.1234512, -33.9000001), (151.1234512, -33.9000002)])
+    square = shapely.box(151.0, -34.0, 151.01, -33.99)
+    out = prepare_for_display([shapely.MultiPolygon([square, crumb]), crumb, square], decimals=5)
+    assert out[0].equals(square) and out[1].is_empty and out[2].equals(square)
