@@ -34,6 +34,10 @@ class UnsupportedFile(InvalidInput):
     """A file whose content is not what its name says, or a format we do not read."""
 
 
+class TooLarge(InvalidInput):
+    """Input over a configured bound: an archive that unpacks too far, too many points in one call."""
+
+
 class NotFound(CatchmentError):
     """A school, plan, zone or key that does not exist."""
 

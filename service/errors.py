@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,10 +20,12 @@ from geo.errors import (
     InvalidInput,
     NotFound,
     StaleVersion,
+    TooLarge,
     Unauthorized,
     Unavailable,
     UnsupportedFile,
 )
+from service.bodylimits import limit_in_force, too_large_detail
 
 log = logging.getLogger("catchment")
 PROBLEM = "application/problem+json"
@@ -30,6 +33,7 @@ PROBLEM = "application/problem+json"
 # Most specific first: the first matching class wins.
 STATUS: tuple[tuple[type[CatchmentError], int, str], ...] = (
     (StaleVersion, 412, "Precondition failed"),
+    (TooLarge, 413, "Content too large"),
     (UnsupportedFile, 415, "Unsupported file"),
     (InvalidGeometry, 422, "Invalid geometry"),
     (InvalidInput, 422, "Invalid input"),
@@ -44,15 +48,17 @@ STATUS: tuple[tuple[type[CatchmentError], int, str], ...] = (
 )
 
 
-def problem(status: int, title: str, detail: str, *, instance: str | None = None, **extra: Any) -> JSONResponse:
+def problem(status: int, title: str, detail: str, *, instance: str | None = None,
+            headers: Mapping[str, str] | None = None, **extra: Any) -> JSONResponse:
     body: dict[str, Any] = {"type": "about:blank", "status": status, "title": title, "detail": detail}
     if instance:
         body["instance"] = instance
     body.update({k: v for k, v in extra.items() if v is not None})
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    out = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
     if status == 503:
-        headers = {"Retry-After": "5"}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+        out = {"Retry-After": "5"}
+    out.update(headers or {})
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=out or None)
 
 
 def status_for(exc: CatchmentError) -> tuple[int, str]:
@@ -85,6 +91,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 413:
+            # Raised by the body limiter (service/bodylimits.py) while the body streamed in.
+            limit = limit_in_force(request.scope)
+            return problem(413, "Content too large", too_large_detail(limit), instance=str(request.url.path), where="body",
+                           limit_bytes=limit)
         return problem(exc.status_code, _title(exc.status_code), str(exc.detail), instance=str(request.url.path))
 
     @app.exception_handler(Exception)

@@ -8,9 +8,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse, Response
+from starlette.middleware.cors import CORSMiddleware
 
 from service import errors
+from service.bodylimits import BodyLimits
+from service.headers import SecurityHeaders, cors_options
 from service.mapcache import ProblemCache
+from service.ratelimit import RateLimits
 from service.routes import addresses, admin, editor, health, imports, lookup, maps, planning, plans, reports, schools, travel
 from service.sample import is_empty, load_sample
 from service.settings import Settings
@@ -56,6 +60,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="Catchment", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     errors.install(app)
+    # Innermost first: body limits, then rate limits, then headers on every answer (413 and
+    # 429 too), CORS outermost so browsers of allowed origins can read those answers.
+    app.add_middleware(BodyLimits, limits=settings.limits)
+    app.add_middleware(RateLimits, settings=settings.rate)
+    app.add_middleware(SecurityHeaders, http=settings.http)
+    if settings.http.cors_origins:
+        app.add_middleware(CORSMiddleware, **cors_options(settings.http))
     # planning before plans: /v1/plans/compare must win over /v1/plans/{plan_id}.
     for module in (health, schools, planning, plans, lookup, addresses, imports, reports, travel, maps, editor, admin):
         app.include_router(module.router)

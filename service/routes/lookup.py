@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from geo.capacity.utilisation import utilisation_band
 from geo.distance import geodesic_m
-from geo.errors import InvalidInput, UnsupportedFile
+from geo.errors import InvalidInput, TooLarge, UnsupportedFile
 from geo.lookup.bulk import assign, zone_mask
 from geo.lookup.explain import explain
 from geo.lookup.resolve import resolve
@@ -185,8 +185,9 @@ def _points_from_csv(raw: bytes) -> pd.DataFrame:
 
 def _coords(frame: pd.DataFrame, limit: int) -> tuple[np.ndarray, np.ndarray]:
     if len(frame) > limit:
-        msg = f"{len(frame)} points is more than the {limit} allowed in one call"
-        raise InvalidInput(msg, where="points")
+        msg = (f"{len(frame)} points is more than the {limit} allowed in one call (CATCHMENT_LOOKUP_BATCH_MAX_POINTS); "
+               f"split the points into calls of at most {limit} / 一次最多查询 {limit} 个点，请分批提交")
+        raise TooLarge(msg, where="points")
     lons = pd.to_numeric(frame["lon"], errors="coerce").to_numpy(dtype=float)
     lats = pd.to_numeric(frame["lat"], errors="coerce").to_numpy(dtype=float)
     bad = np.flatnonzero(~(np.isfinite(lons) & np.isfinite(lats)))

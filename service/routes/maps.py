@@ -24,6 +24,7 @@ from maps.lookup import lookup_map
 from maps.overcrowding import overcrowding_map
 from maps.travel import travel_map
 from service.deps import ProblemsDep, RepoDep, SettingsDep, SnapDep
+from service.headers import new_nonce, page_csp
 from service.planning import plan_context, schools_of
 from service.routes.lookup import school_year
 from service.routes.reports import demand_for
@@ -46,7 +47,10 @@ def tiles_for(settings: Settings, given: str | None) -> Any:
 
 
 def page(m: Any, settings: Settings) -> HTMLResponse:
-    return HTMLResponse(render_html(m, inline=settings.maps.inline_assets))
+    """A map page whose scripts run under a per-response nonce (see service/headers.py)."""
+    nonce = new_nonce()
+    return HTMLResponse(render_html(m, inline=settings.maps.inline_assets, nonce=nonce),
+                        headers={"Content-Security-Policy": page_csp(nonce, settings.http)})
 
 
 def adopted_levels(repo: Repository, *, level: str | None, year: int | None, district: str | None) -> dict[str, Plan]:
