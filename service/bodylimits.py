@@ -8,9 +8,11 @@ for the path from :class:`~service.settings.LimitSettings` and words the 413.
 
 from __future__ import annotations
 
-from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY, RequestBodyLimitMiddleware
+from starlette.datastructures import Headers
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from service.errors import problem, too_large_detail
 from service.settings import LimitSettings
 
 
@@ -19,29 +21,6 @@ def route_path(scope: Scope) -> str:
     path: str = scope.get("path", "")
     root: str = scope.get("root_path", "")
     return path[len(root):] if root and path.startswith(root) else path
-
-
-def fmt_bytes(n: int) -> str:
-    """``8 MiB``, ``512 KiB`` or ``1234 bytes``: the size as it was configured."""
-    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if n >= size and n % size == 0:
-            return f"{n // size} {unit}"
-    return f"{n} bytes"
-
-
-def too_large_detail(limit: int | None) -> str:
-    """The 413 problem detail, in English and Chinese."""
-    if limit is None:
-        return "the request body is too large / 请求体过大"
-    size = fmt_bytes(limit)
-    return (f"the request body is larger than the {size} ({limit} bytes) allowed here; send less, or split it "
-            f"into several requests / 请求体超过此处允许的 {size}（{limit} 字节）上限，请减少内容或分多次发送")
-
-
-def limit_in_force(scope: Scope) -> int | None:
-    """The body limit applied to this request, as the limiter recorded it in the scope."""
-    value = scope.get(MAX_BODY_SIZE_SCOPE_KEY)
-    return value if isinstance(value, int) else None
 
 
 class BodyLimits:
@@ -61,4 +40,12 @@ class BodyLimits:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        await self.limiters[self.limit_for(route_path(scope))](scope, receive, send)
+        limit = self.limit_for(route_path(scope))
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            # Refused before a byte is read (Starlette's limiter would answer in plain text here).
+            response = problem(413, "Content too large", too_large_detail(limit), instance=route_path(scope),
+                               where="body", limit_bytes=limit)
+            await response(scope, receive, send)
+            return
+        await self.limiters[limit](scope, receive, send)

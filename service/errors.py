@@ -10,6 +10,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
+from starlette.types import Scope
 
 from geo.errors import (
     AmbiguousAddress,
@@ -25,7 +27,6 @@ from geo.errors import (
     Unavailable,
     UnsupportedFile,
 )
-from service.bodylimits import limit_in_force, too_large_detail
 
 log = logging.getLogger("catchment")
 PROBLEM = "application/problem+json"
@@ -59,6 +60,29 @@ def problem(status: int, title: str, detail: str, *, instance: str | None = None
         out = {"Retry-After": "5"}
     out.update(headers or {})
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=out or None)
+
+
+def fmt_bytes(n: int) -> str:
+    """``8 MiB``, ``512 KiB`` or ``1234 bytes``: the size as it was configured."""
+    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= size and n % size == 0:
+            return f"{n // size} {unit}"
+    return f"{n} bytes"
+
+
+def too_large_detail(limit: int | None) -> str:
+    """The 413 problem detail, in English and Chinese."""
+    if limit is None:
+        return "the request body is too large / 请求体过大"
+    size = fmt_bytes(limit)
+    return (f"the request body is larger than the {size} ({limit} bytes) allowed here; send less, or split it "
+            f"into several requests / 请求体超过此处允许的 {size}（{limit} 字节）上限，请减少内容或分多次发送")
+
+
+def limit_in_force(scope: Scope) -> int | None:
+    """The body limit applied to this request, as the limiter recorded it in the scope."""
+    value = scope.get(MAX_BODY_SIZE_SCOPE_KEY)
+    return value if isinstance(value, int) else None
 
 
 def status_for(exc: CatchmentError) -> tuple[int, str]:
