@@ -122,6 +122,10 @@ def _read_vector(source: Path, *, layer: str | None, name: str, folder: Path, sh
         kind = SUFFIXES[Path(name).suffix.lower()]
         msg = f"{name} could not be read as {kind}: {scrub(str(exc), folder=folder, shown_as=shown_as)}"
         raise UnsupportedFile(msg, where="file") from exc
+    except IndexError as exc:
+        # pyogrio on a folder in which GDAL opened no layer (every shapefile in it unreadable).
+        msg = f"{name} holds no readable layer / 文件中没有可读取的图层"
+        raise UnsupportedFile(msg, where="file") from exc
 
 
 def _read_csv(path: Path, crs: CRS | None) -> gpd.GeoDataFrame:
