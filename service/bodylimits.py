@@ -2,8 +2,9 @@
 
 Starlette's ``RequestBodyLimitMiddleware`` does the counting: a Content-Length over the limit is
 refused before the body is read, and a chunked body is refused at the first chunk that passes
-it, so no more than the limit (plus one chunk) is ever read. This module only picks the limit
-for the path from :class:`~service.settings.LimitSettings` and words the 413.
+it, so no more than the limit (plus one chunk) is ever read. This module picks the limit for
+the path from :class:`~service.settings.LimitSettings` and answers a declared length over it
+itself, so that answer is problem+json too (``service/errors.py`` words every 413).
 """
 
 from __future__ import annotations

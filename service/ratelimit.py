@@ -98,7 +98,7 @@ class RateLimits:
         else:
             detail = (f"too many failed authentications: the limit is {item}; retry in {retry} s "
                       f"/ 认证失败次数过多：限 {item}，请 {retry} 秒后重试")
-        response = problem(429, "Too many requests", detail, instance=route_path(scope), where="Authorization"
-                           if kind == "auth" else None, limit=str(item), retry_after_s=retry,
-                           headers={"Retry-After": str(retry)})
+        where = "Authorization" if kind == "auth" else None
+        response = problem(429, "Too many requests", detail, instance=route_path(scope), where=where, limit=str(item),
+                           retry_after_s=retry, headers={"Retry-After": str(retry)})
         await response(scope, receive, send)

@@ -98,7 +98,7 @@ class RateLimitSettings(BaseSettings):
     storage: str = Field(default="async+memory://", pattern=r"^async\+", description="limits storage URI (async+memory://, async+redis://...)")
     auth_failures_per_client: str = Field(default="20/minute", description="401 answers one client address may get")
     auth_failures_per_key: str = Field(default="60/minute",
-                                       description="401 answers for one key prefix (the first 8 characters of the key), any address")
+                                       description="401 answers for one key prefix (ck_ and the next 8 characters), from any address")
     lookups_per_client: str = Field(default="1200/minute", description="public lookups (single, batch, address suggest, lookup map)")
 
 
