@@ -58,6 +58,8 @@ class Infeasible(InvalidInput):
 
 class Cancelled(CatchmentError):
     """The caller's cancel check asked a long computation (an optimisation) to stop."""
+class TooLarge(InvalidInput):
+    """Input over a configured bound: an archive that unpacks too far, too many points in one call."""
 
 
 class NotFound(CatchmentError):

@@ -8,7 +8,6 @@ gives two synchronised maps (folium ``DualMap``) instead.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -41,6 +40,7 @@ from maps.styles import (
     Lang,
     LegendItem,
     check_lang,
+    escape,
     fmt_hectares,
     label,
 )
@@ -132,21 +132,21 @@ def compare_map(
     codes = {c for z in [*a, *b] for c in z.school_codes}
     shown = [s for s in schools if s.code in codes]
     total = sum(c.area_m2 for c in changes)
-    summary = (f"<h4>{html.escape(label('compare_title', lg))}</h4>"
-               f"<div>{html.escape(label('plan_a', lg))}: {html.escape(name_a)}</div>"
-               f"<div>{html.escape(label('plan_b', lg))}: {html.escape(name_b)}</div>"
-               f"<div>{html.escape(label('changed_area', lg))}: <b>{html.escape(fmt_hectares(total, lg))}</b>"
+    summary = (f"<h4>{escape(label('compare_title', lg))}</h4>"
+               f"<div>{escape(label('plan_a', lg))}: {escape(name_a)}</div>"
+               f"<div>{escape(label('plan_b', lg))}: {escape(name_b)}</div>"
+               f"<div>{escape(label('changed_area', lg))}: <b>{escape(fmt_hectares(total, lg))}</b>"
                f" ({len(changes)})</div>")
     if side_by_side:
         return _dual(a, b, shown, changes, by_code, lang=lg, tiles=tiles, tol=tol, names=(name_a, name_b), bounds=bounds)
 
     m = base_map(bounds=bounds, lang=lg, tiles=tiles)
-    group_b = folium.FeatureGroup(name=f"{label('plan_b', lg)}: {name_b}")
+    group_b = folium.FeatureGroup(name=escape(f"{label('plan_b', lg)}: {name_b}"))
     layer_b = LightGeoJson([z.geometry for z in b], names=[zone_title(z, by_code) for z in b],
                            styles=zone_styles(m, zone_colours(b), opacity=0.4), tolerance_deg=tol)
     layer_b.add_to(group_b)
     group_b.add_to(m)
-    group_a = folium.FeatureGroup(name=f"{label('plan_a', lg)}: {name_a}")
+    group_a = folium.FeatureGroup(name=escape(f"{label('plan_a', lg)}: {name_a}"))
     layer_a = LightGeoJson([z.geometry for z in a], names=[zone_title(z, by_code) for z in a],
                            styles=[{"fill": False, "color": "#111111", "weight": 2, "dashArray": "5 4",
                                     "className": "catchment-plan-a"}] * len(a),

@@ -42,6 +42,7 @@ from maps.styles import (
     Lang,
     LegendItem,
     check_lang,
+    escape,
     fmt_hectares,
     fmt_int,
     fmt_share,
@@ -181,7 +182,7 @@ def coverage_map(
     any_multi = any_gap = any_overlap = False
     for n, (level, zones) in enumerate(levels.items()):
         name = level_label(level, lg)
-        group = folium.FeatureGroup(name=f"{label('zones', lg)}: {name}", show=n == 0)
+        group = folium.FeatureGroup(name=escape(f"{label('zones', lg)}: {name}"), show=n == 0)
         multi = [len(z.school_codes) > 1 for z in zones]
         any_multi |= any(multi)
         layer = LightGeoJson(
@@ -200,7 +201,7 @@ def coverage_map(
         if found is not None and not found.empty:
             any_gap |= bool(found.gaps)
             any_overlap |= bool(found.overlaps)
-            pgroup = folium.FeatureGroup(name=f"{label('problems', lg)}: {name}", show=n == 0)
+            pgroup = folium.FeatureGroup(name=escape(f"{label('problems', lg)}: {name}"), show=n == 0)
             player = problem_layer(found, lang=lg, tolerance_deg=tol)
             player.add_to(pgroup)
             pgroup.add_to(m)

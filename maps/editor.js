@@ -56,7 +56,8 @@ function catchmentStartEditor(map, cfg, schoolsLayer) {
               dashArray: multi ? "6 4" : null, fillOpacity: cfg.fillOpacity, className: "catchment-zone"};
     },
     onEachFeature: function (f, layer) {
-      layer.bindTooltip(zoneTitle(f.properties), {sticky: true});
+      // A text node, not a string: Leaflet parses a string tooltip as HTML.
+      layer.bindTooltip(function () { return el("span", null, zoneTitle(f.properties)); }, {sticky: true});
       layer.on("click", function (e) { if (!state.editing) { openZone(layer, e.latlng); } });
     }
   }).addTo(map);

@@ -14,8 +14,6 @@ Geometries are EPSG:4326 (lon, lat) everywhere.
 
 from __future__ import annotations
 
-import html
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from functools import cache
@@ -39,7 +37,9 @@ from maps.styles import (
     ZONE_PALETTE,
     Lang,
     check_lang,
+    escape,
     label,
+    script_json,
 )
 
 _HERE = Path(__file__).parent
@@ -225,8 +225,7 @@ class _EditorScript(MacroElement):
     def __init__(self, config: Mapping[str, Any], schools: Element) -> None:
         super().__init__()
         self._name = "CatchmentEditor"
-        # "</" inside a string would end the <script> element early.
-        self.config = json.dumps(config, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+        self.config = script_json(config)
         self.schools = schools.get_name()
         self.add_child(_EditorAssets(), name="catchment_editor_assets")
 
@@ -246,7 +245,7 @@ def zone_collection(zones: Sequence[Zone], *, decimals: int = ZONE_DECIMALS) -> 
 
 
 def _panel_html(plan: Plan, n_zones: int, lang: Lang) -> str:
-    e = html.escape
+    e = escape
     status = STATUS_NAMES.get(plan.status.value, {}).get(lang, plan.status.value)
     warn = "" if plan.status.value == "draft" else f'<div class="ce-warn">{e(editor_label("not_draft", lang, status=status))}</div>'
     return (
@@ -303,13 +302,13 @@ def editor_map(plan: Plan, zones: Sequence[Zone], schools: Sequence[School], *, 
     points = school_layer(schools, lang=lang, m=m, rows=[school_popup_rows(s, lang, utilisation=school_utilisation(s, None))
                                                          for s in schools])
     Box(_panel_html(plan, len(zones), lang), position="topright", css_class="catchment-box catchment-editor").add_to(m)
-    Box(f'<h4 class="ce-tallies-title">{html.escape(editor_label("tallies_top", lang))}</h4>'
+    Box(f'<h4 class="ce-tallies-title">{escape(editor_label("tallies_top", lang))}</h4>'
         '<table class="ce-tallies"><thead></thead><tbody></tbody></table><div class="ce-tallies-note"></div>',
         position="bottomleft", css_class="catchment-box catchment-tallies").add_to(m)
     chips = [(SEVERITY_COLOURS["error"], "error"), (SEVERITY_COLOURS["warning"], "warning"), (CHANGED_COLOUR, "moved")]
-    legend = "".join(f'<span><i class="ce-chip" style="background:{c}"></i>{html.escape(editor_label(k, lang))}</span>'
+    legend = "".join(f'<span><i class="ce-chip" style="background:{c}"></i>{escape(editor_label(k, lang))}</span>'
                      for c, k in chips)
-    Box(f'<h4>{html.escape(editor_label("validation", lang))}</h4><div class="ce-counts"></div><ul class="ce-findings"></ul>'
+    Box(f'<h4>{escape(editor_label("validation", lang))}</h4><div class="ce-counts"></div><ul class="ce-findings"></ul>'
         f'<div class="ce-legend">{legend}</div>', position="bottomright", css_class="catchment-box catchment-validation").add_to(m)
     config = {
         "plan": {"id": plan.id, "name": plan.name, "level": plan.level, "status": plan.status.value, "version": plan.version},

@@ -4,7 +4,8 @@ folium's ``GeoJson`` embeds full-precision coordinates, one ``case`` per feature
 any popup HTML as escaped JSON; for the 902 Greater Sydney zones that is well over the 4 MB
 budget. This layer embeds coordinates as integer deltas (see :func:`maps.geometry.encode_geometry`),
 styles as a small table indexed per feature, and popups as ``[label, value]`` rows that a few
-lines of script turn into a table (text set with ``textContent``, so nothing needs escaping).
+lines of script turn into a table. Names and rows are set with ``textContent`` (tooltips and
+search tips too), so stored text is never parsed as HTML.
 It subclasses ``folium.GeoJson`` so that folium's layer control and search box accept it.
 """
 
@@ -20,6 +21,7 @@ from folium.template import Template
 from shapely.geometry.base import BaseGeometry
 
 from maps.geometry import DECIMALS, encode_geometry, prepare_for_display
+from maps.styles import script_json
 
 Rows = Sequence[tuple[str, str]]
 
@@ -41,6 +43,20 @@ function catchmentDecode(data, decimals) {
         }
         return {type: "Feature", id: i, properties: props, geometry: {type: types[g[0]], coordinates: c}};
     })};
+}
+// Stored text reaches the page as data and the DOM as text nodes: Leaflet's tooltips and
+// leaflet-search's tips would parse a string as HTML.
+function catchmentText(text) {
+    var span = document.createElement("span");
+    span.textContent = text;
+    return span;
+}
+if (L.Control.Search) {
+    L.Control.Search.mergeOptions({buildTip: function (text) {
+        var li = document.createElement("li");
+        li.textContent = text;
+        return li;
+    }});
 }
 function catchmentPopup(p, keys) {
     var div = document.createElement("div");
@@ -96,7 +112,9 @@ class LightGeoJson(folium.GeoJson):
                 return L.circleMarker(latlng, {{ this.get_name() }}_styles[f.properties.s]);
             },
             onEachFeature: function (f, layer) {
-                if (f.properties.name) { layer.bindTooltip(f.properties.name, {sticky: true}); }
+                if (f.properties.name) {
+                    layer.bindTooltip(function () { return catchmentText(f.properties.name); }, {sticky: true});
+                }
                 {%- if this.has_popups %}
                 layer.bindPopup(function () { return catchmentPopup(f.properties, {{ this.get_name() }}_keys); },
                                 {maxWidth: 380});
@@ -165,8 +183,7 @@ class LightGeoJson(folium.GeoJson):
         self.has_popups = rows is not None
         self.hover = highlight
         self.decimals = decimals
-        # "</" inside a string would end the <script> element early.
-        self.payload = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+        self.payload = script_json(payload)
         self.add_child(_Helpers(), name="catchment_helpers")
 
     @property

@@ -7,7 +7,6 @@ walking route when one is given. The explanation sentence sits in a box.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping, Sequence
 
 import folium
@@ -29,6 +28,7 @@ from maps.styles import (
     ROUTE_COLOUR,
     LegendItem,
     check_lang,
+    escape,
     fmt_distance,
     fmt_int,
     label,
@@ -119,7 +119,7 @@ def lookup_map(
         folium.PolyLine(
             [[result.lat, result.lon], [s.lat, s.lon]], color=LINE_COLOUR, weight=2.5, dash_array="6 6",
             class_name="catchment-line",
-            tooltip=folium.Tooltip(f"{fmt_distance(sd.distance_m, lg)} · {s.name}", permanent=True,
+            tooltip=folium.Tooltip(escape(f"{fmt_distance(sd.distance_m, lg)} · {s.name}"), permanent=True,
                                    class_name="catchment-label", direction="center"),
         ).add_to(lines)
     for code, line in route_lines.items():
@@ -128,7 +128,7 @@ def lookup_map(
         folium.PolyLine(
             [[y, x] for x, y in np.asarray(line.coords)[:, :2]], color=ROUTE_COLOUR, weight=4, opacity=0.85,
             class_name="catchment-route",
-            tooltip=folium.Tooltip(f"{label('walking_route', lg)}: {fmt_distance(length, lg)} · {name}", sticky=True),
+            tooltip=folium.Tooltip(escape(f"{label('walking_route', lg)}: {fmt_distance(length, lg)} · {name}"), sticky=True),
         ).add_to(lines)
     lines.add_to(m)
 
@@ -145,12 +145,12 @@ def lookup_map(
     registry["point"] = folium.CircleMarker(
         location=[result.lat, result.lon], radius=8, color="#ffffff", weight=3, fill=True, fill_color=POINT_COLOUR,
         fill_opacity=1.0, class_name="catchment-point",
-        tooltip=folium.Tooltip(label("your_address", lg), permanent=True, direction=side,
+        tooltip=folium.Tooltip(escape(label("your_address", lg)), permanent=True, direction=side,
                                offset=(-10 if side == "left" else 10, 0), class_name="catchment-label"),
     ).add_to(m)
 
     if explanation is not None:
-        add_info_box(m, f"<div style='max-width:300px'>{html.escape(pick_text(explanation, lg))}</div>")
+        add_info_box(m, f"<div style='max-width:300px'>{escape(pick_text(explanation, lg))}</div>")
     items = [LegendItem("circle", POINT_COLOUR, label("your_address", lg))]
     for lv in dict.fromkeys(lv for lv, _ in hits):
         items.append(LegendItem("fill", fills[lv], f"{label('your_zone', lg)}: {level_label(lv, lg)}"))

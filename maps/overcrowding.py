@@ -32,6 +32,7 @@ from maps.styles import (
     band_label,
     band_legend,
     check_lang,
+    escape,
     fmt_int,
     fmt_share,
     label,
@@ -157,7 +158,7 @@ def overcrowding_map(
             gap = sum(r.capacity or 0.0 for r in members) - sum(_pupils(r, basis) or 0.0 for r in members)
             zrows.append((label("seats_spare" if gap >= 0 else "seats_short", lg), fmt_int(abs(gap), lg)))
         zone_rows.append(zrows)
-    zone_group = folium.FeatureGroup(name=f"{label('zones', lg)}: {level_label(report.level, lg)}")
+    zone_group = folium.FeatureGroup(name=escape(f"{label('zones', lg)}: {level_label(report.level, lg)}"))
     zone_layer = LightGeoJson(
         [z.geometry for z in zones], names=[zone_title(z, by_code) for z in zones],
         styles=zone_styles(m, fills, hatch=[len(z.school_codes) > 1 for z in zones], opacity=0.6),

@@ -7,6 +7,7 @@ One module so that a colour or a word is changed in one place. Labels are looked
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -184,6 +185,42 @@ def check_lang(lang: str) -> Lang:
     raise InvalidInput(msg, where="lang")
 
 
+# --------------------------------------------------------------------------- escaping
+
+# Besides HTML's five, the characters that end or interpolate a JavaScript template literal:
+# folium's Tooltip and Popup put their text inside `...` in a <script>.
+_ENTITIES = str.maketrans({"`": "&#96;", "$": "&#36;", "\\": "&#92;"})
+# In a <script>, "</script" or "<!--" inside a string still ends or changes the element; U+2028
+# and U+2029 end a line in older JavaScript.
+_SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def escape(text: object) -> str:
+    """Stored text (a name, a code, a plan's name, a notice) made safe to put into a page.
+
+    Every text that users stored and a map shows passes through here, or reaches the page as
+    data (:func:`script_json`) that the page's scripts set with ``textContent``. The result is
+    HTML-escaped (quotes too, so it is safe in attributes) and holds no backtick, ``$`` or
+    backslash, so it is also inert inside the JavaScript template literals that folium's
+    ``Tooltip`` writes. The browser shows the original text.
+
+    Parameters
+    ----------
+    text
+        Any value; ``str()`` of it is escaped.
+    """
+    return html.escape(str(text), quote=True).translate(_ENTITIES)
+
+
+def script_json(value: object) -> str:
+    """``value`` as JSON that can stand inside a ``<script>`` element as a JavaScript literal.
+
+    ``<``, ``>`` and ``&`` are written as ``\\u003c``-style escapes, so no stored string can
+    close the element (``</script>``) or open a comment; the parsed values are unchanged.
+    """
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).translate(_SCRIPT_SAFE)
+
+
 def label(key: str, lang: Lang, *, table: Mapping[str, Mapping[Lang, str]] | None = None, **values: object) -> str:
     """The label ``key`` in ``lang`` (from ``table``, default :data:`LABELS`), ``{placeholders}`` filled from ``values``."""
     text = (LABELS if table is None else table)[key][lang]
@@ -246,8 +283,8 @@ class LegendItem:
 
 def popup_table(rows: Sequence[tuple[str, str]], *, title: str | None = None) -> str:
     """An HTML table for a popup; every text is escaped here, so callers pass plain strings."""
-    head = f"<b>{html.escape(title)}</b>" if title else ""
-    body = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
+    head = f"<b>{escape(title)}</b>" if title else ""
+    body = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
     return f'{head}<table class="catchment-popup">{body}</table>'
 
 
@@ -285,9 +322,9 @@ def legend_html(title: str, items: Sequence[LegendItem], *, palette: Sequence[st
 
     An item whose colour is ``"palette"`` is drawn as a strip of ``palette`` colours.
     """
-    rows = [f"<h4>{html.escape(title)}</h4>"]
+    rows = [f"<h4>{escape(title)}</h4>"]
     for item in items:
-        text = html.escape(item.text)
+        text = escape(item.text)
         if item.colour == "palette":
             strip = "".join(f'<i style="background:{c}"></i>' for c in palette)
             rows.append(f'<div class="row"><span class="sw palette">{strip}</span>{text}</div>')

@@ -7,7 +7,6 @@ share of pupils within the standard, the median and the 90th percentile, per pup
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Mapping, Sequence
 from typing import Literal
@@ -33,6 +32,7 @@ from maps.styles import (
     band_legend,
     check_lang,
     distance_bands,
+    escape,
     fmt_distance,
     fmt_int,
     fmt_minutes,
@@ -66,8 +66,8 @@ def summary_html(summary: TravelSummary, *, standard: float, unit: Unit, mode: M
         (label("median", lang), _fmt(summary.median, unit, lang)),
         (label("p90", lang), _fmt(summary.p90, unit, lang)),
     ]
-    body = "".join(f"<tr><td>{html.escape(k)}</td><td><b>{html.escape(v)}</b></td></tr>" for k, v in rows)
-    return f"<h4>{html.escape(title)}</h4><table>{body}</table>"
+    body = "".join(f"<tr><td>{escape(k)}</td><td><b>{escape(v)}</b></td></tr>" for k, v in rows)
+    return f"<h4>{escape(title)}</h4><table>{body}</table>"
 
 
 def travel_map(

@@ -10,6 +10,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
+from starlette.types import Scope
 
 from geo import errors as geo_errors
 from geo.errors import (
@@ -23,6 +25,7 @@ from geo.errors import (
     NotFound,
     PreconditionRequired,
     StaleVersion,
+    TooLarge,
     Unauthorized,
     Unavailable,
     UnsupportedFile,
@@ -36,6 +39,7 @@ PROBLEM = "application/problem+json"
 STATUS: tuple[tuple[type[CatchmentError], int, str], ...] = (
     (StaleVersion, 412, "Precondition failed"),
     (PreconditionRequired, 428, "Precondition required"),
+    (TooLarge, 413, "Content too large"),
     (UnsupportedFile, 415, "Unsupported file"),
     (InvalidGeometry, 422, "Invalid geometry"),
     (InvalidInput, 422, "Invalid input"),
@@ -75,6 +79,29 @@ def status_for_name(name: str) -> int:
     return 500
 
 
+def fmt_bytes(n: int) -> str:
+    """``8 MiB``, ``512 KiB`` or ``1234 bytes``: the size as it was configured."""
+    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= size and n % size == 0:
+            return f"{n // size} {unit}"
+    return f"{n} bytes"
+
+
+def too_large_detail(limit: int | None) -> str:
+    """The 413 problem detail, in English and Chinese."""
+    if limit is None:
+        return "the request body is too large / 请求体过大"
+    size = fmt_bytes(limit)
+    return (f"the request body is larger than the {size} ({limit} bytes) allowed here; send less, or split it "
+            f"into several requests / 请求体超过此处允许的 {size}（{limit} 字节）上限，请减少内容或分多次发送")
+
+
+def limit_in_force(scope: Scope) -> int | None:
+    """The body limit applied to this request, as the limiter recorded it in the scope."""
+    value = scope.get(MAX_BODY_SIZE_SCOPE_KEY)
+    return value if isinstance(value, int) else None
+
+
 def status_for(exc: CatchmentError) -> tuple[int, str]:
     for cls, status, title in STATUS:
         if isinstance(exc, cls):
@@ -110,6 +137,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 413:
+            # Raised by the body limiter (service/bodylimits.py) while the body streamed in.
+            limit = limit_in_force(request.scope)
+            return problem(413, "Content too large", too_large_detail(limit), instance=str(request.url.path), where="body",
+                           limit_bytes=limit)
         if exc.status_code == 400 and exc.__cause__ is not None:
             # FastAPI's "There was an error parsing the body" (bytes that are not UTF-8 JSON, broken
             # multipart): say why, as the 422 every other unreadable input gets.

@@ -8,13 +8,17 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse, Response
+from starlette.middleware.cors import CORSMiddleware
 
 from service import errors, openapi
+from service.bodylimits import BodyLimits
 from service.dask_cluster import DaskClients
 from service.deps import get_remote, get_repo, get_user
+from service.headers import SecurityHeaders, cors_options
 from service.openapi import declare_errors
 from service.operations.jobs import JobRunner
 from service.problem_cache import ProblemCache, VersionedCache
+from service.ratelimit import RateLimits
 from service.routes import (
     addresses,
     admin,
@@ -83,6 +87,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="Catchment", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     errors.install(app)
+    # Innermost first: body limits, then rate limits, then headers on every answer (413 and
+    # 429 too), CORS outermost so browsers of allowed origins can read those answers.
+    app.add_middleware(BodyLimits, limits=settings.limits)
+    app.add_middleware(RateLimits, settings=settings.rate)
+    app.add_middleware(SecurityHeaders, http=settings.http)
+    if settings.http.cors_origins:
+        app.add_middleware(CORSMiddleware, **cors_options(settings.http))
     # planning before plans: /v1/plans/compare must win over /v1/plans/{plan_id}.
     for module in (health, schools, planning, plans, lookup, addresses, imports, reports, travel, maps, editor, jobs, ogc, admin):
         declare_errors(module.router, repo=get_repo, user=get_user, remote=get_remote)

@@ -87,6 +87,48 @@ class DaskSettings(BaseSettings):
     workers: int = Field(default=2, ge=1, le=64, description="LocalCluster worker processes (one thread each)")
     memory_limit: str = Field(default="auto", description="per LocalCluster worker, e.g. '4GB'")
     connect_timeout_s: float = Field(default=10.0, gt=0)
+MIB = 1 << 20
+
+
+class LimitSettings(BaseSettings):
+    """How much a request may send. Bodies are counted while they stream in and refused (413)
+    as soon as they pass the limit, with or without a Content-Length."""
+
+    model_config = SettingsConfigDict(env_prefix="CATCHMENT_LIMIT_", extra="ignore")
+
+    body_bytes: int = Field(default=8 * MIB, ge=0, description="any request body not covered below (edits, plans, JSON writes)")
+    batch_bytes: int = Field(default=64 * MIB, ge=0, description="POST /v1/lookup/batch (JSON or CSV, about 30-50 bytes a point)")
+    upload_bytes: int = Field(default=512 * MIB, ge=0, description="file uploads under /v1/imports/")
+    zip_bytes: int = Field(default=2048 * MIB, ge=0, description="total uncompressed size of an uploaded zip archive")
+    zip_members: int = Field(default=200, ge=1, description="files in an uploaded zip archive")
+
+
+class RateLimitSettings(BaseSettings):
+    """Per-client rate limits (``limits`` library syntax: "20/minute", "5 per second", several with ';').
+
+    Counters live in memory per worker by default (``async+memory://``): with N workers a
+    client gets up to N times the limit. ``async+redis://host:6379`` shares them across workers
+    and hosts. An empty limit turns that limit off.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="CATCHMENT_RATE_", extra="ignore")
+
+    enabled: bool = Field(default=True)
+    storage: str = Field(default="async+memory://", pattern=r"^async\+", description="limits storage URI (async+memory://, async+redis://...)")
+    auth_failures_per_client: str = Field(default="20/minute", description="401 answers one client address may get")
+    auth_failures_per_key: str = Field(default="60/minute",
+                                       description="401 answers for one key prefix (ck_ and the next 8 characters), from any address")
+    lookups_per_client: str = Field(default="1200/minute", description="public lookups (single, batch, address suggest, lookup map)")
+
+
+class HttpSettings(BaseSettings):
+    """Response headers: CORS for other apps' origins, who may frame the pages."""
+
+    model_config = SettingsConfigDict(env_prefix="CATCHMENT_HTTP_", extra="ignore")
+
+    cors_origins: list[str] = Field(default_factory=list,
+                                    description='origins allowed to call the API from a browser, e.g. ["https://app.example"]; none by default')
+    frame_ancestors: str = Field(default="'self'", description="CSP frame-ancestors: who may embed the map pages in a frame")
 
 
 class Settings(BaseSettings):
@@ -102,3 +144,6 @@ class Settings(BaseSettings):
     geocoder: GeocoderSettings = Field(default_factory=GeocoderSettings)
     jobs: JobSettings = Field(default_factory=JobSettings)
     dask: DaskSettings = Field(default_factory=DaskSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
+    rate: RateLimitSettings = Field(default_factory=RateLimitSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)

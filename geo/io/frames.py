@@ -3,6 +3,7 @@ zipped) through pyogrio, CSV with lon/lat or WKT columns, and GeoJSON documents 
 
 from __future__ import annotations
 
+import tempfile
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,6 +18,7 @@ from pyproj import CRS
 
 from geo.crs import file_crs
 from geo.errors import InvalidInput, UnsupportedFile
+from geo.io.archive import ZipLimits, scrub, unpack_zip
 
 SUFFIXES = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG", ".shp": "ESRI Shapefile", ".zip": "ESRI Shapefile", ".csv": "CSV"}
 LON_NAMES = ("lon", "longitude", "lng", "x", "long")
@@ -24,11 +26,16 @@ LAT_NAMES = ("lat", "latitude", "y")
 WKT_NAMES = ("wkt", "geometry", "geom", "the_geom")
 
 
-def read_frame(path: Path, *, crs: str | None = None, layer: str | None = None) -> gpd.GeoDataFrame:
+def read_frame(path: Path, *, crs: str | None = None, layer: str | None = None,
+               zip_limits: ZipLimits | None = None) -> gpd.GeoDataFrame:
     """Read any supported file into a GeoDataFrame in EPSG:4326.
 
     ``crs`` overrides (or supplies) the file's CRS: CSV files carry none and default to
-    EPSG:4326. Raises UnsupportedFile when the content is not a readable vector file.
+    EPSG:4326; a shapefile without ``.prj`` needs it. A zip archive is unpacked within
+    ``zip_limits`` (default :class:`ZipLimits`) into a temporary folder first. Raises
+    UnsupportedFile when the content is not a readable vector file, TooLarge when an archive
+    unpacks past its limits; messages name files as the caller named them, never by the folder
+    they sit in on the server.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -36,18 +43,17 @@ def read_frame(path: Path, *, crs: str | None = None, layer: str | None = None) 
         msg = f"{path.name}: unsupported file type {suffix or '(none)'}; use .geojson, .gpkg, .shp, .zip or .csv"
         raise UnsupportedFile(msg, where="file")
     given = file_crs(crs)
-    try:
-        if suffix == ".csv":
-            frame = _read_csv(path, given)
-        else:
-            source = f"zip://{path}" if suffix == ".zip" else str(path)
-            if suffix == ".zip" and not zipfile.is_zipfile(path):
-                msg = f"{path.name} is not a zip archive"
-                raise UnsupportedFile(msg, where="file")
-            frame = pyogrio.read_dataframe(source, layer=layer)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FieldError) as exc:
-        msg = f"{path.name} could not be read as {SUFFIXES[suffix]}: {exc}"
-        raise UnsupportedFile(msg, where="file") from exc
+    if suffix == ".csv":
+        frame = _read_csv(path, given)
+    elif suffix == ".zip":
+        if not zipfile.is_zipfile(path):
+            msg = f"{path.name} is not a zip archive"
+            raise UnsupportedFile(msg, where="file")
+        with tempfile.TemporaryDirectory(prefix="catchment-zip-") as tmp:
+            source = unpack_zip(path, Path(tmp), limits=zip_limits or ZipLimits())
+            frame = _read_vector(source, layer=layer, name=path.name, folder=Path(tmp), shown_as=f"{path.name}/")
+    else:
+        frame = _read_vector(path, layer=layer, name=path.name, folder=path.parent, shown_as="")
     if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry is None:
         msg = f"{path.name} has no geometry column"
         raise UnsupportedFile(msg, where="file")
@@ -65,6 +71,19 @@ def read_frame(path: Path, *, crs: str | None = None, layer: str | None = None) 
     if not frame.crs.equals(CRS.from_epsg(4326)):
         frame = frame.to_crs(4326)
     return frame
+
+
+def _read_vector(source: Path, *, layer: str | None, name: str, folder: Path, shown_as: str) -> gpd.GeoDataFrame:
+    try:
+        return pyogrio.read_dataframe(str(source), layer=layer)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FieldError) as exc:
+        kind = SUFFIXES[Path(name).suffix.lower()]
+        msg = f"{name} could not be read as {kind}: {scrub(str(exc), folder=folder, shown_as=shown_as)}"
+        raise UnsupportedFile(msg, where="file") from exc
+    except IndexError as exc:
+        # pyogrio on a folder in which GDAL opened no layer (every shapefile in it unreadable).
+        msg = f"{name} holds no readable layer / 文件中没有可读取的图层"
+        raise UnsupportedFile(msg, where="file") from exc
 
 
 def _read_csv(path: Path, crs: CRS | None) -> gpd.GeoDataFrame:

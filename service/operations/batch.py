@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geo.errors import InvalidInput, UnsupportedFile
+from geo.errors import InvalidInput, TooLarge, UnsupportedFile
 from geo.lookup.bulk import assign, zone_mask
 from geo.lookup.table import ZoneColumns, assignment_columns
 from service.operations.lookup import clean_filters, school_year
@@ -57,8 +57,10 @@ def _points_from_csv(raw: bytes) -> pd.DataFrame:
 
 def _coords(frame: pd.DataFrame, limit: int) -> tuple[np.ndarray, np.ndarray]:
     if len(frame) > limit:
-        msg = f"{len(frame)} points is more than the {limit} allowed in one call"
-        raise InvalidInput(msg, where="points")
+        msg = (f"{len(frame)} points is more than the {limit} allowed in one call (CATCHMENT_LOOKUP_BATCH_MAX_POINTS); "
+               f"split them into calls of at most {limit}, or run them as a batch job (POST /v1/jobs/assign, any size) / "
+               f"一次最多查询 {limit} 个点：请分批提交，或用批量任务 POST /v1/jobs/assign")
+        raise TooLarge(msg, where="points")
     lons = pd.to_numeric(frame["lon"], errors="coerce").to_numpy(dtype=float)
     lats = pd.to_numeric(frame["lat"], errors="coerce").to_numpy(dtype=float)
     bad = np.flatnonzero(~(np.isfinite(lons) & np.isfinite(lats)))

@@ -75,7 +75,7 @@ def plan_units(repo: Repository, plan_id: int, *, demand: str | None, bbox: tupl
 
 
 def edit_page(repo: Repository, settings: Settings, plan_id: int, *, root: str, etag: str | None = None,
-              demand: str | None = None, lang: str = "en", tiles: str | None = None) -> str:
+              demand: str | None = None, lang: str = "en", tiles: str | None = None, nonce: str | None = None) -> str:
     """The editing map of a plan; its script calls the API under ``root`` (the app's root path)."""
     plan = repo.get_plan(plan_id)
     zones = repo.zones(plan_id)
@@ -88,4 +88,4 @@ def edit_page(repo: Repository, settings: Settings, plan_id: int, *, root: str, 
                       capacity=f"{root}/v1/reports/capacity?{urlencode({'plan': plan_id} | extra)}")
     m = editor_map(plan, zones, schools, etag=etag or f'"{plan.version}"', urls=urls, lang=check_lang(lang),
                    tiles=tiles_for(settings, tiles))
-    return page(m, settings)
+    return page(m, settings, nonce)

@@ -13,6 +13,7 @@ from pathlib import Path
 import geopandas as gpd
 
 from geo.errors import InvalidInput
+from geo.io.archive import ZipLimits
 from geo.io.osm_levels import Selection
 from geo.io.read import ImportReport, RowProblem, apply_where, parse_mapping, parse_schools, parse_zones, read_frame
 from geo.models import Plan, Zone, check_slug
@@ -41,6 +42,7 @@ class ImportOptions:
     crs: str | None = None
     layer: str | None = None
     allow_rejects: bool = False
+    zip_limits: ZipLimits = field(default_factory=ZipLimits)
     extra_notes: list[str] = field(default_factory=list)
 
 
@@ -65,7 +67,7 @@ def _finish(report: ImportReport, opts: ImportOptions) -> None:
 
 def import_schools_file(repo: Repository, path: Path, *, opts: ImportOptions, actor: str,
                         progress: Progress | None = None, on_total: Callable[[int], None] | None = None) -> ImportReport:
-    frame = apply_where(read_frame(path, crs=opts.crs, layer=opts.layer), opts.where)
+    frame = apply_where(read_frame(path, crs=opts.crs, layer=opts.layer, zip_limits=opts.zip_limits), opts.where)
     if on_total:
         on_total(len(frame))
     schools, report = parse_schools(frame, mapping=parse_mapping(opts.mapping), code_prefix=opts.code_prefix,
@@ -103,7 +105,7 @@ def import_zones_file(repo: Repository, path: Path, *, plan_name: str, district:
                       on_total: Callable[[int], None] | None = None) -> tuple[Plan, ImportReport]:
     level = check_slug(level, what="level")
     district = check_slug(district, what="district")
-    frame = apply_where(read_frame(path, crs=opts.crs, layer=opts.layer), opts.where)
+    frame = apply_where(read_frame(path, crs=opts.crs, layer=opts.layer, zip_limits=opts.zip_limits), opts.where)
     if on_total:
         on_total(len(frame))
     zones, report = parse_zones(frame, mapping=parse_mapping(opts.mapping), code_prefix=opts.code_prefix, progress=progress)

@@ -41,8 +41,9 @@ def tiles_for(settings: Settings, given: str | None) -> Any:
     return parse_tiles(text)
 
 
-def page(m: Any, settings: Settings) -> str:
-    return render_html(m, inline=settings.maps.inline_assets)
+def page(m: Any, settings: Settings, nonce: str | None = None) -> str:
+    """The page's HTML; with ``nonce`` every script carries it (the page's Content-Security-Policy allows only those)."""
+    return render_html(m, inline=settings.maps.inline_assets, nonce=nonce)
 
 
 def adopted_levels(repo: Repository, *, level: str | None, year: int | None, district: str | None) -> dict[str, Plan]:
@@ -61,7 +62,7 @@ def adopted_levels(repo: Repository, *, level: str | None, year: int | None, dis
 
 def coverage_page(repo: Repository, settings: Settings, problems: ProblemCache, *, level: str | None = None,
                   year: int | None = None, plan: int | None = None, district: str | None = None, lang: str = "en",
-                  tiles: str | None = None) -> str:
+                  tiles: str | None = None, nonce: str | None = None) -> str:
     """Every zone by school, one layer per level (or one plan's zones with ``plan``)."""
     if plan is not None:
         p = repo.get_plan(plan)
@@ -75,12 +76,12 @@ def coverage_page(repo: Repository, settings: Settings, problems: ProblemCache, 
     named = {c for z in zones for c in z.school_codes} | {s.code for s in schools}
     extra = [repo.get_school(c) for c in named - {s.code for s in schools}]
     m = coverage_map(levels, schools + extra, lang=lang, tiles=tiles_for(settings, tiles), problems=found)
-    return page(m, settings)
+    return page(m, settings, nonce)
 
 
 def overcrowding_page(repo: Repository, settings: Settings, *, level: str | None = None, year: int | None = None,
                       plan: int | None = None, district: str | None = None, demand: str | None = None, lang: str = "en",
-                      tiles: str | None = None) -> str:
+                      tiles: str | None = None, nonce: str | None = None) -> str:
     """Zones and schools by utilisation band."""
     ctx = plan_context(repo, plan_id=plan, level=level, year=year, district=district, demand=demand)
     profile = get_profile(settings.profile)
@@ -88,12 +89,12 @@ def overcrowding_page(repo: Repository, settings: Settings, *, level: str | None
     report = capacity_report(ctx.schools, ctx.zones, level=ctx.plan.level, profile=profile, zone_demand=zone_dem, year=year)
     m = overcrowding_map(report, ctx.zones, ctx.schools, lang=lang, tiles=tiles_for(settings, tiles),
                          bands=profile.utilisation_bands)
-    return page(m, settings)
+    return page(m, settings, nonce)
 
 
 def travel_page(repo: Repository, snap: Snapshot, settings: Settings, *, level: str | None = None, plan: int | None = None,
                 district: str | None = None, year: int | None = None, mode: str = "straight", demand: str | None = None,
-                units: str = "demand", standard: float | None = None, lang: str = "en", tiles: str | None = None) -> str:
+                units: str = "demand", standard: float | None = None, lang: str = "en", tiles: str | None = None, nonce: str | None = None) -> str:
     """Each demand unit (or street node) by distance or time to its school."""
     run = travel_run(repo, snap, level=level, plan=plan, district=district, year=year, mode=mode, demand=demand, units=units)
     places: Places = run.places
@@ -105,13 +106,13 @@ def travel_page(repo: Repository, snap: Snapshot, settings: Settings, *, level: 
     std = standard or (radius if run.unit == "m" and radius else (900.0 if run.unit == "s" else 1000.0))
     m = travel_map(shown, np.asarray(run.costs["cost"]), places.pupils, run.ctx.schools, standard=std, unit=run.unit,  # type: ignore[arg-type]
                    mode=mode, assigned=places.school, level=run.ctx.plan.level, lang=lang, tiles=tiles_for(settings, tiles))
-    return page(m, settings)
+    return page(m, settings, nonce)
 
 
 async def lookup_page(snap: Snapshot, settings: Settings, *, remote: Geocoder | None, lon: float | None = None,
                       lat: float | None = None, address: str | None = None, crs: str | None = None,
                       level: str | None = None, grade: str | None = None, year: int | None = None, lang: str = "en",
-                      tiles: str | None = None) -> str:
+                      tiles: str | None = None, nonce: str | None = None) -> str:
     """A parent's answer on a map: the same lookup (and checks) as ``/v1/lookup``, drawn.
 
     The lookup is cheap and may wait on a remote geocoder; drawing the page is heavier, so it
@@ -119,22 +120,23 @@ async def lookup_page(snap: Snapshot, settings: Settings, *, remote: Geocoder | 
     """
     got = await lookup(snap, settings, remote=remote, lon=lon, lat=lat, address=address, crs=crs, level=level,
                        grade=grade, year=year)
-    return await asyncio.to_thread(_draw_lookup, got, snap, settings, lang, tiles)
+    return await asyncio.to_thread(_draw_lookup, got, snap, settings, lang, tiles, nonce)
 
 
-def _draw_lookup(got: LookupAnswer, snap: Snapshot, settings: Settings, lang: str, tiles: str | None) -> str:
+def _draw_lookup(got: LookupAnswer, snap: Snapshot, settings: Settings, lang: str, tiles: str | None,
+                 nonce: str | None) -> str:
     result = got.answer.result
     plans = {h.plan.id for a in result.levels for h in a.hits}
     nearby = zones_near(snap.index, result.lon, result.lat, plan_ids=plans)
     m = lookup_map(result, nearby=nearby, explanation=got.answer.explanation, lang=lang, tiles=tiles_for(settings, tiles))
-    return page(m, settings)
+    return page(m, settings, nonce)
 
 
 def compare_page(repo: Repository, settings: Settings, *, a: int, b: int, side_by_side: bool = False, lang: str = "en",
-                 tiles: str | None = None) -> str:
+                 tiles: str | None = None, nonce: str | None = None) -> str:
     """Two plans: changed areas highlighted, or side by side."""
     pa, pb = repo.get_plan(a), repo.get_plan(b)
     za, zb = repo.zones(a), repo.zones(b)
     schools = schools_of(repo, za + zb, pa.level)
     m = compare_map(za, zb, schools, plan_a=pa, plan_b=pb, lang=lang, tiles=tiles_for(settings, tiles), side_by_side=side_by_side)
-    return page(m, settings)
+    return page(m, settings, nonce)

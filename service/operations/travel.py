@@ -4,6 +4,7 @@ plans drawn by nearest school along the streets."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -146,6 +147,11 @@ def travel_summary(run: TravelRun, settings: Settings) -> dict[str, Any]:
             "unit": run.unit, "places": places.kind, "demand": run.ctx.demand_name, "profile": profile.key,
             "service_radius_m": radius, "summary": to_jsonable(summary), "share_assigned_is_nearest": assigned_is_nearest,
             "too_far_from_street": int(np.sum(res["too_far"])), "unreachable": int(np.sum(~np.isfinite(res["cost"])))}
+
+
+def networks_listing(repo: Repository) -> list[dict[str, Any]]:
+    """The registered networks, without where the server keeps its files: the source file by its name only."""
+    return [{k: Path(v).name if k == "source" and v else v for k, v in n.items() if k != "path"} for n in repo.networks()]
 
 
 def walkshed(repo: Repository, snap: Snapshot, code: str, *, within: float, mode: str) -> dict[str, Any]:

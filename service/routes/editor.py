@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from service.deps import RepoDep, SettingsDep
-from service.http import Lang, Tiles, parse_bbox
+from service.http import Lang, Tiles, map_response, parse_bbox
 from service.openapi import GeoJSONResponse
 from service.operations import editor as ops
 from service.operations.versions import etag
@@ -35,4 +35,5 @@ def plan_units(plan_id: Id, repo: RepoDep, demand: str | None = None, bbox: BBox
 def edit_map(plan_id: Id, request: Request, repo: RepoDep, settings: SettingsDep, demand: str | None = None,
              lang: Lang = "en", tiles: Tiles = None) -> HTMLResponse:
     root = str(request.scope.get("root_path", ""))
-    return HTMLResponse(ops.edit_page(repo, settings, plan_id, root=root, demand=demand, lang=lang, tiles=tiles))
+    return map_response(lambda nonce: ops.edit_page(repo, settings, plan_id, root=root, demand=demand, lang=lang, tiles=tiles,
+                                                    nonce=nonce), settings)

@@ -10,13 +10,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, UploadFile
 
 from geo.errors import InvalidInput, UnsupportedFile
+from geo.io.archive import ZipLimits
 from geo.io.read import SUFFIXES
-from service.deps import AdminDep, HolderDep, PlannerDep, RepoDep, actor
+from service.deps import AdminDep, HolderDep, PlannerDep, RepoDep, SettingsDep, actor
 from service.operations.imports import ImportOptions, import_schools_file, import_zones_file
 from service.schemas import PlanOut
+from service.settings import Settings
 
+# The upload's size is bounded while it streams in (CATCHMENT_LIMIT_UPLOAD_BYTES, service/bodylimits.py).
 router = APIRouter(prefix="/v1/imports", tags=["imports"])
-MAX_BYTES = 512 * 1024 * 1024
 
 
 #: Longest upload file name kept (UTF-8 bytes): the usual limit of one name on a file system.
@@ -47,20 +49,18 @@ def _saved(upload: UploadFile, tmp: Path) -> Path:
     path = tmp / name
     with path.open("wb") as out:
         shutil.copyfileobj(upload.file, out, length=1 << 20)
-    if path.stat().st_size > MAX_BYTES:
-        msg = f"{name} is larger than {MAX_BYTES // (1 << 20)} MB"
-        raise UnsupportedFile(msg, where="file")
     return path
 
 
-def _opts(mapping: list[str], code_prefix: str, where: list[str], level_map: list[str], crs: str | None,
-          allow_rejects: bool) -> ImportOptions:
+def _opts(settings: Settings, mapping: list[str], code_prefix: str, where: list[str], level_map: list[str],
+          crs: str | None, allow_rejects: bool) -> ImportOptions:
     return ImportOptions(mapping=mapping, code_prefix=code_prefix, where=where, level_map=level_map, crs=crs,
-                         allow_rejects=allow_rejects)
+                         allow_rejects=allow_rejects,
+                         zip_limits=ZipLimits(max_bytes=settings.limits.zip_bytes, max_members=settings.limits.zip_members))
 
 
 @router.post("/schools", summary="Import schools from an uploaded file (all-or-nothing)")
-def import_schools(repo: RepoDep, holder: HolderDep, user: AdminDep, file: Annotated[UploadFile, File()],
+def import_schools(repo: RepoDep, holder: HolderDep, settings: SettingsDep, user: AdminDep, file: Annotated[UploadFile, File()],
                    map: Annotated[list[str], Form(description="target=SOURCE_FIELD, repeatable")] = [],  # noqa: B006
                    code_prefix: Annotated[str, Form()] = "", where: Annotated[list[str], Form()] = [],  # noqa: B006
                    level_map: Annotated[list[str], Form()] = [],  # noqa: B006
@@ -68,14 +68,14 @@ def import_schools(repo: RepoDep, holder: HolderDep, user: AdminDep, file: Annot
                    allow_rejects: Annotated[bool, Form()] = False) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         path = _saved(file, Path(tmp))
-        report = import_schools_file(repo, path, opts=_opts(map, code_prefix, where, level_map, crs, allow_rejects),
+        report = import_schools_file(repo, path, opts=_opts(settings, map, code_prefix, where, level_map, crs, allow_rejects),
                                      actor=actor(user))
     holder.refresh_after_write()
     return {"report": report.as_dict()}
 
 
 @router.post("/zones", summary="Import zones from an uploaded file into a new plan (all-or-nothing)")
-def import_zones(repo: RepoDep, holder: HolderDep, user: PlannerDep, file: Annotated[UploadFile, File()],
+def import_zones(repo: RepoDep, holder: HolderDep, settings: SettingsDep, user: PlannerDep, file: Annotated[UploadFile, File()],
                  plan: Annotated[str, Form(min_length=1, max_length=200)], level: Annotated[str, Form()],
                  year: Annotated[int, Form(ge=1900, le=2200)], district: Annotated[str, Form()] = "default",
                  adopt: Annotated[bool, Form()] = False,
@@ -86,7 +86,7 @@ def import_zones(repo: RepoDep, holder: HolderDep, user: PlannerDep, file: Annot
     with tempfile.TemporaryDirectory() as tmp:
         path = _saved(file, Path(tmp))
         created, report = import_zones_file(repo, path, plan_name=plan, district=district, level=level, year=year,
-                                            adopt=adopt, opts=_opts(map, code_prefix, where, [], crs, allow_rejects),
+                                            adopt=adopt, opts=_opts(settings, map, code_prefix, where, [], crs, allow_rejects),
                                             actor=actor(user))
     holder.refresh_after_write()
     return {"plan": PlanOut.from_domain(created).model_dump(mode="json"), "report": report.as_dict()}

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
 from service.deps import ProblemsDep, RemoteDep, RepoDep, SettingsDep, SnapDep
-from service.http import Lang, Tiles
+from service.headers import new_nonce, page_csp
+from service.http import Lang, Tiles, map_response
 from service.openapi import problems
 from service.operations import maps as ops
 from service.params import Id
@@ -22,22 +23,22 @@ Year = Annotated[int | None, Query(ge=1900, le=2200)]
             responses=problems(404))
 def coverage(repo: RepoDep, settings: SettingsDep, problems: ProblemsDep, level: str | None = None, year: Year = None,
              plan: Id | None = None, district: str | None = None, lang: Lang = "en", tiles: Tiles = None) -> HTMLResponse:
-    return HTMLResponse(ops.coverage_page(repo, settings, problems, level=level, year=year, plan=plan, district=district,
-                                          lang=lang, tiles=tiles))
+    return map_response(lambda nonce: ops.coverage_page(repo, settings, problems, level=level, year=year, plan=plan, district=district,
+                                          lang=lang, tiles=tiles, nonce=nonce), settings)
 
 
 @router.get("/plan/{plan_id}", response_class=HTMLResponse, summary="One plan's zones")
 def plan_map(plan_id: Id, repo: RepoDep, settings: SettingsDep, problems: ProblemsDep, lang: Lang = "en",
              tiles: Tiles = None) -> HTMLResponse:
-    return HTMLResponse(ops.coverage_page(repo, settings, problems, plan=plan_id, lang=lang, tiles=tiles))
+    return map_response(lambda nonce: ops.coverage_page(repo, settings, problems, plan=plan_id, lang=lang, tiles=tiles, nonce=nonce), settings)
 
 
 @router.get("/overcrowding", response_class=HTMLResponse, summary="Zones and schools by utilisation band",
             responses=problems(404))
 def overcrowding(repo: RepoDep, settings: SettingsDep, level: str | None = None, year: Year = None, plan: Id | None = None,
                  district: str | None = None, demand: str | None = None, lang: Lang = "en", tiles: Tiles = None) -> HTMLResponse:
-    return HTMLResponse(ops.overcrowding_page(repo, settings, level=level, year=year, plan=plan, district=district,
-                                              demand=demand, lang=lang, tiles=tiles))
+    return map_response(lambda nonce: ops.overcrowding_page(repo, settings, level=level, year=year, plan=plan, district=district,
+                                              demand=demand, lang=lang, tiles=tiles, nonce=nonce), settings)
 
 
 @router.get("/travel", response_class=HTMLResponse, summary="Each demand unit by distance or time to its school",
@@ -47,8 +48,8 @@ def travel(repo: RepoDep, snap: SnapDep, settings: SettingsDep, level: str | Non
            units: Annotated[str, Query(pattern="^(demand|nodes)$")] = "demand",
            standard: Annotated[float | None, Query(gt=0, description="service radius (m) or time (s); default from the profile")] = None,
            lang: Lang = "en", tiles: Tiles = None) -> HTMLResponse:
-    return HTMLResponse(ops.travel_page(repo, snap, settings, level=level, plan=plan, district=district, year=year, mode=mode,
-                                        demand=demand, units=units, standard=standard, lang=lang, tiles=tiles))
+    return map_response(lambda nonce: ops.travel_page(repo, snap, settings, level=level, plan=plan, district=district, year=year, mode=mode,
+                                        demand=demand, units=units, standard=standard, lang=lang, tiles=tiles, nonce=nonce), settings)
 
 
 @router.get("/lookup", response_class=HTMLResponse, summary="A parent's answer on a map (the same query as /v1/lookup)",
@@ -60,13 +61,14 @@ async def lookup(snap: SnapDep, settings: SettingsDep, remote: RemoteDep,
                  crs: Annotated[str | None, Query(description="crs of lon/lat: EPSG:<code>, gcj02 or bd09")] = None,
                  level: str | None = None, grade: str | None = None, year: Year = None,
                  lang: Lang = "en", tiles: Tiles = None) -> HTMLResponse:
+    nonce = new_nonce()
     html = await ops.lookup_page(snap, settings, remote=remote, lon=lon, lat=lat, address=address, crs=crs,
-                                 level=level, grade=grade, year=year, lang=lang, tiles=tiles)
-    return HTMLResponse(html)
+                                 level=level, grade=grade, year=year, lang=lang, tiles=tiles, nonce=nonce)
+    return HTMLResponse(html, headers={"Content-Security-Policy": page_csp(nonce, settings.http)})
 
 
 @router.get("/compare", response_class=HTMLResponse, summary="Two plans: changed areas highlighted, or side by side",
             responses=problems(404))
 def compare(repo: RepoDep, settings: SettingsDep, a: Id, b: Id, side_by_side: bool = False, lang: Lang = "en",
             tiles: Tiles = None) -> HTMLResponse:
-    return HTMLResponse(ops.compare_page(repo, settings, a=a, b=b, side_by_side=side_by_side, lang=lang, tiles=tiles))
+    return map_response(lambda nonce: ops.compare_page(repo, settings, a=a, b=b, side_by_side=side_by_side, lang=lang, tiles=tiles, nonce=nonce), settings)

@@ -31,7 +31,7 @@ def travel_report(repo: RepoDep, snap: SnapDep, settings: SettingsDep, level: st
 
 @router.get("/v1/networks", summary="Registered street networks")
 def networks(repo: RepoDep) -> list[dict[str, Any]]:
-    return repo.networks()
+    return ops.networks_listing(repo)
 
 
 @router.get("/v1/schools/{code}/walkshed", summary="Area reachable from a school within a distance (walk) or time (drive)")

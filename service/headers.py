@@ -1,0 +1,80 @@
+"""Security headers on every response, and CORS for the origins a deployment allows.
+
+* ``Content-Security-Policy``: API answers may load nothing; map pages run only the scripts
+  that carry the response's nonce (see :func:`page_csp`), so a stored name that slipped
+  through escaping still could not run; ``/docs`` and ``/redoc`` may load Swagger UI and
+  ReDoc from their CDN. ``frame-ancestors`` comes from :class:`~service.settings.HttpSettings`.
+* ``X-Content-Type-Options: nosniff``, ``Referrer-Policy``, and ``X-Frame-Options`` for
+  browsers that ignore frame-ancestors.
+* CORS is off unless ``CATCHMENT_HTTP_CORS_ORIGINS`` lists origins; preflights are answered.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.bodylimits import route_path
+from service.settings import HttpSettings
+
+DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
+# Swagger UI and ReDoc as FastAPI serves them: bundles and styles from jsDelivr, an inline
+# start-up script, the favicon from fastapi.tiangolo.com, ReDoc's fonts and its blob: worker.
+_DOCS = ("default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+         "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
+         "img-src 'self' data: https:; font-src https://fonts.gstatic.com; connect-src 'self'; worker-src blob:; "
+         "object-src 'none'; base-uri 'none'; form-action 'self'")
+_API = "default-src 'none'; base-uri 'none'; form-action 'none'"
+
+
+def new_nonce() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def page_csp(nonce: str, http: HttpSettings) -> str:
+    """The policy of a map page: scripts only with ``nonce``; styles, images and tiles from anywhere.
+
+    Leaflet sets inline styles on every element and tiles come from the configured server, so
+    styles and images stay open; scripts, objects, ``<base>`` and framing are what matter.
+    """
+    return (f"default-src 'self'; script-src 'nonce-{nonce}'; style-src 'self' 'unsafe-inline' https:; "
+            "img-src 'self' data: blob: https: http:; font-src 'self' data: https:; connect-src 'self'; "
+            f"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors {http.frame_ancestors}")
+
+
+class SecurityHeaders:
+    """Add the security headers to every response that has not set its own policy."""
+
+    def __init__(self, app: ASGIApp, *, http: HttpSettings) -> None:
+        self.app = app
+        self.frame_ancestors = http.frame_ancestors.strip()
+        self.frame_options = {"'none'": "DENY", "'self'": "SAMEORIGIN"}.get(self.frame_ancestors)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        base = _DOCS if route_path(scope) in DOCS_PATHS else _API
+        policy = f"{base}; frame-ancestors {self.frame_ancestors}"
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("Content-Security-Policy", policy)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("Referrer-Policy", "same-origin")
+                if self.frame_options:
+                    headers.setdefault("X-Frame-Options", self.frame_options)
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def cors_options(http: HttpSettings) -> dict[str, Any]:
+    """Options of Starlette's ``CORSMiddleware`` for the allowed origins (added only when there are some)."""
+    return {"allow_origins": list(http.cors_origins), "allow_methods": ["GET", "POST", "PUT", "PATCH", "DELETE"],
+            "allow_headers": ["Authorization", "Content-Type", "If-Match", "Accept", "Accept-Language"],
+            "expose_headers": ["ETag", "Location", "Retry-After"], "max_age": 600}
