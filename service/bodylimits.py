@@ -29,7 +29,8 @@ class BodyLimits:
 
     def __init__(self, app: ASGIApp, *, limits: LimitSettings) -> None:
         self.app = app
-        self.by_prefix = (("/v1/lookup/batch", limits.batch_bytes), ("/v1/imports/", limits.upload_bytes))
+        self.by_prefix = (("/v1/lookup/batch", limits.batch_bytes), ("/v1/imports/", limits.upload_bytes),
+                          ("/v1/jobs/assign", limits.upload_bytes))
         self.default = limits.body_bytes
         sizes = {self.default, *(n for _, n in self.by_prefix)}
         self.limiters = {n: RequestBodyLimitMiddleware(app, max_body_size=n) for n in sizes}

@@ -98,7 +98,7 @@ class LimitSettings(BaseSettings):
 
     body_bytes: int = Field(default=8 * MIB, ge=0, description="any request body not covered below (edits, plans, JSON writes)")
     batch_bytes: int = Field(default=64 * MIB, ge=0, description="POST /v1/lookup/batch (JSON or CSV, about 30-50 bytes a point)")
-    upload_bytes: int = Field(default=512 * MIB, ge=0, description="file uploads under /v1/imports/")
+    upload_bytes: int = Field(default=512 * MIB, ge=0, description="file uploads under /v1/imports/ and to batch jobs (/v1/jobs/assign)")
     zip_bytes: int = Field(default=2048 * MIB, ge=0, description="total uncompressed size of an uploaded zip archive")
     zip_members: int = Field(default=200, ge=1, description="files in an uploaded zip archive")
 
