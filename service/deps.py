@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from geo.address.geocode import Geocoder
 from geo.errors import Forbidden, Unauthorized, Unavailable
@@ -46,14 +47,17 @@ async def get_snapshot(request: Request) -> Snapshot:
     return request.app.state.holder.current()  # type: ignore[no-any-return]
 
 
-def get_user(request: Request) -> ApiKey:
+# Declared through FastAPI's HTTPBearer so the OpenAPI names the scheme on every operation that
+# needs a key (and /docs has an Authorize button); our own errors stay (auto_error=False).
+BEARER = HTTPBearer(scheme_name="bearer", description="an API key from `catchment keys create`", auto_error=False)
+
+
+def get_user(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]) -> ApiKey:
     """The caller's API key from ``Authorization: Bearer KEY``; 401 without a valid one."""
-    header = request.headers.get("authorization", "")
-    scheme, _, secret = header.partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
+    if credentials is None or not credentials.credentials.strip():
         raise Unauthorized("this write needs 'Authorization: Bearer KEY' (create keys with `catchment keys create`)",
                            where="Authorization")
-    key = request.app.state.repo.key_for_secret(secret.strip())
+    key = request.app.state.repo.key_for_secret(credentials.credentials.strip())
     if key is None:
         raise Unauthorized("unknown API key", where="Authorization")
     if key.revoked_at is not None:

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from service import errors
 from service.operations.jobs import JobRunner
@@ -15,17 +15,21 @@ from service.problem_cache import ProblemCache
 from service.routes import (
     addresses,
     admin,
+    docs,
     editor,
     health,
     imports,
     jobs,
     lookup,
+    lookup_zones,
     maps,
+    pages,
     planning,
     plans,
     reports,
     schools,
     travel,
+    workspace,
 )
 from service.sample import is_empty, load_sample
 from service.settings import Settings
@@ -73,20 +77,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             holder.close()
             repo.close()
 
-    app = FastAPI(title="Catchment", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="Catchment", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
+                  docs_url=None, redoc_url=None)
     errors.install(app)
     # planning before plans: /v1/plans/compare must win over /v1/plans/{plan_id}.
-    for module in (health, schools, planning, plans, lookup, addresses, imports, reports, travel, maps, editor, jobs, admin):
+    # lookup_zones and workspace before lookup and travel: their paths extend /v1/lookup and /v1/reports/travel.
+    for module in (health, schools, planning, plans, lookup_zones, lookup, addresses, imports, workspace, reports, travel, maps,
+                   editor, jobs, admin):
         app.include_router(module.router)
 
     @app.get("/favicon.ico", include_in_schema=False)
     async def favicon() -> Response:
         return Response(status_code=204)
 
-    @app.get("/", include_in_schema=False)
-    async def root() -> RedirectResponse:
-        return RedirectResponse("/docs")
-
+    docs.install(app)
+    pages.install(app)
     return app
 
 
