@@ -79,7 +79,7 @@
     var n = state.suggestions.length;
     if (e.key === "ArrowDown" && n) { e.preventDefault(); markActive((state.active + 1) % n); }
     else if (e.key === "ArrowUp" && n) { e.preventDefault(); markActive((state.active - 1 + n) % n); }
-    else if (e.key === "Escape") { closeList(); }
+    else if (e.key === "Escape") { clearTimeout(state.timer); state.suggestSeq++; closeList(); }
     else if (e.key === "Enter" && n && state.active >= 0) { e.preventDefault(); pick(state.active); }
   });
   input.addEventListener("blur", function () { setTimeout(closeList, 150); });

@@ -1,0 +1,451 @@
+"""The parents' page and the planners' workspace in headless Chromium against a real `catchment serve`.
+
+A parent types an address, picks a suggestion with the keyboard and reads the answer in English
+and Chinese, follows an ambiguous address to a choice, opens a shared link, clicks the map; a
+planner signs in, opens a plan, reads its reports and adopts a draft after the confirmation.
+Stored text with markup in it is shown as text and runs nothing. axe-core (served from the
+repository) finds no serious accessibility problem; the page is light and paints fast.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from geo.models import Role
+from service.main import create_app
+from service.settings import GeocoderSettings
+from service.storage import open_repository
+from tests.conftest import bearer, settings_for
+from tests.maps.test_browser import DOCS_IMG, WRITE_DOCS
+from tests.support.browser import chromium
+from tests.support.fake_nominatim import fake_nominatim
+from tests.support.server import free_port, running_service
+
+pytestmark = pytest.mark.browser
+
+AXE = Path(__file__).resolve().parents[1] / "support" / "vendor" / "axe.min.js"
+OFFLINE = {"CATCHMENT_TILES": "none"}
+HOSTILE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
+IDLE_FIND = "() => window.catchmentFind && window.catchmentFind.ready && window.catchmentFind.state.pending === 0"
+IDLE_PLAN = "() => window.catchmentPlan && window.catchmentPlan.ready && window.catchmentPlan.state.pending === 0"
+
+
+@pytest.fixture(scope="module")
+def service(sample_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+    """A running service on a private copy of the sample, with a planner and an admin key."""
+    target = tmp_path_factory.mktemp("pages") / "catchment.db"
+    src, dst = sqlite3.connect(sample_db), sqlite3.connect(target)
+    src.backup(dst)
+    src.close()
+    dst.close()
+    url = f"sqlite:///{target}"
+    repo = open_repository(url)
+    keys = {"planner": repo.create_key(name="planner", role=Role.PLANNER, actor="test")[1],
+            "admin": repo.create_key(name="admin", role=Role.ADMIN, actor="test")[1]}
+    repo.close()
+    with running_service(url, env=OFFLINE) as base:
+        yield base, keys
+
+
+@pytest.fixture(scope="module")
+def api(service: tuple[str, dict[str, str]]) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=service[0], timeout=120) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with chromium() as b:
+        yield b
+
+
+class Tab:
+    """One page with what its console said; requests to other hosts are failures (the page must work offline)."""
+
+    def __init__(self, browser: Any, base: str, *, locale: str = "en-GB", width: int = 1280, height: int = 860) -> None:
+        self.context = browser.new_context(locale=locale, viewport={"width": width, "height": height},
+                                           extra_http_headers={"Accept-Language": locale})
+        self.page = self.context.new_page()
+        self.base = base
+        self.problems: list[str] = []
+        self.page.on("console", lambda m: self.problems.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
+        self.page.on("request", lambda r: None if r.url.startswith((base, "data:")) else self.problems.append(f"off-site: {r.url}"))
+
+    def open(self, path: str, idle: str = IDLE_FIND) -> None:
+        self.page.goto(self.base + path)
+        self.idle(idle)
+
+    def idle(self, idle: str = IDLE_FIND) -> None:
+        self.page.wait_for_function(idle, timeout=60_000)
+
+    def text(self, selector: str) -> str:
+        return str(self.page.inner_text(selector))
+
+    def shot(self, name: str, tmp: Path) -> None:
+        self.page.wait_for_timeout(200)
+        self.page.screenshot(path=str(tmp / f"{name}.png"))
+        if WRITE_DOCS:
+            DOCS_IMG.mkdir(parents=True, exist_ok=True)
+            self.page.screenshot(path=str(DOCS_IMG / f"{name}.png"))
+
+    def close(self, *, expected: tuple[str, ...] = ()) -> None:
+        left = [p for p in self.problems if not any(e in p for e in expected)]
+        self.context.close()
+        assert left == []
+
+
+def _school_names(answer: dict[str, Any]) -> list[str]:
+    return [s["name"] for lv in answer["levels"] for z in lv["zones"] for s in z["schools"]]
+
+
+def _shown_schools(tab: Tab) -> list[str]:
+    return list(tab.page.eval_on_selector_all("#answer .school-name", "els => els.map(e => e.textContent)"))
+
+
+def axe(tab: Tab) -> list[dict[str, Any]]:
+    """Serious and critical axe-core violations of the page as it is now (WCAG 2.1 A and AA rules)."""
+    tab.page.add_script_tag(path=str(AXE))
+    got = tab.page.evaluate("() => axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa']}})")
+    return [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:3]}
+            for v in got["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def test_parent_types_picks_a_suggestion_and_reads_the_answer_in_both_languages(browser: Any, service: tuple[str, dict[str, str]], api: httpx.Client,
+                                                                                tmp_path: Path) -> None:
+    base, _ = service
+    tab = Tab(browser, base)
+    tab.open("/")
+    assert tab.page.get_attribute("html", "lang") == "en"
+    tab.page.focus("#address")
+    tab.page.keyboard.type("victoria st, ash", delay=20)
+    tab.page.wait_for_selector("#suggestions:not([hidden]) li")
+    want = api.get("/v1/addresses/suggest", params={"q": "victoria st, ash", "limit": 8}).json()["suggestions"][0]["address"]
+    # Answers to the shorter prefixes typed on the way may show first.
+    tab.page.wait_for_function("(w) => document.querySelector('#suggestions li').textContent === w", arg=want)
+    assert tab.page.get_attribute("#address", "aria-expanded") == "true"
+    tab.page.keyboard.press("ArrowDown")
+    assert tab.page.get_attribute("#address", "aria-activedescendant") == "suggestion-0"
+    tab.page.keyboard.press("Enter")
+    tab.page.wait_for_selector("#answer:not([hidden])")
+    tab.idle()
+    answer = api.get("/v1/lookup", params={"address": want}).json()
+    assert _shown_schools(tab) == _school_names(answer)
+    assert tab.text("#answer-explanation") == answer["explanation"]["en"]
+    assert "Your zoned school" in tab.text("#answer") and "in a straight line" in tab.text("#answer")
+    assert tab.page.evaluate("() => new URLSearchParams(location.search).get('address')") == want
+    # The map shows the answering zones, the place, and a line and a marker per school.
+    zones = api.get("/v1/lookup/zones", params={"lon": answer["lon"], "lat": answer["lat"]}).json()["features"]
+    tab.page.wait_for_function("(n) => window.catchmentFind.layers.zones.getLayers().length === 1 && "
+                               "window.catchmentFind.layers.zones.getLayers()[0].getLayers().length === n", arg=len(zones))
+    assert tab.page.locator(".school-mark").count() == len(_school_names(answer))
+    assert tab.page.evaluate("() => document.activeElement.id") == "answer"
+    assert axe(tab) == []
+    tab.shot("find-school", tmp_path)
+
+    # The switch keeps the query: the same answer, in Chinese.
+    tab.page.click("#lang-switch")
+    tab.idle()
+    assert tab.page.get_attribute("html", "lang") == "zh-Hans"
+    assert "lang=zh" in tab.page.url
+    assert tab.text("#answer-explanation") == answer["explanation"]["zh"]
+    assert "对口学校" in tab.text("#answer") and "直线距离" in tab.text("#answer")
+    assert _shown_schools(tab) == _school_names(answer)
+    assert tab.text("#search") == "查询" and tab.text("#lang-switch") == "English"
+    assert axe(tab) == []
+    tab.shot("find-school-zh", tmp_path)
+    tab.close()
+
+
+def test_accept_language_picks_chinese(browser: Any, service: tuple[str, dict[str, str]], api: httpx.Client) -> None:
+    base, _ = service
+    tab = Tab(browser, base, locale="zh-TW")
+    tab.open("/")
+    assert tab.page.get_attribute("html", "lang") == "zh-Hans" and tab.page.title().startswith("查询对口学校")
+    tab.page.fill("#address", "")
+    tab.page.click("#search")
+    assert tab.text("#status") == "请先输入地址。"
+    tab.close()
+
+
+def test_ambiguous_address_offers_the_candidates_and_a_share_link_round_trips(browser: Any, service: tuple[str, dict[str, str]], api: httpx.Client,
+                                                                             tmp_path: Path) -> None:
+    base, _ = service
+    candidates = api.get("/v1/lookup", params={"address": "Victoria St"}).json()["candidates"]
+    assert len(candidates) >= 2
+    tab = Tab(browser, base)
+    tab.open("/?lang=en")
+    tab.page.fill("#address", "Victoria St")
+    tab.page.press("#address", "Enter")
+    tab.page.wait_for_selector("#choices:not([hidden]) .choice")
+    assert "“Victoria St” matches several places" in tab.text("#choices")
+    choices = tab.page.eval_on_selector_all("#choices .choice", "els => els.map(e => e.textContent)")
+    assert choices == [c["address"] for c in candidates]
+    assert tab.page.evaluate("() => document.activeElement.textContent") == choices[0]
+    tab.shot("find-school-ambiguous", tmp_path)
+    tab.page.click(f"#choices .choice >> text={choices[1]}")
+    tab.page.wait_for_selector("#answer:not([hidden])")
+    tab.idle()
+    answer = api.get("/v1/lookup", params={"address": choices[1]}).json()
+    assert _shown_schools(tab) == _school_names(answer) and _school_names(answer)
+    link = tab.page.input_value("#share-link")
+    assert link == tab.page.url and "address=" in link
+    tab.close(expected=("status of 409",))
+
+    # The shared link opens the same answer in a fresh browser.
+    other = Tab(browser, base)
+    other.page.goto(link)
+    other.page.wait_for_selector("#answer:not([hidden])")
+    other.idle()
+    assert _shown_schools(other) == _school_names(answer)
+    assert other.page.input_value("#address") == choices[1]
+    # Back in history leaves the answer for the page without a query.
+    other.close()
+
+
+def test_not_found_map_click_and_next_years_zone(browser: Any, service: tuple[str, dict[str, str]], api: httpx.Client) -> None:
+    base, keys = service
+    tab = Tab(browser, base)
+    tab.open("/?address=" + "Nowhere Rd, Atlantis 9999" + "&lang=en")
+    tab.page.wait_for_selector("#problem:not([hidden])")
+    assert "No address matches “Nowhere Rd, Atlantis 9999”" in tab.text("#problem")
+    assert tab.page.is_hidden("#answer")
+
+    # A click on the map answers for that point.
+    answer = api.get("/v1/lookup", params={"address": "Victoria St, Kogarah"}).json()
+    tab.page.evaluate("([lat, lon]) => { window.catchmentFind.map.setView([lat, lon], 15, {animate: false}); }",
+                      [answer["lat"], answer["lon"]])
+    box = tab.page.locator("#map").bounding_box()
+    tab.page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    tab.page.wait_for_selector("#answer:not([hidden])")
+    tab.idle()
+    lon, lat = (float(tab.page.evaluate(f"() => new URLSearchParams(location.search).get('{k}')")) for k in ("lon", "lat"))
+    assert abs(lon - answer["lon"]) < 1e-4 and abs(lat - answer["lat"]) < 1e-4
+    at_click = api.get("/v1/lookup", params={"lon": lon, "lat": lat}).json()
+    assert _shown_schools(tab) == _school_names(at_click)
+    assert tab.page.locator(".next-year:not([hidden])").count() == 0
+
+    # Next school year's plan gives this place another primary school: the page says so.
+    primary = next(lv for lv in at_click["levels"] if lv["level"] == "primary")
+    zone_id, plan_id = primary["zones"][0]["zone_id"], primary["zones"][0]["plan"]["id"]
+    year = int(tab.page.evaluate("() => window.catchment.config.year")) + 1
+    copy = api.post(f"/v1/plans/{plan_id}/copy", json={"name": "Next year", "school_year": year}, headers=bearer(keys["planner"]))
+    assert copy.status_code == 201
+    features = api.get(f"/v1/plans/{copy.json()['id']}/zones").json()
+    codes = {c for f in features["features"] for c in f["properties"]["school_codes"]}
+    mine = next(f for f in features["features"] if f["properties"]["school_codes"] == primary["zones"][0]["schools"][0:1]
+                and False) if False else None
+    old_code = primary["zones"][0]["schools"][0]["code"]
+    new_code = sorted(codes - {old_code})[0]
+    moved = 0
+    for f in features["features"]:
+        if f["properties"]["name"] == primary["zones"][0]["zone_name"] and old_code in f["properties"]["school_codes"]:
+            f["properties"]["school_codes"] = [new_code]
+            moved += 1
+    assert moved == 1 and mine is None
+    r = api.put(f"/v1/plans/{copy.json()['id']}/zones", json=features, headers=bearer(keys["planner"]) | {"If-Match": copy.headers["ETag"]})
+    assert r.status_code == 200, r.text
+    assert api.post(f"/v1/plans/{copy.json()['id']}/adopt", headers=bearer(keys["planner"])).status_code == 200
+    new_name = api.get(f"/v1/schools/{new_code}").json()["name"]
+    tab.page.reload()
+    tab.page.wait_for_selector('.level[data-level="primary"] .next-year:not([hidden])', timeout=60_000)
+    tab.idle()
+    note = tab.text('.level[data-level="primary"] .next-year')
+    assert note == f"From school year {year} this changes: {new_name}"
+    assert zone_id in [z["zone_id"] for z in primary["zones"]]
+    tab.close(expected=("status of 404",))
+
+
+@contextmanager
+def served(app: Any) -> Iterator[str]:
+    """``app`` under uvicorn in a thread on a free port (for settings the environment cannot express)."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while not server.started:
+            assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
+            time.sleep(0.05)
+        yield base
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_geocoder_down_says_so(browser: Any, sample_db: Path) -> None:
+    with fake_nominatim(lambda q, srv: (503, {"error": "down"})) as nom:
+        settings = settings_for(f"sqlite:///{sample_db}")
+        settings.geocoder = GeocoderSettings(geocoder="nominatim", geocoder_url=nom.url, geocoder_retries=0, geocoder_timeout_s=2)
+        settings.maps.tiles = "none"
+        with served(create_app(settings)) as base:
+            tab = Tab(browser, base)
+            tab.open("/?lang=zh")
+            tab.page.fill("#address", "1 Nowhere Street")
+            tab.page.press("#address", "Enter")
+            tab.page.wait_for_selector("#problem:not([hidden])")
+            assert tab.text("#problem") == "地址查询暂时不可用。请稍后重试，或在地图上点击。"
+            assert nom.requests, "the remote geocoder was asked"
+            tab.close(expected=("status of 503",))
+
+
+def test_stored_markup_is_shown_as_text(browser: Any, service: tuple[str, dict[str, str]], api: httpx.Client) -> None:
+    base, keys = service
+    answer = api.get("/v1/lookup", params={"address": "Victoria St, Revesby"}).json()
+    school = next(s for lv in answer["levels"] for z in lv["zones"] for s in z["schools"])
+    body = api.get(f"/v1/schools/{school['code']}").json()
+    r = api.put(f"/v1/schools/{school['code']}", json=body | {"name": HOSTILE}, headers=bearer(keys["admin"]))
+    assert r.status_code == 200, r.text
+    plan = api.post("/v1/plans", json={"name": HOSTILE, "level": "primary", "school_year": 2031, "district": "hostile"},
+                    headers=bearer(keys["planner"]))
+    assert plan.status_code == 201
+    try:
+        tab = Tab(browser, base)
+        tab.open("/?address=Victoria%20St,%20Revesby&lang=en")
+        tab.page.wait_for_selector("#answer:not([hidden])")
+        tab.idle()
+        assert HOSTILE in _shown_schools(tab)
+        tab.page.hover(".school-mark")
+        assert tab.page.evaluate("() => window.__pwned") is None
+        assert tab.page.locator("#answer img, #answer script, .leaflet-tooltip img").count() == 0
+        tab.close()
+        ws = Tab(browser, base)
+        ws.open(f"/plan?plan={plan.json()['id']}&lang=en", IDLE_PLAN)
+        assert HOSTILE in ws.text("#plan-table") and ws.text("#plan-heading") == f"Plan “{HOSTILE}”"
+        assert ws.page.evaluate("() => window.__pwned") is None and ws.page.locator("main img").count() == 0
+        ws.close(expected=("status of 422",))
+    finally:
+        api.put(f"/v1/schools/{school['code']}", json=body, headers=bearer(keys["admin"]))
+
+
+def test_page_weight_and_first_paint(browser: Any, service: tuple[str, dict[str, str]], api: httpx.Client, capsys: pytest.CaptureFixture[str]) -> None:
+    base, _ = service
+    tab = Tab(browser, base)
+    sizes: dict[str, int] = {}
+    tab.page.on("response", lambda r: sizes.__setitem__(r.url, len(r.body())) if r.url.startswith(base) else None)
+    tab.page.goto(base + "/?lang=en")
+    tab.idle()
+    fcp = tab.page.evaluate("() => performance.getEntriesByName('first-contentful-paint')[0].startTime")
+    total = sum(sizes.values())
+    with capsys.disabled():
+        print(f"\n/ page: {len(sizes)} files, {total / 1000:.1f} kB (uncompressed), first contentful paint {fcp:.0f} ms")
+    assert total < 300_000 and fcp < 1000
+    assert all(u.startswith(base + "/static/") or u.startswith(base + "/?") for u in sizes)
+    tab.close()
+
+
+def test_phone_sized_screen(browser: Any, service: tuple[str, dict[str, str]], api: httpx.Client, tmp_path: Path) -> None:
+    base, _ = service
+    tab = Tab(browser, base, width=390, height=844)
+    tab.open("/?address=Victoria%20St,%20Kogarah&lang=en")
+    tab.page.wait_for_selector("#answer:not([hidden])")
+    tab.idle()
+    assert tab.page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    assert tab.page.locator("#map").bounding_box()["height"] >= 280
+    assert axe(tab) == []
+    tab.page.evaluate("() => window.scrollTo(0, 0)")
+    tab.shot("find-school-phone", tmp_path)
+    tab.close()
+
+
+def test_planner_signs_in_opens_a_plan_reads_reports_and_adopts_a_draft(browser: Any, service: tuple[str, dict[str, str]], api: httpx.Client,
+                                                                       tmp_path: Path) -> None:
+    base, keys = service
+    tab = Tab(browser, base)
+    tab.open("/plan?lang=en", IDLE_PLAN)
+    assert tab.page.is_disabled("#adopt") if tab.page.is_visible("#adopt") else True
+    tab.page.fill("#key", "ck_wrong")
+    tab.page.click("#key-use")
+    tab.page.wait_for_function("() => document.getElementById('key-status').textContent.includes('not accepted')")
+    tab.page.fill("#key", keys["planner"])
+    tab.page.click("#key-use")
+    tab.page.wait_for_selector("#signed-in:not([hidden])")
+    assert tab.page.evaluate("() => sessionStorage.getItem('catchment-planner-key')") == keys["planner"]
+    tab.idle(IDLE_PLAN)
+    tab.page.select_option("#f-district", "fairfax")
+    tab.page.select_option("#f-level", "elementary")
+    tab.page.select_option("#f-status", "adopted")
+    listed = api.get("/v1/plans", params={"district": "fairfax", "level": "elementary", "status": "adopted"}).json()
+    assert tab.page.locator("#plan-table tbody tr").count() == len(listed) == 1
+    tab.page.click("#plan-table .open-plan")
+    tab.page.wait_for_selector("#detail:not([hidden])")
+    tab.idle(IDLE_PLAN)
+    adopted = listed[0]
+    assert tab.text("#plan-heading") == f"Plan “{adopted['name']}”"
+    assert f"plan={adopted['id']}" in tab.page.url
+    zones = api.get(f"/v1/plans/{adopted['id']}/zones").json()["features"]
+    assert tab.page.evaluate("() => window.catchmentPlan.zoneCount") == len(zones)
+    rows = api.get("/v1/reports/capacity", params={"plan": adopted["id"]}).json()["rows"]
+    assert tab.page.locator("#capacity tbody tr").count() == len(rows)
+    assert tab.page.locator("#capacity svg rect").count() == min(15, sum(1 for r in rows if r["utilisation_demand"] is not None))
+    worst = max(rows, key=lambda r: r["utilisation_demand"] or 0)
+    assert tab.text("#capacity tbody tr:first-child td:first-child") == worst["name"]
+    findings = api.get(f"/v1/plans/{adopted['id']}/validation").json()["findings"]["features"]
+    assert tab.page.locator("#validation tbody tr").count() == len(findings)
+    dist = api.get("/v1/reports/travel/distribution", params={"plan": adopted["id"]}).json()
+    assert tab.page.locator("#travel svg rect").count() == len(dist["pupils"])
+    assert tab.page.get_attribute("#capacity-csv", "href") == f"/v1/reports/capacity?plan={adopted['id']}&format=csv"
+    csv = api.get(tab.page.get_attribute("#capacity-csv", "href"))
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    assert axe(tab) == []
+    tab.page.evaluate("() => window.scrollTo(0, document.getElementById('detail').offsetTop - 10)")
+    tab.shot("workspace", tmp_path)
+
+    # Copy to a draft, compare with the adopted plan, and adopt the draft after the confirmation.
+    tab.page.click("#copy-plan")
+    tab.page.wait_for_function("() => window.catchmentPlan.state.plan && window.catchmentPlan.state.plan.status === 'draft'",
+                               timeout=60_000)
+    tab.idle(IDLE_PLAN)
+    draft = tab.page.evaluate("() => window.catchmentPlan.state.plan")
+    assert draft["parent_id"] == adopted["id"] and tab.page.is_visible("#edit-link")
+    assert tab.page.get_attribute("#edit-link", "href") == f"/v1/maps/plan/{draft['id']}/edit?lang=en"
+    tab.page.select_option("#compare-with", str(adopted["id"]))
+    tab.page.click("#compare-form button")
+    tab.page.wait_for_selector("#compare .moved")
+    assert tab.text("#compare .moved") == "0 children in 0 places change school."
+    tab.page.click("#adopt")
+    tab.page.wait_for_selector("#confirm[open]")
+    tab.idle(IDLE_PLAN)
+    lines = tab.page.eval_on_selector_all("#confirm-body p", "els => els.map(e => e.textContent)")
+    assert lines[0].startswith(f"Adopt “{draft['name']}” for fairfax, Primary, school year {draft['school_year']}?")
+    assert lines[1] == f"It replaces “{adopted['name']}”, which will be archived."
+    assert lines[2] == "0 children in 0 places change school."
+    assert tab.page.evaluate("() => document.activeElement.id") == "confirm-no"
+    tab.shot("workspace-adopt", tmp_path)
+    tab.page.click("#confirm-yes")
+    tab.page.wait_for_function("() => window.catchmentPlan.state.plan.status === 'adopted'", timeout=60_000)
+    tab.idle(IDLE_PLAN)
+    assert tab.text("#action-status") == "Adopted. It now answers the parents' lookups."
+    assert api.get(f"/v1/plans/{draft['id']}").json()["status"] == "adopted"
+    assert api.get(f"/v1/plans/{adopted['id']}").json()["status"] == "archived"
+    assert "No jobs yet." in tab.text("#jobs") or tab.page.locator("#jobs tbody tr").count() >= 1
+
+    # In Chinese, the same plan.
+    tab.page.click("#lang-switch")
+    tab.idle(IDLE_PLAN)
+    assert tab.text("#plan-heading") == f"方案「{draft['name']}」" and "已采纳" in tab.text("#plan-meta")
+    tab.close()
+
+
+def test_swagger_ui_has_an_authorize_button_offline(browser: Any, service: tuple[str, dict[str, str]], api: httpx.Client) -> None:
+    base, _ = service
+    tab = Tab(browser, base)
+    tab.page.goto(base + "/docs")
+    tab.page.wait_for_selector(".swagger-ui .btn.authorize", timeout=60_000)
+    tab.page.wait_for_selector("text=/v1/lookup/zones")
+    tab.page.goto(base + "/redoc")
+    tab.page.wait_for_selector("text=Catchment", timeout=60_000)
+    tab.page.wait_for_selector("[data-section-id]", timeout=60_000)
+    tab.close()
