@@ -121,6 +121,7 @@ PLAN: Text = {
     "severity": {"en": "Severity", "zh": "级别"},
     "finding": {"en": "Finding", "zh": "问题"},
     "count": {"en": "Count", "zh": "数量"},
+    "message": {"en": "What was found", "zh": "说明"},
     "capacity": {"en": "Capacity and utilisation", "zh": "学位与使用率"},
     "school": {"en": "School", "zh": "学校"},
     "seats": {"en": "Seats", "zh": "学位"},

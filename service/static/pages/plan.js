@@ -17,14 +17,16 @@
   function num(v, d) { return v === null || v === undefined ? "–" : c.number(v, d); }
   function detailOf(res) { return res.body && res.body.detail ? res.body.detail : c.problemText(res); }
 
-  function table(caption, heads, rows) {
+  function table(caption, heads, rows, label) {
     var thead = el("thead", {}, el("tr", {}, heads.map(function (h) {
       return el("th", {scope: "col", class: h.num ? "num" : null, text: h.label});
     })));
     var tbody = el("tbody", {}, rows.map(function (r) {
       return el("tr", {}, r.map(function (cell, i) { return el("td", {class: heads[i].num ? "num" : null, text: cell}); }));
     }));
-    return el("div", {class: "table-wrap"}, el("table", {}, caption ? el("caption", {text: caption}) : null, thead, tbody));
+    // A scrolling box is focusable and named, so keyboard users can scroll it too.
+    return el("div", {class: "table-wrap", tabindex: "0", role: "region", "aria-label": caption || label},
+              el("table", {}, caption ? el("caption", {text: caption}) : null, thead, tbody));
   }
 
   // ---- the key -------------------------------------------------------------------------------
@@ -161,7 +163,7 @@
         var m = f.properties.message;
         return [f.properties.severity, f.properties.code, (m && (m[c.config.lang] || m.en)) || ""];
       });
-      box.appendChild(table(null, [{label: t("severity")}, {label: t("finding")}, {label: ""}], rows));
+      box.appendChild(table(null, [{label: t("severity")}, {label: t("finding")}, {label: t("message")}], rows, t("validation")));
       Array.prototype.forEach.call(box.querySelectorAll("tbody tr"), function (tr, i) {
         tr.firstChild.className = "sev-" + fs[i].properties.severity;
       });
@@ -189,7 +191,7 @@
         rows.map(function (r) {
           return [r.name, num(r.capacity), num(r.enrolment), num(r.demand), pct(u(r)),
                   r["band_demand_" + lang] || r["band_enrolment_" + lang] || ""];
-        })));
+        }), t("capacity")));
     });
   }
 
@@ -204,7 +206,7 @@
         res.body.indicators.map(function (i) {
           var name = i["name_" + c.config.lang] || i.name || i.key || "";
           return [name, num(i.cv !== undefined ? i.cv : i.value, 3), num(i.limit !== undefined ? i.limit : i.max_cv, 3)];
-        })));
+        }), t("balance")));
     });
   }
 
@@ -218,7 +220,7 @@
       if (!sum.ok) { box.appendChild(el("p", {class: sum.status === 422 ? "hint" : "problem", text: sum.status === 422 ? t("no_demand") : detailOf(sum)})); return; }
       var s = sum.body.summary;
       box.appendChild(table(null, [{label: t("mean"), num: true}, {label: t("median"), num: true}, {label: t("p90"), num: true}],
-        [[c.distance(s.mean), c.distance(s.median), c.distance(s.p90)]]));
+        [[c.distance(s.mean), c.distance(s.median), c.distance(s.p90)]], t("travel")));
       if (dist.ok) {
         box.appendChild(charts.histogram(dist.body.edges, dist.body.pupils, {title: t("chart_distance"), format: c.distance,
           format2: function (v) { return c.number(v); }, axis: t("pupils")}));
@@ -247,7 +249,7 @@
       box.appendChild(el("p", {class: "moved", text: t("moved", {pupils: num(b.pupils_moved), units: num(b.units_changed)})}));
       var rows = (b.schools || []).filter(function (r) { return Math.abs(r.change || 0) > 0.05; });
       box.appendChild(table(null, [{label: t("school")}, {label: t("before"), num: true}, {label: t("after"), num: true}],
-        rows.map(function (r) { return [r.name || r.code, num(r.demand_before), num(r.demand_after)]; })));
+        rows.map(function (r) { return [r.name || r.code, num(r.demand_before), num(r.demand_after)]; }), t("compare")));
     });
   });
 
@@ -309,7 +311,7 @@
         {label: t("job_created")}], res.body.map(function (j) {
           var f = j.progress && j.progress.fraction;
           return [j.id, j.kind, j.status, f === undefined || f === null ? "–" : pct(f), j.created_at || ""];
-        })));
+        }), t("jobs")));
     });
   }
   $("jobs-refresh").addEventListener("click", loadJobs);
