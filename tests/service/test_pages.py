@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 
 import numpy as np
@@ -15,7 +16,7 @@ from fastapi.testclient import TestClient
 from geo.errors import InvalidInput
 from service.operations.pages import pick_lang
 
-SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script>", re.S)
+SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script>", re.DOTALL)
 
 
 @pytest.mark.parametrize(("query", "header", "want"), [
@@ -66,7 +67,7 @@ def test_pages_load_only_files_of_the_service_and_no_inline_script(shared_client
 
 def test_the_data_block_cannot_be_closed_by_configured_text(shared_client: TestClient) -> None:
     html = shared_client.get("/").text
-    block = re.search(r'<script type="application/json" id="catchment-config">(.*?)</script>', html, re.S)
+    block = re.search(r'<script type="application/json" id="catchment-config">(.*?)</script>', html, re.DOTALL)
     assert block is not None
     assert "<" not in block[1] and ">" not in block[1]
 
@@ -147,7 +148,7 @@ def test_travel_distribution_matches_the_per_unit_rows(shared_client: TestClient
     edges = np.array(dist["edges"])
     assert len(edges) == 11 and len(dist["pupils"]) == 10 and dist["unit"] == "m"
     ok = np.isfinite(cost)
-    want = [pupils[ok & (cost >= a) & (cost < b)].sum() for a, b in zip(edges[:-2], edges[1:-1], strict=True)]
+    want = [pupils[ok & (cost >= a) & (cost < b)].sum() for a, b in itertools.pairwise(edges[:-1])]
     want.append(pupils[ok & (cost >= edges[-2])].sum())
     assert dist["pupils"] == pytest.approx(want, abs=0.5)
     assert sum(dist["pupils"]) + dist["unreachable_pupils"] == pytest.approx(pupils.sum(), abs=1)
