@@ -1,108 +1,29 @@
-"""The parents' page and the planners' workspace in headless Chromium against a real `catchment serve`.
+"""The parents' page in headless Chromium against a real `catchment serve`.
 
 A parent types an address, picks a suggestion with the keyboard and reads the answer in English
-and Chinese, follows an ambiguous address to a choice, opens a shared link, clicks the map; a
-planner signs in, opens a plan, reads its reports and adopts a draft after the confirmation.
-Stored text with markup in it is shown as text and runs nothing. axe-core (served from the
-repository) finds no serious accessibility problem; the page is light and paints fast.
+and Chinese, follows an ambiguous address to a choice, opens a shared link, clicks the map and
+sees next year's school; a geocoder that is down and an address that matches nothing get their
+message. Stored text with markup in it is shown as text and runs nothing. axe-core finds no
+serious accessibility problem; the page is light and paints fast, on a phone-sized screen too.
 """
 
 from __future__ import annotations
 
-import sqlite3
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
-from geo.models import Role
 from service.main import create_app
 from service.settings import GeocoderSettings
-from service.storage import open_repository
 from tests.conftest import bearer, settings_for
-from tests.maps.test_browser import DOCS_IMG, WRITE_DOCS
-from tests.support.browser import chromium
 from tests.support.fake_nominatim import fake_nominatim
-from tests.support.server import free_port, running_service
+from tests.support.pages import HOSTILE, IDLE_PLAN, Tab, api, axe, browser, served, service
 
 pytestmark = pytest.mark.browser
 
-AXE = Path(__file__).resolve().parents[1] / "support" / "vendor" / "axe.min.js"
-OFFLINE = {"CATCHMENT_TILES": "none"}
-HOSTILE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
-IDLE_FIND = "() => window.catchmentFind && window.catchmentFind.ready && window.catchmentFind.state.pending === 0"
-IDLE_PLAN = "() => window.catchmentPlan && window.catchmentPlan.ready && window.catchmentPlan.state.pending === 0"
-
-
-@pytest.fixture(scope="module")
-def service(sample_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
-    """A running service on a private copy of the sample, with a planner and an admin key."""
-    target = tmp_path_factory.mktemp("pages") / "catchment.db"
-    src, dst = sqlite3.connect(sample_db), sqlite3.connect(target)
-    src.backup(dst)
-    src.close()
-    dst.close()
-    url = f"sqlite:///{target}"
-    repo = open_repository(url)
-    keys = {"planner": repo.create_key(name="planner", role=Role.PLANNER, actor="test")[1],
-            "admin": repo.create_key(name="admin", role=Role.ADMIN, actor="test")[1]}
-    repo.close()
-    with running_service(url, env=OFFLINE) as base:
-        yield base, keys
-
-
-@pytest.fixture(scope="module")
-def api(service: tuple[str, dict[str, str]]) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=service[0], timeout=120) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
-
-
-class Tab:
-    """One page with what its console said; requests to other hosts are failures (the page must work offline)."""
-
-    def __init__(self, browser: Any, base: str, *, locale: str = "en-GB", width: int = 1280, height: int = 860) -> None:
-        self.context = browser.new_context(locale=locale, viewport={"width": width, "height": height},
-                                           extra_http_headers={"Accept-Language": locale})
-        self.page = self.context.new_page()
-        self.base = base
-        self.problems: list[str] = []
-        self.page.on("console", lambda m: self.problems.append(m.text) if m.type == "error" else None)
-        self.page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
-        self.page.on("request", lambda r: None if r.url.startswith((base, "data:", "blob:" + base)) else self.problems.append(f"off-site: {r.url}"))
-
-    def open(self, path: str, idle: str = IDLE_FIND) -> None:
-        self.page.goto(self.base + path)
-        self.idle(idle)
-
-    def idle(self, idle: str = IDLE_FIND) -> None:
-        self.page.wait_for_function(idle, timeout=60_000)
-
-    def text(self, selector: str) -> str:
-        return str(self.page.inner_text(selector))
-
-    def shot(self, name: str, tmp: Path) -> None:
-        self.page.wait_for_timeout(200)
-        self.page.screenshot(path=str(tmp / f"{name}.png"))
-        if WRITE_DOCS:
-            DOCS_IMG.mkdir(parents=True, exist_ok=True)
-            self.page.screenshot(path=str(DOCS_IMG / f"{name}.png"))
-
-    def close(self, *, expected: tuple[str, ...] = ()) -> None:
-        left = [p for p in self.problems if not any(e in p for e in expected)]
-        self.context.close()
-        assert left == []
+__all__ = ["api", "browser", "service"]  # module fixtures
 
 
 def _school_names(answer: dict[str, Any]) -> list[str]:
@@ -111,14 +32,6 @@ def _school_names(answer: dict[str, Any]) -> list[str]:
 
 def _shown_schools(tab: Tab) -> list[str]:
     return list(tab.page.eval_on_selector_all("#answer .school-name", "els => els.map(e => e.textContent)"))
-
-
-def axe(tab: Tab) -> list[dict[str, Any]]:
-    """Serious and critical axe-core violations of the page as it is now (WCAG 2.1 A and AA rules)."""
-    tab.page.add_script_tag(path=str(AXE))
-    got = tab.page.evaluate("() => axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa']}})")
-    return [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:3]}
-            for v in got["violations"] if v["impact"] in ("serious", "critical")]
 
 
 def test_parent_types_picks_a_suggestion_and_reads_the_answer_in_both_languages(browser: Any, service: tuple[str, dict[str, str]], api: httpx.Client,
@@ -267,25 +180,6 @@ def test_not_found_map_click_and_next_years_zone(browser: Any, service: tuple[st
     tab.close(expected=("status of 404",))
 
 
-@contextmanager
-def served(app: Any) -> Iterator[str]:
-    """``app`` under uvicorn in a thread on a free port (for settings the environment cannot express)."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while not server.started:
-            assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
-            time.sleep(0.05)
-        yield base
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
 def test_geocoder_down_says_so(browser: Any, sample_db: Path) -> None:
     with fake_nominatim(lambda q, srv: (503, {"error": "down"})) as nom:
         settings = settings_for(f"sqlite:///{sample_db}")
@@ -359,99 +253,3 @@ def test_phone_sized_screen(browser: Any, service: tuple[str, dict[str, str]], a
     tab.page.evaluate("() => window.scrollTo(0, 0)")
     tab.shot("find-school-phone", tmp_path)
     tab.close()
-
-
-def test_planner_signs_in_opens_a_plan_reads_reports_and_adopts_a_draft(browser: Any, service: tuple[str, dict[str, str]], api: httpx.Client,
-                                                                       tmp_path: Path) -> None:
-    base, keys = service
-    tab = Tab(browser, base)
-    tab.open("/plan?lang=en", IDLE_PLAN)
-    assert tab.page.is_disabled("#adopt") if tab.page.is_visible("#adopt") else True
-    tab.page.fill("#key", "ck_wrong")
-    tab.page.click("#key-use")
-    tab.page.wait_for_function("() => document.getElementById('key-status').textContent.includes('not accepted')")
-    tab.page.fill("#key", keys["planner"])
-    tab.page.click("#key-use")
-    tab.page.wait_for_selector("#signed-in:not([hidden])")
-    assert tab.page.evaluate("() => sessionStorage.getItem('catchment-planner-key')") == keys["planner"]
-    tab.idle(IDLE_PLAN)
-    tab.page.select_option("#f-district", "fairfax")
-    tab.page.select_option("#f-level", "elementary")
-    tab.page.select_option("#f-status", "adopted")
-    listed = api.get("/v1/plans", params={"district": "fairfax", "level": "elementary", "status": "adopted"}).json()
-    assert tab.page.locator("#plan-table tbody tr").count() == len(listed) == 1
-    tab.page.click("#plan-table .open-plan")
-    tab.page.wait_for_selector("#detail:not([hidden])")
-    tab.idle(IDLE_PLAN)
-    adopted = listed[0]
-    assert tab.text("#plan-heading") == f"Plan “{adopted['name']}”"
-    assert f"plan={adopted['id']}" in tab.page.url
-    zones = api.get(f"/v1/plans/{adopted['id']}/zones").json()["features"]
-    assert tab.page.evaluate("() => window.catchmentPlan.zoneCount") == len(zones)
-    rows = api.get("/v1/reports/capacity", params={"plan": adopted["id"]}).json()["rows"]
-    assert tab.page.locator("#capacity tbody tr").count() == len(rows)
-    assert tab.page.locator("#capacity svg rect").count() == min(15, sum(1 for r in rows if r["utilisation_demand"] is not None))
-    worst = max(rows, key=lambda r: r["utilisation_demand"] or 0)
-    assert tab.text("#capacity tbody tr:first-child td:first-child") == worst["name"]
-    findings = api.get(f"/v1/plans/{adopted['id']}/validation").json()["findings"]["features"]
-    assert tab.page.locator("#validation tbody tr").count() == len(findings)
-    dist = api.get("/v1/reports/travel/distribution", params={"plan": adopted["id"]}).json()
-    assert tab.page.locator("#travel svg rect").count() == len(dist["pupils"])
-    assert tab.page.get_attribute("#capacity-csv", "href") == f"/v1/reports/capacity?plan={adopted['id']}&format=csv"
-    csv = api.get(tab.page.get_attribute("#capacity-csv", "href"))
-    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
-    assert axe(tab) == []
-    tab.page.evaluate("() => window.scrollTo(0, document.getElementById('detail').offsetTop - 10)")
-    tab.shot("workspace", tmp_path)
-
-    # Copy to a draft, compare with the adopted plan, and adopt the draft after the confirmation.
-    tab.page.click("#copy-plan")
-    tab.page.wait_for_function("() => window.catchmentPlan.state.plan && window.catchmentPlan.state.plan.status === 'draft'",
-                               timeout=60_000)
-    tab.idle(IDLE_PLAN)
-    draft = tab.page.evaluate("() => window.catchmentPlan.state.plan")
-    assert draft["parent_id"] == adopted["id"] and tab.page.is_visible("#edit-link")
-    assert tab.page.get_attribute("#edit-link", "href") == f"/v1/maps/plan/{draft['id']}/edit?lang=en"
-    tab.page.select_option("#compare-with", str(adopted["id"]))
-    tab.page.click("#compare-form button")
-    tab.page.wait_for_selector("#compare .moved")
-    assert tab.text("#compare .moved") == "0 children in 0 places change school."
-    tab.page.click("#adopt")
-    tab.page.wait_for_selector("#confirm[open]")
-    tab.idle(IDLE_PLAN)
-    lines = tab.page.eval_on_selector_all("#confirm-body p", "els => els.map(e => e.textContent)")
-    assert lines[0].startswith(f"Adopt “{draft['name']}” for fairfax, Primary, school year {draft['school_year']}?")
-    assert lines[1] == f"It replaces “{adopted['name']}”, which will be archived."
-    assert lines[2] == "0 children in 0 places change school."
-    assert tab.page.evaluate("() => document.activeElement.id") == "confirm-no"
-    tab.shot("workspace-adopt", tmp_path)
-    tab.page.click("#confirm-yes")
-    tab.page.wait_for_function("() => window.catchmentPlan.state.plan.status === 'adopted'", timeout=60_000)
-    tab.idle(IDLE_PLAN)
-    assert tab.text("#action-status") == "Adopted. It now answers the parents' lookups."
-    assert api.get(f"/v1/plans/{draft['id']}").json()["status"] == "adopted"
-    assert api.get(f"/v1/plans/{adopted['id']}").json()["status"] == "archived"
-    assert "No jobs yet." in tab.text("#jobs") or tab.page.locator("#jobs tbody tr").count() >= 1
-
-    # In Chinese, the same plan.
-    tab.page.click("#lang-switch")
-    tab.idle(IDLE_PLAN)
-    assert tab.text("#plan-heading") == f"方案「{draft['name']}」" and "已采纳" in tab.text("#plan-meta")
-    tab.close(expected=("status of 401",))  # the wrong key typed first
-
-
-def test_swagger_ui_has_an_authorize_button_offline(browser: Any, service: tuple[str, dict[str, str]], api: httpx.Client) -> None:
-    base, _ = service
-    tab = Tab(browser, base)
-    tab.page.goto(base + "/docs")
-    tab.page.wait_for_selector(".swagger-ui .btn.authorize", timeout=60_000)
-    tab.page.wait_for_selector('.opblock-summary-path[data-path="/v1/lookup/zones"]', state="attached")
-    tab.close()
-    # ReDoc shows its maker's logo from cdn.redoc.ly (unconditionally, in its bundle); offline the image
-    # fails and ReDoc hides it. That is the one request allowed to leave.
-    redoc = Tab(browser, base)
-    redoc.page.goto(base + "/redoc")
-    redoc.page.wait_for_selector("[data-section-id]", timeout=60_000)
-    assert redoc.page.locator("text=Which school serves this address").count() >= 1
-    redoc.page.wait_for_timeout(500)
-    redoc.close(expected=("off-site: https://cdn.redoc.ly/redoc/logo-mini.svg", "Failed to load resource: net::"))
