@@ -19,7 +19,7 @@ from service.main import create_app
 from service.settings import GeocoderSettings
 from tests.conftest import bearer, settings_for
 from tests.support.fake_nominatim import fake_nominatim
-from tests.support.pages import HOSTILE, IDLE_PLAN, Tab, api, axe, browser, served, service
+from tests.support.pages import HOSTILE, IDLE_FIND, IDLE_PLAN, Tab, api, axe, browser, served, service
 
 pytestmark = pytest.mark.browser
 
@@ -253,3 +253,79 @@ def test_phone_sized_screen(browser: Any, service: tuple[str, dict[str, str]], a
     tab.page.evaluate("() => window.scrollTo(0, 0)")
     tab.shot("find-school-phone", tmp_path)
     tab.close()
+
+
+def test_walking_distance_boundary_warning_and_nearest_schools(browser: Any, service: tuple[str, dict[str, str]],
+                                                               api: httpx.Client) -> None:
+    base, _ = service
+    tab = Tab(browser, base)
+    # Portland has a walking network: the walking distance is shown next to the straight line.
+    walk = api.get("/v1/lookup", params={"lon": -122.7123, "lat": 45.5368}).json()
+    school = walk["levels"][0]["zones"][0]["schools"][0]
+    assert school["walk_m"] is not None
+    tab.open("/?lon=-122.7123&lat=45.5368&lang=en")
+    tab.page.wait_for_selector("#answer:not([hidden])")
+    tab.idle()
+    assert tab.text("#answer .school-distance") == \
+        f"{school['distance_m'] / 1000:.1f} km in a straight line · {school['walk_m'] / 1000:.1f} km walking"
+
+    # A point a few metres inside a zone's edge is warned about.
+    zone = api.get("/v1/lookup/zones", params={"lon": 151.1796, "lat": -33.7738, "level": "primary"}).json()["features"][0]
+    ring = zone["geometry"]["coordinates"][0] if zone["geometry"]["type"] == "Polygon" else zone["geometry"]["coordinates"][0][0]
+    (x0, y0), (x1, y1) = ring[0], ring[1]
+    mx, my = (x0 + x1) / 2, (y0 + y1) / 2
+    near = None
+    for step in (2e-5, -2e-5):  # ~2 m either side of the edge's midpoint: one side is inside
+        lon, lat = mx - (y1 - y0) * step / max(abs(y1 - y0), abs(x1 - x0)), my + (x1 - x0) * step / max(abs(y1 - y0), abs(x1 - x0))
+        got = api.get("/v1/lookup", params={"lon": lon, "lat": lat, "level": "primary"}).json()
+        hits = [z for z in got["levels"][0]["zones"] if z["zone_id"] == zone["properties"]["zone_id"]]
+        if hits and hits[0]["near_boundary_m"] is not None:
+            near = (lon, lat, hits[0]["near_boundary_m"])
+            break
+    assert near is not None
+    tab.open(f"/?lon={near[0]:.7f}&lat={near[1]:.7f}&lang=en")
+    tab.page.wait_for_selector("#answer .warn")
+    tab.idle()
+    assert "from the zone's edge" in tab.text("#answer .warn")
+
+    # No zone covers the middle of the ocean: the nearest schools, in Chinese.
+    far = api.get("/v1/lookup", params={"lon": 0, "lat": 0}).json()
+    tab.open("/?lon=0&lat=0&lang=zh")
+    tab.page.wait_for_selector("#answer:not([hidden])")
+    tab.idle()
+    assert "该位置不在任何学区内" in tab.text("#answer")
+    nearest = [s["name"] for lv in far["levels"] for s in lv["nearest_schools"]]
+    assert nearest and _shown_schools(tab) == nearest
+    tab.close()
+
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+       "object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+
+
+@pytest.mark.parametrize("path", ["/?address=Victoria%20St,%20Kogarah&lang=en", "/plan?plan=3&lang=en"])
+def test_pages_work_under_a_strict_content_security_policy(browser: Any, service: tuple[str, dict[str, str]], path: str) -> None:
+    base, _ = service
+    tab = Tab(browser, base)
+
+    def strict(route: Any) -> None:
+        response = route.fetch()
+        route.fulfill(response=response, headers={**response.headers, "content-security-policy": CSP})
+
+    tab.context.route(f"{base}/**", strict)
+    tab.context.add_init_script("document.addEventListener('securitypolicyviolation', e =>"
+                                " (window.__csp = window.__csp || []).push(e.violatedDirective + ' ' + e.blockedURI));")
+    idle = IDLE_PLAN if path.startswith("/plan") else IDLE_FIND
+    tab.open(path, idle)
+    if path.startswith("/plan"):
+        tab.page.wait_for_selector("#detail:not([hidden]) #capacity svg")
+        assert tab.page.evaluate("() => window.catchmentPlan.zoneCount") > 0
+    else:
+        tab.page.wait_for_selector("#answer:not([hidden])")
+        tab.page.wait_for_function("() => window.catchmentFind.layers.zones.getLayers().length === 1")
+    tab.idle(idle)
+    assert tab.page.evaluate("() => window.__csp || []") == []
+    # The policy is in force and the listener hears it: an inline style is refused.
+    tab.page.evaluate("() => { var s = document.createElement('style'); s.textContent = 'body{}'; document.head.appendChild(s); }")
+    tab.page.wait_for_function("() => (window.__csp || []).some(v => v.startsWith('style-src'))")
+    tab.close(expected=("Content Security Policy",))
