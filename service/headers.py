@@ -21,13 +21,16 @@ from service.bodylimits import route_path
 from service.settings import HttpSettings
 
 DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
-# Swagger UI and ReDoc as FastAPI serves them: bundles and styles from jsDelivr, an inline
-# start-up script, the favicon from fastapi.tiangolo.com, ReDoc's fonts and its blob: worker.
-_DOCS = ("default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-         "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-         "img-src 'self' data: https:; font-src https://fonts.gstatic.com; connect-src 'self'; worker-src blob:; "
-         "object-src 'none'; base-uri 'none'; form-action 'self'")
+# Swagger UI and ReDoc are served by the service itself (service/static/vendor, started by a
+# script file, no inline script); they inject their own styles, and ReDoc runs a blob: worker.
+_DOCS = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+         "font-src 'self' data:; connect-src 'self'; worker-src blob:; object-src 'none'; base-uri 'none'; form-action 'self'")
 _API = "default-src 'none'; base-uri 'none'; form-action 'none'"
+#: The parents' page and the planners' workspace: every script and style is a file of the service
+#: (no inline script may run), images may come from the tile server, fetches go to this API only.
+PAGE_PATHS = ("/", "/plan")
+_PAGES = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob: https: http:; "
+          "connect-src 'self'; font-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'")
 
 
 def new_nonce() -> str:
@@ -57,7 +60,8 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        base = _DOCS if route_path(scope) in DOCS_PATHS else _API
+        path = route_path(scope)
+        base = _DOCS if path in DOCS_PATHS else _PAGES if path in PAGE_PATHS else _API
         policy = f"{base}; frame-ancestors {self.frame_ancestors}"
 
         async def with_headers(message: Message) -> None:

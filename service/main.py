@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from starlette.middleware.cors import CORSMiddleware
 
 from service import errors, openapi
@@ -22,18 +22,22 @@ from service.ratelimit import RateLimits
 from service.routes import (
     addresses,
     admin,
+    docs,
     editor,
     health,
     imports,
     jobs,
     lookup,
+    lookup_zones,
     maps,
     ogc,
+    pages,
     planning,
     plans,
     reports,
     schools,
     travel,
+    workspace,
 )
 from service.sample import is_empty, load_sample
 from service.settings import Settings
@@ -85,7 +89,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             holder.close()
             repo.close()
 
-    app = FastAPI(title="Catchment", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="Catchment", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
+                  docs_url=None, redoc_url=None)
     errors.install(app)
     # Innermost first: body limits, then rate limits, then headers on every answer (413 and
     # 429 too), CORS outermost so browsers of allowed origins can read those answers.
@@ -95,7 +100,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.http.cors_origins:
         app.add_middleware(CORSMiddleware, **cors_options(settings.http))
     # planning before plans: /v1/plans/compare must win over /v1/plans/{plan_id}.
-    for module in (health, schools, planning, plans, lookup, addresses, imports, reports, travel, maps, editor, jobs, ogc, admin):
+    # lookup_zones and workspace before lookup and travel: their paths extend /v1/lookup and /v1/reports/travel.
+    for module in (health, schools, planning, plans, lookup_zones, lookup, addresses, imports, workspace, reports, travel, maps,
+                   editor, jobs, ogc, admin):
         declare_errors(module.router, repo=get_repo, user=get_user, remote=get_remote)
         app.include_router(module.router)
     openapi.install(app)
@@ -104,10 +111,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def favicon() -> Response:
         return Response(status_code=204)
 
-    @app.get("/", include_in_schema=False)
-    async def root() -> RedirectResponse:
-        return RedirectResponse("/docs")
-
+    docs.install(app)
+    pages.install(app)
     return app
 
 
