@@ -168,7 +168,7 @@ def test_not_found_map_click_and_next_years_zone(browser: Any, service: tuple[st
     assert moved == 1
     r = api.put(f"/v1/plans/{copy.json()['id']}/zones", json=features, headers=bearer(keys["planner"]) | {"If-Match": copy.headers["ETag"]})
     assert r.status_code == 200, r.text
-    assert api.post(f"/v1/plans/{copy.json()['id']}/adopt", headers=bearer(keys["planner"])).status_code == 200
+    assert api.post(f"/v1/plans/{copy.json()['id']}/adopt", headers=bearer(keys["planner"]) | {"If-Match": r.headers["ETag"]}).status_code == 200
     new_name = api.get(f"/v1/schools/{new_code}").json()["name"]
     tab.page.reload()
     tab.page.wait_for_selector('.level[data-level="primary"] .next-year:not([hidden])', timeout=60_000)
@@ -288,9 +288,9 @@ def test_walking_distance_boundary_warning_and_nearest_schools(browser: Any, ser
     tab.idle()
     assert "from the zone's edge" in tab.text("#answer .warn")
 
-    # No zone covers the middle of the ocean: the nearest schools, in Chinese.
-    far = api.get("/v1/lookup", params={"lon": 0, "lat": 0}).json()
-    tab.open("/?lon=0&lat=0&lang=zh")
+    # No zone covers the sea off Manly: the nearest schools (within the 50 km limit), in Chinese.
+    far = api.get("/v1/lookup", params={"lon": 151.32, "lat": -33.80}).json()
+    tab.open("/?lon=151.32&lat=-33.8&lang=zh")
     tab.page.wait_for_selector("#answer:not([hidden])")
     tab.idle()
     assert "该位置不在任何学区内" in tab.text("#answer")

@@ -46,6 +46,8 @@
     var opts = options || {};
     var headers = {Accept: "application/json"};
     if (opts.key) { headers.Authorization = "Bearer " + opts.key; }
+    // Plan writes name the version they were decided on (the API answers 428 without, 412 when stale).
+    if (opts.version !== undefined) { headers["If-Match"] = '"' + opts.version + '"'; }
     if (opts.body !== undefined) { headers["Content-Type"] = "application/json"; }
     return fetch(url(path, params), {method: opts.method || "GET", headers: headers,
                                      body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined})

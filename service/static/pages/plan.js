@@ -266,9 +266,11 @@
     no.focus();
   }
 
-  function act(path, body, done) {
+  function act(path, body, done, write) {
     var p = state.plan;
-    return get(path, null, {method: "POST", key: state.key, body: body}).then(function (res) {
+    var opts = {method: "POST", key: state.key, body: body};
+    if (write) { opts.version = p.version; }
+    return get(path, null, opts).then(function (res) {
       if (!res.ok) { $("action-status").textContent = detailOf(res); return; }
       $("action-status").textContent = done;
       loadPlans().then(function () { openPlan(res.body.id || p.id, false).then(function () { $("action-status").textContent = done; }); });
@@ -277,7 +279,7 @@
 
   $("propose").addEventListener("click", function () {
     var p = state.plan;
-    confirm([t("confirm_propose", {name: p.name})], function () { act("/v1/plans/" + p.id + "/propose", undefined, t("done_propose")); });
+    confirm([t("confirm_propose", {name: p.name})], function () { act("/v1/plans/" + p.id + "/propose", undefined, t("done_propose"), true); });
   });
 
   $("adopt").addEventListener("click", function () {
@@ -286,7 +288,7 @@
     var old = state.plans.filter(function (o) {
       return o.status === "adopted" && o.district === p.district && o.level === p.level && o.school_year === p.school_year && o.id !== p.id;
     })[0];
-    var ask = function () { confirm(lines, function () { act("/v1/plans/" + p.id + "/adopt", undefined, t("done_adopt")); }); };
+    var ask = function () { confirm(lines, function () { act("/v1/plans/" + p.id + "/adopt", undefined, t("done_adopt"), true); }); };
     if (!old) { lines.push(t("confirm_first")); ask(); return; }
     lines.push(t("confirm_replaces", {old: old.name}));
     get("/v1/plans/compare", {a: old.id, b: p.id}).then(function (res) {
