@@ -171,7 +171,10 @@ def import_demand(file: Path, name: Annotated[str, typer.Option(help="name of th
 
 
 @import_app.command("addresses")
-def import_addresses(file: Annotated[Path, typer.Argument(help="CSV (lon/lat columns) or a point file: GeoJSON, GeoPackage, Shapefile")],
+def import_addresses(file: Annotated[Path | None, typer.Argument(help="CSV (lon/lat columns) or a point file: GeoJSON, "
+                                                                  "GeoPackage, Shapefile; or an .osm.pbf")] = None,
+                     from_osm: Annotated[Path | None, typer.Option("--from-osm", help="an OSM file (.osm.pbf): addr:* of "
+                                                                                       "nodes and buildings")] = None,
                      map: Annotated[list[str] | None, typer.Option("--map", help="field=COLUMN for id, text, number, street, "
                                                                       "locality, postcode (and lon, lat in a CSV); repeatable")] = None,
                      crs: Annotated[str | None, typer.Option(help="CRS of the coordinates: EPSG:<code>, gcj02 or bd09 "
@@ -182,8 +185,13 @@ def import_addresses(file: Annotated[Path, typer.Argument(help="CSV (lon/lat col
     """Import address points for the offline gazetteer (address lookups and type-ahead), all-or-nothing."""
     from service.operations.addresses import import_addresses_file
 
+    source = from_osm or file
+    if source is None or (from_osm is not None and file is not None):
+        console.print("give one address file, or --from-osm FILE.osm.pbf")
+        raise typer.Exit(2)
     with _errors():
-        name, n = import_addresses_file(_repo(database), file, dataset=dataset, mapping=map or [], crs=crs, actor=CLI_ACTOR)
+        name, n = import_addresses_file(_repo(database), source, dataset=dataset, mapping=map or [], crs=crs,
+                                        actor=CLI_ACTOR)
     console.print(f"addresses: {n} points written to dataset {name!r}; lookups use them within a second")
 
 

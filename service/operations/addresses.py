@@ -24,9 +24,11 @@ import numpy as np
 import pandas as pd
 from pyproj import CRS
 
+from geo.address.columns import unread_address_columns
 from geo.address.gazetteer import Gazetteer
 from geo.address.geocode import AddressRecord, Geocoder, GeocodeResult, check_address_text, records_from_rows
 from geo.address.nominatim import NominatimGeocoder
+from geo.address.osm import read_osm_addresses
 from geo.crs import BD09, GCJ02, WGS84, from_wgs84, parse_crs, point_to_wgs84
 from geo.distance import geodesic_m
 from geo.errors import AddressNotFound, InvalidInput, UnsupportedFile
@@ -140,6 +142,23 @@ def _columns(mapping: Sequence[str]) -> dict[str, str]:
     return cols
 
 
+def is_osm_file(path: Path) -> bool:
+    """True for OpenStreetMap extracts (``.osm.pbf``, ``.pbf``, ``.osm``), read by their ``addr:*`` tags."""
+    name = Path(path).name.lower()
+    return name.endswith((".pbf", ".osm", ".osm.bz2"))
+
+
+def _check_columns(path: Path, names: Sequence[Any], cols: Mapping[str, str]) -> None:
+    """Refuse a file whose address-like columns would be dropped (a house number lost silently)."""
+    unread = unread_address_columns([str(n) for n in names], cols)
+    if unread:
+        which = "; ".join(f"{field}: {', '.join(map(repr, found))}" for field, found in unread.items())
+        hint = " ".join(f"--map {field}={found[0]}" for field, found in unread.items())
+        msg = (f"{path.name}: column(s) that look like address fields are not recognised ({which}); "
+               f"say which field they are with {hint} (地址字段未识别，请用 --map 指定)")
+        raise InvalidInput(msg, where="map")
+
+
 def read_address_file(path: Path, *, mapping: Sequence[str] = (), crs: str | None = None) -> list[AddressRecord]:
     """Address points from a CSV (lon/lat or mapped x/y columns) or any vector file of points.
 
@@ -164,6 +183,11 @@ def read_address_file(path: Path, *, mapping: Sequence[str] = (), crs: str | Non
     if not path.is_file():
         msg = f"{path} does not exist or is not a file"
         raise InvalidInput(msg, where="file")
+    if is_osm_file(path):
+        if mapping or crs:
+            msg = f"{path.name}: an OSM file has its own tags (addr:*) and EPSG:4326; --map and --crs do not apply"
+            raise InvalidInput(msg, where="map" if mapping else "crs")
+        return read_osm_addresses(path)
     cols = _columns(mapping)
     name = parse_crs(crs) if crs else WGS84
     if path.suffix.lower() == ".csv":
@@ -172,6 +196,7 @@ def read_address_file(path: Path, *, mapping: Sequence[str] = (), crs: str | Non
         except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             msg = f"{path.name} is not a readable UTF-8 CSV: {exc}"
             raise UnsupportedFile(msg, where="file") from exc
+        _check_columns(path, table.columns, cols)
         return records_from_rows(table.to_dict("records"), columns=cols, crs=name)
     if {"lon", "lat"} & set(cols):
         msg = f"{path.name}: coordinates come from the file's point geometry; --map lon/lat is for CSV files"
@@ -185,6 +210,7 @@ def read_address_file(path: Path, *, mapping: Sequence[str] = (), crs: str | Non
         i = int(bad[0])
         msg = f"{path.name} row {i + 1}: geometry is {geoms.iloc[i].geom_type if geoms.iloc[i] is not None else 'missing'}; address points must be points"
         raise InvalidInput(msg, where=f"row {i + 1}")
+    _check_columns(path, [c for c in frame.columns if c != frame.geometry.name], cols)
     rows = frame.drop(columns=frame.geometry.name).to_dict("records")
     for row, x, y in zip(rows, geoms.x.to_numpy(), geoms.y.to_numpy(), strict=True):
         row["lon"], row["lat"] = float(x), float(y)
@@ -195,7 +221,8 @@ def import_addresses_file(repo: Repository, path: Path, *, dataset: str | None =
                           crs: str | None = None, actor: str, replace: bool = True) -> tuple[str, int]:
     """Read an address file and store it as ``dataset`` (default: the file name's stem), replacing
     that dataset, in one transaction. Returns (dataset, points written)."""
-    name = (dataset or Path(path).stem).strip()
+    stem = Path(path).name.split(".")[0] if is_osm_file(Path(path)) else Path(path).stem  # "Helsinki.osm.pbf" -> Helsinki
+    name = (dataset or stem).strip()
     if not name or len(name) > 100:
         msg = f"dataset name {name!r} must be 1-100 characters"
         raise InvalidInput(msg, where="dataset")
