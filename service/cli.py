@@ -195,6 +195,19 @@ def import_addresses(file: Annotated[Path | None, typer.Argument(help="CSV (lon/
     console.print(f"addresses: {n} points written to dataset {name!r}; lookups use them within a second")
 
 
+@import_app.command("rules")
+def import_rules_cmd(file: Annotated[Path, typer.Argument(help="CSV or XLSX: school_code, street, from, to, parity, "
+                                                               "compound, building_from, building_to, village, text")],
+                     plan: Annotated[int, typer.Option("--plan", help="the plan whose rules are replaced")],
+                     database: DbOpt = None) -> None:
+    """Import a plan's address rules (招生范围 lists), all-or-nothing: a bad row writes nothing."""
+    from service.operations.rules import import_rules_file
+
+    with _errors():
+        n = import_rules_file(_repo(database), file, plan_id=plan, actor=CLI_ACTOR)
+    console.print(f"rules: {n} rules written to plan {plan}; lookups use them within a second")
+
+
 @import_app.command("sample")
 def import_sample(database: DbOpt = None) -> None:
     """Load the bundled real sample (see data/boundaries/README.md)."""

@@ -26,6 +26,7 @@ from service.routes import (
     planning,
     plans,
     reports,
+    rules,
     schools,
     travel,
 )
@@ -80,7 +81,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Catchment", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     errors.install(app)
     # planning before plans: /v1/plans/compare must win over /v1/plans/{plan_id}.
-    for module in (health, schools, planning, plans, lookup, addresses, imports, reports, travel, maps, editor, jobs, ogc, admin):
+    for module in (health, schools, planning, rules, plans, lookup, addresses, imports, reports, travel, maps, editor, jobs,
+                   ogc, admin):
         app.include_router(module.router)
 
     @app.get("/favicon.ico", include_in_schema=False)

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field, replace
 
 from geo.address.gazetteer import Gazetteer
+from geo.address.rules import RuleBook
 from geo.errors import Unavailable
 from geo.index.zones import ZoneIndex
 from geo.lookup.resolve import SchoolBook
@@ -34,6 +35,8 @@ class Snapshot:
     travels: tuple[Travel, ...] = ()
     gazetteer: Gazetteer = field(default_factory=lambda: Gazetteer(()))
     address_stamp: tuple[int, int] = (0, 0)
+    #: The address rules (招生范围 lists) of the adopted plans.
+    rules: RuleBook = field(default_factory=lambda: RuleBook(()))
 
 
 def with_grid(snap: Snapshot) -> Snapshot:
@@ -58,8 +61,9 @@ def build_snapshot(repo: Repository, loader: NetworkLoader | None = None, previo
         gazetteer = previous.gazetteer
     else:
         gazetteer = Gazetteer(repo.addresses())
+    rules = RuleBook(repo.rules.list([p.id for p in plans]))
     return Snapshot(version, ZoneIndex(entries, version=version, grid=grid), SchoolBook(schools), plans, time.monotonic(), travels,
-                    gazetteer, stamp)
+                    gazetteer, stamp, rules)
 
 
 class SnapshotHolder:

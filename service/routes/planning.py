@@ -23,6 +23,7 @@ from service.http import etag, parse_if_match
 from service.operations.context import pick_demand, schools_of
 from service.operations.jsonable import to_jsonable
 from service.operations.reports import csv_text
+from service.operations.rules import rules_notice
 from service.schemas import PlanOut, SchoolIn
 from service.storage.base import Repository
 
@@ -253,4 +254,5 @@ def notice(plan_id: int, repo: RepoDep) -> dict[str, Any]:
             "effective_year": plan.effective_year or plan.school_year,
             "text": notice_text(changes, plan_name=plan.name, year=plan.effective_year or plan.school_year),
             "planned_schools": planned,
+            "rules": rules_notice(repo, plan.id),  # each zone as its 招生范围 list, beside the map
             "areas": {"type": "FeatureCollection", "features": [c.as_feature() for c in changes]}}
