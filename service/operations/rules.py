@@ -38,7 +38,8 @@ RULE_COLUMNS: dict[str, tuple[str, ...]] = {
 def _canonical(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     if not rows:
         return []
-    lower = {str(k).strip().lower(): k for k in rows[0]}
+    # JSON rows may each carry other keys: the columns are the union of every row's keys.
+    lower = {str(k).strip().lower(): k for row in rows for k in row}
     pick = {field: next((lower[a] for a in aliases if a in lower), None) for field, aliases in RULE_COLUMNS.items()}
     if pick["school_code"] is None:
         msg = f"no school code column (one of {', '.join(RULE_COLUMNS['school_code'])}) (缺少学校代码列)"
