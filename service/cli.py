@@ -183,7 +183,7 @@ def import_addresses(file: Annotated[Path | None, typer.Argument(help="CSV (lon/
                                                                       "default: the file name)")] = None,
                      database: DbOpt = None) -> None:
     """Import address points for the offline gazetteer (address lookups and type-ahead), all-or-nothing."""
-    from service.operations.addresses import import_addresses_file
+    from service.operations.addresses import import_addresses_file, unread_columns
 
     source = from_osm or file
     if source is None or (from_osm is not None and file is not None):
@@ -193,6 +193,10 @@ def import_addresses(file: Annotated[Path | None, typer.Argument(help="CSV (lon/
         name, n = import_addresses_file(_repo(database), source, dataset=dataset, mapping=map or [], crs=crs,
                                         actor=CLI_ACTOR)
     console.print(f"addresses: {n} points written to dataset {name!r}; lookups use them within a second")
+    with _errors():
+        note = unread_columns(source, mapping=map or [])
+    if note:
+        console.print(f"warning: {note}")
 
 
 @import_app.command("rules")

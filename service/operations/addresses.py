@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyogrio
 from pyproj import CRS
 
 from geo.address.columns import unread_address_columns
@@ -148,15 +149,30 @@ def is_osm_file(path: Path) -> bool:
     return name.endswith((".pbf", ".osm", ".osm.bz2"))
 
 
-def _check_columns(path: Path, names: Sequence[Any], cols: Mapping[str, str]) -> None:
-    """Refuse a file whose address-like columns would be dropped (a house number lost silently)."""
-    unread = unread_address_columns([str(n) for n in names], cols)
-    if unread:
-        which = "; ".join(f"{field}: {', '.join(map(repr, found))}" for field, found in unread.items())
-        hint = " ".join(f"--map {field}={found[0]}" for field, found in unread.items())
-        msg = (f"{path.name}: column(s) that look like address fields are not recognised ({which}); "
-               f"say which field they are with {hint} (地址字段未识别，请用 --map 指定)")
-        raise InvalidInput(msg, where="map")
+def unread_columns(path: Path, *, mapping: Sequence[str] = ()) -> str | None:
+    """A note naming the file's columns that look like address fields but fill none (None if none).
+
+    An import does not stop for them (a file may carry a column it does not mean to import), but
+    a house number column under an unknown name must not vanish unsaid.
+    """
+    path = Path(path)
+    if is_osm_file(path) or not path.is_file():
+        return None
+    try:
+        if path.suffix.lower() == ".csv":
+            names = [str(c) for c in pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns]
+        else:
+            names = [str(c) for c in pyogrio.read_info(path)["fields"]]
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, pyogrio.errors.DataSourceError) as exc:
+        msg = f"{path.name}: cannot read its columns: {exc}"
+        raise UnsupportedFile(msg, where="file") from exc
+    unread = unread_address_columns(names, _columns(mapping))
+    if not unread:
+        return None
+    which = "; ".join(f"{field}: {', '.join(map(repr, found))}" for field, found in unread.items())
+    hint = " ".join(f"--map {field}={found[0]}" for field, found in unread.items())
+    return (f"{path.name}: column(s) that look like address fields were not imported ({which}); "
+            f"if they are, say so with {hint} (以下列疑似地址字段但未导入，请用 --map 指定)")
 
 
 def read_address_file(path: Path, *, mapping: Sequence[str] = (), crs: str | None = None) -> list[AddressRecord]:
@@ -196,7 +212,6 @@ def read_address_file(path: Path, *, mapping: Sequence[str] = (), crs: str | Non
         except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             msg = f"{path.name} is not a readable UTF-8 CSV: {exc}"
             raise UnsupportedFile(msg, where="file") from exc
-        _check_columns(path, table.columns, cols)
         return records_from_rows(table.to_dict("records"), columns=cols, crs=name)
     if {"lon", "lat"} & set(cols):
         msg = f"{path.name}: coordinates come from the file's point geometry; --map lon/lat is for CSV files"
@@ -210,7 +225,6 @@ def read_address_file(path: Path, *, mapping: Sequence[str] = (), crs: str | Non
         i = int(bad[0])
         msg = f"{path.name} row {i + 1}: geometry is {geoms.iloc[i].geom_type if geoms.iloc[i] is not None else 'missing'}; address points must be points"
         raise InvalidInput(msg, where=f"row {i + 1}")
-    _check_columns(path, [c for c in frame.columns if c != frame.geometry.name], cols)
     rows = frame.drop(columns=frame.geometry.name).to_dict("records")
     for row, x, y in zip(rows, geoms.x.to_numpy(), geoms.y.to_numpy(), strict=True):
         row["lon"], row["lat"] = float(x), float(y)
