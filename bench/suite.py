@@ -23,10 +23,12 @@ from bench.context import Context, Options, exact_pairs
 from service.state import build_snapshot
 from service.storage import open_repository
 
-SECTIONS = ("import", "index", "single", "bulk", "postgis", "exact", "memory", "http", "map", "assign", "optimise")
+SECTIONS = ("import", "index", "single", "bulk", "postgis", "exact", "memory", "http", "map", "assign", "optimise",
+            "addresses")
 
 
 def _sections() -> dict[str, Callable[[Context], None]]:
+    from bench.bench_addresses import address_quality
     from bench.bench_assign import assign_section
     from bench.bench_optimise import section as optimise
     from bench.http_load import http
@@ -35,7 +37,8 @@ def _sections() -> dict[str, Callable[[Context], None]]:
     from bench.pg import postgis
 
     return {"index": index_build, "single": single_point, "bulk": bulk, "postgis": postgis, "exact": edge_exactness,
-            "memory": memory, "http": http, "map": coverage_map, "assign": assign_section, "optimise": optimise}
+            "memory": memory, "http": http, "map": coverage_map, "assign": assign_section, "optimise": optimise,
+            "addresses": address_quality}
 
 
 def run(opt: Options, *, console: Console | None = None, out: Path | None = None) -> Results:
@@ -119,6 +122,10 @@ def judge(res: Results) -> None:
            lambda v: f"{v:.1f}x", lambda v: v > 1)
     target("Batch job end to end vs geopandas.sjoin (one process)", "> 1x", batch.get("assign.geopandas"),
            lambda v: f"{v:.1f}x", lambda v: v > 1)
+    for key, goal, share in (("exact_5m", ">= 99.5% within 5 m", 0.995), ("perturbed_25m", ">= 95% within 25 m", 0.95),
+                             ("held_out_150m", ">= 85% within 150 m", 0.85)):
+        target(f"Helsinki addresses, {key.split('_')[0]} text", goal, f.get(f"addresses.helsinki_{key}"),
+               lambda v: f"{v:.1%}", lambda v, share=share: v >= share)
     target("make bench wall time", "< 10 min", res.meta.get("total_seconds"), lambda v: f"{v / 60:.1f} min", lambda v: v < 600)
 
 

@@ -114,7 +114,10 @@ def import_demand(file: FileArg, name: Annotated[str, typer.Option(help="name of
 
 
 @import_app.command("addresses")
-def import_addresses(file: Annotated[Path, typer.Argument(help="CSV (lon/lat columns) or a point file: GeoJSON, GeoPackage, Shapefile")],
+def import_addresses(file: Annotated[Path | None, typer.Argument(help="CSV (lon/lat columns) or a point file: GeoJSON, "
+                                                                  "GeoPackage, Shapefile; or an .osm.pbf")] = None,
+                     from_osm: Annotated[Path | None, typer.Option("--from-osm", help="an OSM file (.osm.pbf): addr:* of "
+                                                                                       "nodes and buildings")] = None,
                      map: Annotated[list[str] | None, typer.Option("--map", help="field=COLUMN for id, text, number, street, "
                                                                       "locality, postcode (and lon, lat in a CSV); repeatable")] = None,
                      crs: Annotated[str | None, typer.Option(help="CRS of the coordinates: EPSG:<code>, gcj02 or bd09 "
@@ -123,11 +126,33 @@ def import_addresses(file: Annotated[Path, typer.Argument(help="CSV (lon/lat col
                                                                       "default: the file name)")] = None,
                      database: DbOpt = None) -> None:
     """Import address points for the offline gazetteer (address lookups and type-ahead), all-or-nothing."""
-    from service.operations.addresses import import_addresses_file
+    from service.operations.addresses import import_addresses_file, unread_columns
+
+    source = from_osm or file
+    if source is None or (from_osm is not None and file is not None):
+        console.print("give one address file, or --from-osm FILE.osm.pbf")
+        raise typer.Exit(2)
+    with errors():
+        name, n = import_addresses_file(open_repo(database), source, dataset=dataset, mapping=map or [], crs=crs,
+                                        actor=CLI_ACTOR)
+    console.print(f"addresses: {n} points written to dataset {name!r}; lookups use them within a second")
+    with errors():
+        note = unread_columns(source, mapping=map or [])
+    if note:
+        console.print(f"warning: {note}")
+
+
+@import_app.command("rules")
+def import_rules_cmd(file: Annotated[Path, typer.Argument(help="CSV or XLSX: school_code, street, from, to, parity, "
+                                                               "compound, building_from, building_to, village, text")],
+                     plan: Annotated[int, typer.Option("--plan", help="the plan whose rules are replaced")],
+                     database: DbOpt = None) -> None:
+    """Import a plan's address rules (招生范围 lists), all-or-nothing: a bad row writes nothing."""
+    from service.operations.rules import import_rules_file
 
     with errors():
-        name, n = import_addresses_file(open_repo(database), file, dataset=dataset, mapping=map or [], crs=crs, actor=CLI_ACTOR)
-    console.print(f"addresses: {n} points written to dataset {name!r}; lookups use them within a second")
+        n = import_rules_file(open_repo(database), file, plan_id=plan, actor=CLI_ACTOR)
+    console.print(f"rules: {n} rules written to plan {plan}; lookups use them within a second")
 
 
 @import_app.command("sample")

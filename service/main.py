@@ -35,6 +35,7 @@ from service.routes import (
     planning,
     plans,
     reports,
+    rules,
     schools,
     travel,
     workspace,
@@ -101,8 +102,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(CORSMiddleware, **cors_options(settings.http))
     # planning before plans: /v1/plans/compare must win over /v1/plans/{plan_id}.
     # lookup_zones and workspace before lookup and travel: their paths extend /v1/lookup and /v1/reports/travel.
-    for module in (health, schools, planning, plans, lookup_zones, lookup, addresses, imports, workspace, reports, travel, maps,
-                   editor, jobs, ogc, admin):
+    for module in (health, schools, planning, rules, plans, lookup_zones, lookup, addresses, imports, workspace, reports, travel,
+                   maps, editor, jobs, ogc, admin):
         declare_errors(module.router, repo=get_repo, user=get_user, remote=get_remote)
         app.include_router(module.router)
     openapi.install(app)

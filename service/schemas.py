@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from geo.address.geocode import GeocodeResult, Suggestion
+from geo.address.rules import rule_label
 from geo.lookup.answer import Answer, Feeder
 from geo.models import (
     ApiKey,
@@ -214,16 +215,36 @@ class ZoneHitOut(BaseModel):
                    near_boundary_m=None if h.near_boundary_m is None else round(h.near_boundary_m, 1))
 
 
+class RuleDecisionOut(BaseModel):
+    """The address rules (招生范围) that decided a level, and whether the zone map agrees."""
+
+    schools: list[str] = Field(description="school codes the rules name (several = 多校划片)")
+    rules: list[dict[str, Any]] = Field(description="each rule: plan_id, row, text (en, zh)")
+    polygon_schools: list[str] = Field(description="school codes of the zones covering the point")
+    disagrees: bool = Field(description="true when the rule and the covering zone name different schools")
+
+
 class LevelOut(BaseModel):
     level: str
     covered: bool
     zones: list[ZoneHitOut]
     nearest_schools: list[SchoolDistanceOut] = Field(description="when no zone covers the point: nearest schools of the level")
+    decided_by: Literal["rule", "polygon"] = Field(default="polygon", description="rule: a published address rule "
+                                                   "covers the address and decides; polygon: the zone map decides")
+    rule: RuleDecisionOut | None = None
 
     @classmethod
     def from_domain(cls, a: LevelAnswer, *, answer: Answer | None = None) -> LevelOut:
+        d = answer.decisions.get(a.level) if answer is not None else None
+        rule = None
+        if d is not None and d.decided_by == "rule":
+            rule = RuleDecisionOut(schools=list(d.schools), polygon_schools=list(d.polygon_schools), disagrees=d.disagrees,
+                                   rules=[{"plan_id": r.plan_id, "row": r.row, "text": {"en": rule_label(r, lang="en"),
+                                                                                          "zh": rule_label(r)}}
+                                          for r in d.rules])
         return cls(level=a.level, covered=bool(a.hits), zones=[ZoneHitOut.from_domain(h, answer=answer, level=a.level) for h in a.hits],
-                   nearest_schools=[SchoolDistanceOut.from_domain(s, answer=answer) for s in a.nearest])
+                   nearest_schools=[SchoolDistanceOut.from_domain(s, answer=answer) for s in a.nearest],
+                   decided_by=d.decided_by if d is not None else "polygon", rule=rule)
 
 
 class LookupOut(BaseModel):

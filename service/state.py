@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from geo.address.gazetteer import Gazetteer
+from geo.address.rules import RuleBook
 from geo.errors import CatchmentError, Unavailable
 from geo.index.zones import ZoneIndex, build_index
 from geo.lookup.resolve import SchoolBook
@@ -45,6 +46,8 @@ class Snapshot:
     #: Adopted plans left out because their zones cannot be indexed: plan id -> (name, reason).
     skipped: dict[int, tuple[str, str]] = field(default_factory=dict)
     missing_networks: tuple[MissingNetwork, ...] = ()
+    #: The address rules (招生范围 lists) of the adopted plans.
+    rules: RuleBook = field(default_factory=lambda: RuleBook(()))
 
 
 def with_grid(snap: Snapshot) -> Snapshot:
@@ -80,7 +83,9 @@ def build_snapshot(repo: Repository, loader: NetworkLoader | None = None, previo
         gazetteer = previous.gazetteer
     else:
         gazetteer = Gazetteer(repo.addresses())
-    return Snapshot(version, index, SchoolBook(schools), plans, time.monotonic(), travels, gazetteer, stamp, skipped, missing)
+    rules = RuleBook(repo.rules.list([p.id for p in plans]))
+    return Snapshot(version, index, SchoolBook(schools), plans, time.monotonic(), travels, gazetteer, stamp, skipped, missing,
+                    rules)
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,8 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from geo.address.geocode import AddressRecord, GeocodeResult, Precision, Suggestion, check_address_text, pick_best
+from geo.address.lang import umlaut_variant
+from geo.address.order import readings
 from geo.address.parse import (
     UNIT_WORDS,
     HouseNumber,
@@ -65,6 +67,8 @@ _LOCALITY_CUTOFF = 85.0
 _STREET_MIN = 0.7
 #: Score factors for how the number was placed (exact = 1).
 _F_INTERPOLATED, _F_NO_NUMBERS = 0.9, 0.85
+#: Score factor of a reading that takes no house number from text that has one.
+_F_NUMBER_UNREAD = 0.75
 
 
 class Gazetteer(AddressTables):
@@ -110,11 +114,36 @@ class Gazetteer(AddressTables):
         """Up to ``limit`` scored answers for ``text``, best first (see the module docstring)."""
         clean = check_address_text(text)
         p = parse_address(clean)
-        cands = self._zh_streets(p) if p.script == "zh" else self._latin_streets(p)
-        ranked = sorted(((j, sc) for j, sc in cands.items() if sc >= _STREET_MIN), key=lambda kv: -kv[1])[: max(limit, 10)]
-        results = [self._place(clean, p, self._pairs[j], score) for j, score in ranked]
-        if not results:
-            results = self._locality_results(clean, p)
+        if p.script == "zh":
+            return self._answers(clean, [p], limit)
+        results = self._answers(clean, readings(clean), limit)
+        if (not results or results[0].score < _FUZZY_BELOW) and (alt := umlaut_variant(clean.casefold())) != clean.casefold():
+            # "Muellerstrasse" for "Müllerstraße": the transliteration, folded back, as a second try.
+            results = sorted(results + self._answers(clean, readings(alt), limit), key=lambda r: (-r.score, r.address))
+            results = list({(r.address_id, r.address): r for r in reversed(results)}.values())[::-1][:limit]
+        return results
+
+    def _answers(self, clean: str, parsed: list[ParsedAddress], limit: int) -> list[GeocodeResult]:
+        """The best answers over the readings of the text (see :func:`geo.address.order.readings`)."""
+        best: dict[tuple[str | None, str], GeocodeResult] = {}
+        localities: list[GeocodeResult] = []
+        numbered = any(p.number is not None for p in parsed)
+        for p in parsed:
+            cands = self._zh_streets(p) if p.script == "zh" else self._latin_streets(p)
+            ranked = sorted(((j, sc) for j, sc in cands.items() if sc >= _STREET_MIN), key=lambda kv: -kv[1])[: max(limit, 10)]
+            # A reading that leaves the text's house number unread must not beat one that reads it.
+            unread = _F_NUMBER_UNREAD if numbered and p.number is None else 1.0
+            for j, score in ranked:
+                r = self._place(clean, p, self._pairs[j], score * unread)
+                key = (r.address_id, r.address)
+                if key not in best or best[key].score < r.score:
+                    best[key] = r
+            if not ranked and not localities:
+                localities = self._locality_results(clean, p)
+            top = max((r for r in best.values()), key=lambda r: r.score, default=None)
+            if top is not None and top.precision is Precision.EXACT and top.score >= _FUZZY_BELOW:
+                break  # a reading matched a house exactly: the others cannot beat it
+        results = list(best.values()) or localities
         results.sort(key=lambda r: (-r.score, r.address))
         return results[:limit]
 
@@ -139,6 +168,11 @@ class Gazetteer(AddressTables):
         for i in range(len(words), 0, -1):
             for e in self._by_name.get(" ".join(words[:i]), ()):
                 self._add(found, e, self._area_factor(" ".join(words[i:]), p.postcode, e))
+        if p.street is None:
+            # No comma: the locality may also come first ("10557 Berlin Lehrter Straße 53").
+            for i in range(1, len(words)):
+                for e in self._by_name.get(" ".join(words[i:]), ()):
+                    self._add(found, e, self._area_factor(" ".join(words[:i]), p.postcode, e))
         if words and max(found.values(), default=0.0) < _FUZZY_BELOW:
             for i in range(len(words), 0, -1):
                 typed = " ".join(words[:i])
@@ -147,8 +181,10 @@ class Gazetteer(AddressTables):
                 for name, sc, _ in process.extract(bare, self._bare_names, scorer=fuzz.ratio, limit=5,
                                                    score_cutoff=_NAME_CUTOFF):
                     for key, key_kind in self._by_bare[name]:
-                        # A query without a type loses the type's share; a different type too.
-                        sim = (1 - _TYPE_WEIGHT) * sc / 100.0 + _TYPE_WEIGHT * (kind == key_kind and kind != "")
+                        # A query without a type loses the type's share, a different type too; a
+                        # name with its type fused ("Mannerheimintie") is all name on both sides.
+                        same = kind == key_kind and (kind != "" or len(bare.split()) == len(name.split()) == 1)
+                        sim = (1 - _TYPE_WEIGHT) * sc / 100.0 + _TYPE_WEIGHT * same
                         for e in self._by_name[key]:
                             self._add(found, e, sim * self._area_factor(rest, p.postcode, e))
                 if kind:
@@ -215,7 +251,9 @@ class Gazetteer(AddressTables):
                                 zh=f"未提供门牌号：定位于{label}的中点。")
         exact = [i for i in e.members if (h := self._number[i]) is not None and h.covers(n.first)]
         if exact:
-            best = min(exact, key=lambda i: (self._number[i] != n, abs(len(self._display[i]) - len(query))))
+            # The same number drawn twice (a node and a building, two postcodes): the postcode asked decides.
+            best = min(exact, key=lambda i: (self._number[i] != n, bool(p.postcode) and self._postcode[i] != p.postcode,
+                                             abs(len(self._display[i]) - len(query))))
             h = self._number[best]
             # "12a" answered by "12" (or the reverse) is the right lot most of the time, not always.
             full = h is None or h.last > h.first or (h.first, h.suffix) == (n.first, n.suffix)

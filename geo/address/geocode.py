@@ -21,6 +21,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from geo.address.columns import COLUMN_ALIASES
 from geo.crs import to_wgs84
 from geo.distance import geodesic_m
 from geo.errors import AddressNotFound, AmbiguousAddress, InvalidInput
@@ -199,16 +200,7 @@ def pick_best(query: str, results: Sequence[GeocodeResult], *, margin: float = A
     return best
 
 
-_COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
-    "id": ("id", "address_id", "gnaf_pid", "fid"),
-    "text": ("text", "address", "full_address", "full_text", "地址"),
-    "number": ("number", "house_number", "housenumber", "street_number", "门牌号"),
-    "street": ("street", "street_name", "road", "路"),
-    "locality": ("locality", "suburb", "town", "city", "town_suburb", "district", "区"),
-    "postcode": ("postcode", "postal_code", "zip", "zipcode"),
-    "lon": ("lon", "lng", "longitude", "x"),
-    "lat": ("lat", "latitude", "y"),
-}
+_COLUMN_ALIASES = COLUMN_ALIASES
 
 
 def _pick(row: Mapping[str, Any], lower: Mapping[str, Any], field_name: str, columns: Mapping[str, str]) -> Any:

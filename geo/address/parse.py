@@ -21,6 +21,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Literal
 
+from geo.address.lang import FRONT_TYPES, LANG_TYPES, expand_fused, fold_letters
 from geo.address.parse_zh import ZH_PARTS, area_aliases, chinese_parts, cn_numeral_to_int, normalise_chinese
 
 __all__ = [
@@ -101,6 +102,9 @@ for _long, _shorts in STREET_TYPES.items():
     _EXPAND.update({s: _long for s in _shorts})
 for _long, _shorts in WORDS.items():
     _EXPAND.update({s: _long for s in _shorts})
+# Other languages' street types share the English canonical word (geo.address.lang).
+for _long, _shorts in LANG_TYPES.items():
+    _EXPAND.update({s: _long for s in _shorts if s not in _EXPAND})
 for _i, _word in enumerate(_ORDINALS, start=1):
     _suffix = {1: "st", 2: "nd", 3: "rd"}.get(_i, "th")
     _EXPAND[f"{_i}{_suffix}"] = _word  # "2nd Ave" -> "second avenue"
@@ -121,7 +125,7 @@ def fold(text: str) -> str:
 
     Full-width digits and letters become half-width through NFKC.
     """
-    t = unicodedata.normalize("NFKC", text).casefold()
+    t = fold_letters(unicodedata.normalize("NFKC", text).casefold())
     t = "".join(c for c in unicodedata.normalize("NFKD", t) if unicodedata.category(c) != "Mn")
     return unicodedata.normalize("NFC", t)
 
@@ -137,7 +141,7 @@ def latin_tokens(text: str) -> list[str]:
     Apostrophes vanish ("O'Connell" -> "oconnell"); commas survive as a ``","`` token so that
     callers can see segment boundaries.
     """
-    t = fold(text)
+    t = expand_fused(fold(text))
     t = re.sub(r"['\u2019`]", "", t)
     t = re.sub(r"(\d)\s*([/-])\s*(\d)", r"\1\2\3", t)  # "3 / 12" -> "3/12"; "12 - 18" -> "12-18"
     t = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", t)
@@ -175,6 +179,9 @@ def expand_words(tokens: list[str]) -> list[str]:
             # "St" opens a name (St Ives, 12 St Johns Rd, Smith St St Peters) or closes one (Smith St).
             saint = prev is None or _NUMBERISH.match(prev) is not None or prev in _TYPE_WORDS
             word = "saint" if saint else "street"
+        elif seg_start and tok in FRONT_TYPES and out[-1:] != [FRONT_TYPES[tok]]:
+            # "r. de la Paix", "c/ Mayor", "v. Roma": a one-letter type opens the segment.
+            word = FRONT_TYPES[tok]
         elif tok in DIRECTIONS:
             word = DIRECTIONS[tok] if prev in _TYPE_WORDS else tok
         else:

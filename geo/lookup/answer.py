@@ -13,11 +13,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from geo.address.geocode import GeocodeResult
+from geo.address.rules import AddressRule
 from geo.capacity.utilisation import utilisation_band
 from geo.distance import geodesic_m
 from geo.index.zones import ZoneIndex
+from geo.lookup.decide import Decision, decide
 from geo.lookup.explain import explain
-from geo.lookup.resolve import SchoolBook, resolve
+from geo.lookup.resolve import SchoolBook, choose_plans, resolve
 from geo.models import LookupResult, Plan, School
 from geo.standards import Band, StandardsProfile
 
@@ -63,6 +65,8 @@ class Answer:
     bands: Mapping[tuple[str, str], Band | None]
     travel: tuple[PlaceTravel, ...] = ()
     geocode: GeocodeResult | None = None
+    #: Per level: rule or polygon, and whether they disagree (see :mod:`geo.lookup.decide`).
+    decisions: Mapping[str, Decision] = field(default_factory=dict)
 
     def band(self, level: str, code: str) -> Band | None:
         return self.bands.get((level, code))
@@ -115,7 +119,7 @@ def answer(index: ZoneIndex, schools: SchoolBook, lon: float, lat: float, *, pro
            level: str | None = None, grade: str | None = None, year: int | None = None,
            plans: Sequence[Plan] | None = None, near_m: float = 50.0, nearest_k: int = 3,
            nearest_max_m: float | None = None, travel: Sequence[PlaceTravel] = (),
-           geocode: GeocodeResult | None = None) -> Answer:
+           geocode: GeocodeResult | None = None, rules: Sequence[AddressRule] = ()) -> Answer:
     """Resolve (lon, lat) and complete the answer.
 
     Parameters
@@ -128,6 +132,9 @@ def answer(index: ZoneIndex, schools: SchoolBook, lon: float, lat: float, *, pro
         Street travel from the place per network (see :class:`PlaceTravel`).
     geocode
         When the place came from address text: the match, said first in the explanation.
+    rules
+        The address rules (招生范围 lists) that cover the address; they decide their plan's level
+        before the polygon does (:func:`geo.lookup.decide.decide`).
 
     Returns
     -------
@@ -141,4 +148,12 @@ def answer(index: ZoneIndex, schools: SchoolBook, lon: float, lat: float, *, pro
     # The words say the walk next to the straight line where a walking network gives it.
     walk = {code: cost for t in travel if t.mode == "walk" and not t.too_far for code, cost in t.costs.items() if cost is not None}
     words = explain(result, geocode=geocode, feeders={c: [f.school for f in ch] for c, ch in chains.items()}, walk_m=walk)
-    return Answer(result, words, chains, bands, tuple(travel), geocode)
+    # Only the plans in force for the year speak through their rules, as through their zones.
+    in_force = choose_plans(plans, year) if plans else set()
+    decisions = decide(result, rules, [p for p in plans or () if p.id in in_force])
+    for d in decisions.values():
+        said = d.sentence()
+        if said["en"]:
+            words = {k: f"{words.get(k, '')} {said[k]}".strip() for k in ("en", "zh")} | {
+                k: v for k, v in words.items() if k not in ("en", "zh")}
+    return Answer(result, words, chains, bands, tuple(travel), geocode, decisions)

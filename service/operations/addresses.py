@@ -22,11 +22,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyogrio
 from pyproj import CRS
 
+from geo.address.columns import unread_address_columns
 from geo.address.gazetteer import Gazetteer
 from geo.address.geocode import AddressRecord, Geocoder, GeocodeResult, check_address_text, records_from_rows
 from geo.address.nominatim import NominatimGeocoder
+from geo.address.osm import read_osm_addresses
 from geo.crs import BD09, GCJ02, WGS84, check_lon_lat, from_wgs84, parse_crs, point_to_wgs84
 from geo.distance import geodesic_m
 from geo.errors import AddressNotFound, InvalidInput, UnsupportedFile
@@ -139,6 +142,38 @@ def _columns(mapping: Sequence[str]) -> dict[str, str]:
     return cols
 
 
+def is_osm_file(path: Path) -> bool:
+    """True for OpenStreetMap extracts (``.osm.pbf``, ``.pbf``, ``.osm``), read by their ``addr:*`` tags."""
+    name = Path(path).name.lower()
+    return name.endswith((".pbf", ".osm", ".osm.bz2"))
+
+
+def unread_columns(path: Path, *, mapping: Sequence[str] = ()) -> str | None:
+    """A note naming the file's columns that look like address fields but fill none (None if none).
+
+    An import does not stop for them (a file may carry a column it does not mean to import), but
+    a house number column under an unknown name must not vanish unsaid.
+    """
+    path = Path(path)
+    if is_osm_file(path) or not path.is_file():
+        return None
+    try:
+        if path.suffix.lower() == ".csv":
+            names = [str(c) for c in pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns]
+        else:
+            names = [str(c) for c in pyogrio.read_info(path)["fields"]]
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, pyogrio.errors.DataSourceError) as exc:
+        msg = f"{path.name}: cannot read its columns: {exc}"
+        raise UnsupportedFile(msg, where="file") from exc
+    unread = unread_address_columns(names, _columns(mapping))
+    if not unread:
+        return None
+    which = "; ".join(f"{field}: {', '.join(map(repr, found))}" for field, found in unread.items())
+    hint = " ".join(f"--map {field}={found[0]}" for field, found in unread.items())
+    return (f"{path.name}: column(s) that look like address fields were not imported ({which}); "
+            f"if they are, say so with {hint} (以下列疑似地址字段但未导入，请用 --map 指定)")
+
+
 def read_address_file(path: Path, *, mapping: Sequence[str] = (), crs: str | None = None) -> list[AddressRecord]:
     """Address points from a CSV (lon/lat or mapped x/y columns) or any vector file of points.
 
@@ -163,6 +198,11 @@ def read_address_file(path: Path, *, mapping: Sequence[str] = (), crs: str | Non
     if not path.is_file():
         msg = f"{path} does not exist or is not a file"
         raise InvalidInput(msg, where="file")
+    if is_osm_file(path):
+        if mapping or crs:
+            msg = f"{path.name}: an OSM file has its own tags (addr:*) and EPSG:4326; --map and --crs do not apply"
+            raise InvalidInput(msg, where="map" if mapping else "crs")
+        return read_osm_addresses(path)
     cols = _columns(mapping)
     name = parse_crs(crs) if crs else WGS84
     if path.suffix.lower() == ".csv":
@@ -194,7 +234,8 @@ def import_addresses_file(repo: Repository, path: Path, *, dataset: str | None =
                           crs: str | None = None, actor: str, replace: bool = True) -> tuple[str, int]:
     """Read an address file and store it as ``dataset`` (default: the file name's stem), replacing
     that dataset, in one transaction. Returns (dataset, points written)."""
-    name = (dataset or Path(path).stem).strip()
+    stem = Path(path).name.split(".")[0] if is_osm_file(Path(path)) else Path(path).stem  # "Helsinki.osm.pbf" -> Helsinki
+    name = (dataset or stem).strip()
     if not name or len(name) > 100:
         msg = f"dataset name {name!r} must be 1-100 characters"
         raise InvalidInput(msg, where="dataset")

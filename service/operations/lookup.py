@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from geo.address.geocode import Geocoder
+from geo.address.geocode import Geocoder, GeocodeResult
+from geo.address.rules import AddressRule, RuleAddress
 from geo.errors import InvalidInput
 from geo.lookup.answer import Answer, PlaceTravel, answer
 from geo.models import check_slug, normalise_grade
@@ -57,13 +58,21 @@ def place_travel(snap: Snapshot, lon: float, lat: float) -> list[PlaceTravel]:
     return out
 
 
+def matching_rules(snap: Snapshot, geocode: GeocodeResult | None) -> list[AddressRule]:
+    """The adopted plans' address rules covering a geocoded address (none for bare coordinates)."""
+    if geocode is None or not len(snap.rules):
+        return []
+    comps = geocode.components
+    return snap.rules.matching(RuleAddress.of(geocode.query, street=comps.get("street"), number=comps.get("number")))
+
+
 def answer_at(snap: Snapshot, settings: Settings, lon: float, lat: float, *, level: str | None, grade: str | None,
               year: int | None, geocode: Any = None) -> Answer:
-    """The complete answer at an EPSG:4326 point (filters already cleaned)."""
+    """The complete answer at an EPSG:4326 point (filters already cleaned); an address's rules first."""
     return answer(snap.index, snap.schools, lon, lat, profile=get_profile(settings.profile), level=level, grade=grade,
                   year=school_year(settings, year), plans=snap.plans, near_m=settings.lookup.near_boundary_m,
                   nearest_k=settings.lookup.nearest_k, nearest_max_m=settings.lookup.nearest_max_m,
-                  travel=place_travel(snap, lon, lat), geocode=geocode)
+                  travel=place_travel(snap, lon, lat), geocode=geocode, rules=matching_rules(snap, geocode))
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from service.openapi import ok_as, problems
 from service.operations.context import pick_demand, schools_of, validate_stored
 from service.operations.jsonable import to_jsonable
 from service.operations.reports import csv_text
+from service.operations.rules import rules_notice
 from service.operations.versions import etag, writable_plan
 from service.params import Id
 from service.schemas import PlanOut, SchoolIn
@@ -274,4 +275,5 @@ def _notice(repo: Repository, plan: Plan, before: Plan, year: int) -> dict[str, 
     return {"plan": PlanOut.from_domain(plan).model_dump(mode="json"), "replaces": PlanOut.from_domain(before).model_dump(mode="json"),
             "effective_year": year, "text": notice_text(changes, plan_name=plan.name, year=year),
             "planned_schools": planned,
+            "rules": rules_notice(repo, plan.id),  # each zone as its 招生范围 list, beside the map
             "areas": {"type": "FeatureCollection", "features": [c.as_feature() for c in changes]}}

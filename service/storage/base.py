@@ -13,6 +13,7 @@ from enum import Enum
 from typing import Any, Protocol
 
 from geo.address.geocode import AddressRecord
+from geo.address.rules import AddressRule
 from geo.models import ApiKey, Plan, PlanStatus, Role, School, Zone
 from geo.planning.demand import DemandUnit
 
@@ -73,6 +74,12 @@ class Adoption:
     archived: tuple[int, ...]
 
 
+class RuleStoreProtocol(Protocol):
+    def replace(self, plan_id: int, rules: Sequence[AddressRule], *, actor: str) -> int: ...
+    def list(self, plan_ids: Sequence[int]) -> list[AddressRule]: ...
+    def stamp(self) -> tuple[int, int]: ...
+
+
 class Repository(Protocol):
     """Schools, plans, zones, keys and the audit log. Every write is one transaction and
     appends an audit event in that same transaction."""
@@ -80,6 +87,8 @@ class Repository(Protocol):
     url_scheme: str
     #: Long work and its progress (see service/storage/jobs.py).
     jobs: JobStoreProtocol
+    #: Zones published as address rules (see service/storage/rules.py).
+    rules: RuleStoreProtocol
 
     def close(self) -> None: ...
     def upgrade(self) -> list[str]: ...

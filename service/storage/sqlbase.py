@@ -25,6 +25,7 @@ from geo.models import ApiKey, Plan, PlanStatus, Role, School, SchoolStatus, Zon
 from service.storage.base import Adoption, AuditEvent
 from service.storage.jobs import JobStore
 from service.storage.rows import as_datetime, from_json, hash_secret, json_text, now
+from service.storage.rules import RuleStore
 from service.storage.sqlstores import PlanningStores
 
 SCHOOL_COLS = "code, name, name_local, levels, grades, address, capacity, enrolment, classes, status, feeds_into, attributes, lon, lat"
@@ -94,6 +95,11 @@ class SqlRepository(PlanningStores, ABC):
     def jobs(self) -> JobStore:
         """The jobs table, composed over this backend's executor."""
         return JobStore(self, audit=self._audit)
+
+    @cached_property
+    def rules(self) -> RuleStore:
+        """The address rules of plans (招生范围 as lists), composed over this backend's executor."""
+        return RuleStore(self, audit=self._audit)
 
     # ---- helpers -----------------------------------------------------------------------
     def _x(self, cur: Any, sql: str, params: Sequence[Any] = ()) -> Any:
