@@ -5,11 +5,12 @@ Nothing reads these globally: ``create_app(settings)`` takes them, and tests bui
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -136,7 +137,8 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="CATCHMENT_", extra="ignore")
 
-    profile: str = Field(default="generic", description="standards profile: 'generic' or 'cn'")
+    profile: str = Field(default_factory=lambda: os.environ.get("CATCHMENT_PROFILE", "generic"),
+                         description="standards profile: 'generic' or 'cn' (CATCHMENT_PROFILE)")
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     lookup: LookupSettings = Field(default_factory=LookupSettings)
     sample: SampleSettings = Field(default_factory=SampleSettings)
@@ -147,3 +149,11 @@ class Settings(BaseSettings):
     limits: LimitSettings = Field(default_factory=LimitSettings)
     rate: RateLimitSettings = Field(default_factory=RateLimitSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Each group reads its own variables (CATCHMENT_DATABASE_URL, CATCHMENT_GEOCODER, ...): read here
+        # too, CATCHMENT_GEOCODER=nominatim would be taken for the whole geocoder group and fail to parse.
+        return (init_settings,)
