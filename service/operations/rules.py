@@ -35,6 +35,10 @@ RULE_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: The rules tables read: CSV (UTF-8, a BOM allowed) and Excel workbooks (first sheet).
+RULE_SUFFIXES = frozenset({".csv", ".xlsx", ".xlsm"})
+
+
 def _canonical(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     if not rows:
         return []
@@ -57,7 +61,7 @@ def read_rules_file(path: Path) -> list[dict[str, Any]]:
     try:
         if suffix == ".csv":
             table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        elif suffix in (".xlsx", ".xlsm"):
+        elif suffix in RULE_SUFFIXES:
             table = pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl")
         else:
             msg = f"{path.name}: rules are read from .csv or .xlsx files"

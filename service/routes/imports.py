@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Collection
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,6 +15,7 @@ from geo.io.archive import ZipLimits
 from geo.io.read import SUFFIXES
 from service.deps import AdminDep, HolderDep, PlannerDep, RepoDep, SettingsDep, actor
 from service.operations.imports import ImportOptions, import_schools_file, import_zones_file
+from service.operations.rules import RULE_SUFFIXES, import_rules_file
 from service.schemas import PlanOut
 from service.settings import Settings
 
@@ -41,10 +43,11 @@ def _upload_name(upload: UploadFile) -> str:
     return name
 
 
-def _saved(upload: UploadFile, tmp: Path) -> Path:
+def _saved(upload: UploadFile, tmp: Path, suffixes: Collection[str] = SUFFIXES.keys(),
+           kinds: str = ".geojson, .gpkg, .zip (shapefile) or .csv") -> Path:
     name = _upload_name(upload)
-    if Path(name).suffix.lower() not in SUFFIXES:
-        msg = f"{name}: unsupported file type; upload .geojson, .gpkg, .zip (shapefile) or .csv"
+    if Path(name).suffix.lower() not in suffixes:
+        msg = f"{name}: unsupported file type; upload {kinds} (不支持的文件类型)"
         raise UnsupportedFile(msg, where="file")
     path = tmp / name
     with path.open("wb") as out:
@@ -90,3 +93,14 @@ def import_zones(repo: RepoDep, holder: HolderDep, settings: SettingsDep, user: 
                                             actor=actor(user))
     holder.refresh_after_write()
     return {"plan": PlanOut.from_domain(created).model_dump(mode="json"), "report": report.as_dict()}
+
+
+@router.post("/rules", summary="Replace a plan's address rules (招生范围) from an uploaded CSV or XLSX (all-or-nothing; "
+             "a bad row is a 422 naming it)")
+def import_rules(repo: RepoDep, holder: HolderDep, user: PlannerDep, file: Annotated[UploadFile, File()],
+                 plan: Annotated[int, Form(ge=1, le=2**31 - 1, description="the plan whose rules are replaced")]) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = _saved(file, Path(tmp), RULE_SUFFIXES, ".csv or .xlsx")
+        n = import_rules_file(repo, path, plan_id=plan, actor=actor(user))
+    holder.refresh_after_write()
+    return {"plan_id": plan, "rules": n}

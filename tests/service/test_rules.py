@@ -182,3 +182,42 @@ def test_public_notice_prints_the_rule_lists_beside_the_map(world: tuple[str, in
         texts = {z["zone"]: z["text"] for z in body["rules"]}
         assert texts["West"]["zh"] == "漕溪北路小学：漕溪北路1-99号(单号)；华苑小区13-20栋"
         assert texts["West"]["en"] == ("Caoxi North Road Primary: 漕溪北路 1-99 (odd numbers); 华苑小区 buildings 13-20")
+
+
+def test_rules_upload_over_http_csv_and_xlsx_all_or_nothing(world: tuple[str, int], tmp_path: Path, client: TestClient) -> None:
+    url, pid = world
+    repo = open_repository(url)
+    _, key = repo.create_key(name="planner", role=Role.PLANNER, actor="t")
+    auth = bearer(key)
+    xlsx = io.BytesIO()
+    pd.read_csv(io.StringIO(RULES_CSV), dtype=str, keep_default_na=False).to_excel(xlsx, index=False)
+    xlsx_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    r = client.post("/v1/imports/rules", data={"plan": str(pid)}, files={"file": ("招生范围.xlsx", xlsx.getvalue(), xlsx_type)},
+                    headers=auth)
+    assert r.status_code == 200, r.text
+    assert r.json() == {"plan_id": pid, "rules": 4}
+    assert [x.parity for x in repo.rules.list([pid])][:2] == ["odd", "even"]
+    # The uploaded rules decide a lookup at once.
+    got = _level(client, "漕溪北路21号")
+    assert got["level"]["decided_by"] == "rule" and got["level"]["rule"]["schools"] == ["S1"]
+    # A bad row anywhere: 422 naming it, the four rules stay.
+    bad = (RULES_CSV + "S1,康健路,50,10,all,,,,,\n").encode("utf-8")
+    r = client.post("/v1/imports/rules", data={"plan": str(pid)}, files={"file": ("bad.csv", bad, "text/csv")}, headers=auth)
+    assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+    assert "row 6" in r.text and "50 > to 10" in r.text
+    assert len(repo.rules.list([pid])) == 4
+    # A CSV replaces them; a shapefile or an unknown plan is refused; planners only.
+    one = "school_code,compound,building_from,building_to\nS2,华苑小区,1,12\n".encode()
+    r = client.post("/v1/imports/rules", data={"plan": str(pid)}, files={"file": ("one.csv", one, "text/csv")}, headers=auth)
+    assert r.status_code == 200 and r.json()["rules"] == 1
+    assert [x.compound for x in repo.rules.list([pid])] == ["华苑小区"]
+    r = client.post("/v1/imports/rules", data={"plan": str(pid)}, files={"file": ("z.gpkg", b"x", "application/octet-stream")},
+                    headers=auth)
+    assert r.status_code == 415, r.text
+    assert ".csv or .xlsx" in r.text
+    r = client.post("/v1/imports/rules", data={"plan": "999"}, files={"file": ("one.csv", one, "text/csv")}, headers=auth)
+    assert r.status_code == 404, r.text
+    r = client.post("/v1/imports/rules", data={"plan": str(pid)}, files={"file": ("one.csv", one, "text/csv")})
+    assert r.status_code in (401, 403)
+    assert len(repo.rules.list([pid])) == 1
+    repo.close()
