@@ -28,7 +28,7 @@ def address_quality(ctx: Context) -> None:
     """Record ``addresses.*`` figures (shares 0-1 and the median geocode time)."""
     records = read_osm_addresses(PBF)
     q = measure(records)
-    res = ctx.res
+    res = ctx.results
     note = f"{q.n_exact} numbered OSM addresses, {q.n_held_out} held out; {q.shared_texts} texts drawn more than once"
     res.figure("addresses.helsinki_exact_5m", round(q.exact, 4), "share", note=note)
     res.figure("addresses.helsinki_perturbed_25m", round(q.perturbed, 4), "share", note=note)
