@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from geo.lookup.answer import Answer
 from geo.lookup.odds import ZoneOdds
+from service import schemas as base_schemas
 from service.schemas import LookupOut
 
 
@@ -54,6 +55,10 @@ class LookupWithOddsOut(LookupOut):
         base = LookupOut.from_answer(a, input=input, in_crs=in_crs, missing_networks=missing_networks)
         odds = [ZoneOddsOut.from_domain(level, z) for level, zs in a.odds.items() for z in zs]
         return cls(**dict(base), admission=odds)
+
+
+# LookupOut's fields name models defined after it in service.schemas: resolve them there.
+LookupWithOddsOut.model_rebuild(_types_namespace=vars(base_schemas))
 
 
 class AdmissionIn(BaseModel):
