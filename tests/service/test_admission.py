@@ -216,3 +216,23 @@ def test_enrolments_and_the_admission_report(world: dict[str, object], client: T
                     headers=bearer(str(world["key"])))
     assert r.status_code == 422 and r.json()["where"] == "row 7: school"  # header row 1, A-o2 on row 7
     assert len(client.get("/v1/reports/admission", params={"level": "primary"}).json()["schools"]) == 3  # nothing replaced
+
+
+def test_cli_lottery_and_report(tmp_path: Path) -> None:
+    world = _build(f"sqlite:///{tmp_path / 'cli.db'}")
+    db = ["--database", str(world["url"])]
+    plan = ["--plan", str(world["plan"])]
+
+    def run(*args: str) -> str:
+        r = runner.invoke(cli, [*args, *db])
+        assert r.exit_code == 0, r.output
+        return r.output
+
+    run("import", "admission", str(DATA / "admission.csv"), *plan)
+    assert "seed '2026-06-20 福彩3D 381'" in run("lottery", "publish", *plan, "--zone", "A", "--seed", "2026-06-20 福彩3D 381")
+    out = run("lottery", "draw", *plan, "1", "--out", str(tmp_path / "draw.csv"))
+    assert "100 of 140 placed" in out
+    assert hashlib.sha256((tmp_path / "draw.csv").read_bytes()).hexdigest() in out
+    assert "28 rows, 56 pupils (20 migrant children)" in run("import", "enrolments", str(DATA / "enrolments.csv"), "--level", "primary")
+    report = run("report", "admission", "--level", "primary", "--profile", "cn")
+    assert "1 above 10%: A 15.0% (1 over)" in report and "16/20" in report and "BREACH" in report
