@@ -55,7 +55,7 @@ def hit_odds(hit: ZoneHit, odds: Mapping[OddsKey, ZoneOdds]) -> ZoneOdds | None:
 
 
 def _pct(p: float, se: float | None) -> str:
-    return f"{p:.0%}" if se is None else f"{p:.0%} (±{se:.0%})"
+    return f"{p:.0%}" if se is None else f"{p:.1%} (±{se:.1%})"
 
 
 def odds_sentence(z: ZoneOdds, by_code: Mapping[str, School]) -> dict[str, str]:

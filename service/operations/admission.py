@@ -184,6 +184,11 @@ def build_admission(plan_id: int, rows: Sequence[Row], *, schools: Mapping[str, 
         places[code] = SchoolPlaces(code, n, seats)
     apps = [_applicant(row, i, cats=cats, places=places, zone_of=zone_of)
             for i, row in enumerate((r for r in rows if r.kind == "applicants"), 1)]
+    seen: set[str] = set()
+    for row, a in zip((r for r in rows if r.kind == "applicants"), apps, strict=True):
+        if a.applicant_id is not None and a.applicant_id in seen:
+            raise _bad(row, "id", f"applicant id {a.applicant_id!r} is listed twice / 报名号 {a.applicant_id} 重复")
+        seen.add(a.applicant_id or "")
     return AdmissionData(plan_id, tuple(cats), tuple(places.values()), tuple(apps))
 
 
@@ -211,6 +216,8 @@ def _applicant(row: Row, n: int, *, cats: Sequence[Category], places: Mapping[st
             raise _bad(row, "zone", "an application for 'any' school needs zone= (a school of its zone) / 服从调剂须写片区")
         zone = next(iter(places))
     ident = _text(row, "id", required=False) or None
+    if ident is not None and any(ch in ident for ch in "\t\r\n,"):
+        raise _bad(row, "id", "an applicant id has no tabs, line breaks or commas / 报名号不能含制表符、换行或逗号")
     if ident is not None and count != 1:
         raise _bad(row, "count", f"a row with an applicant id is one applicant, not {count} / 含报名号的行只能是 1 人")
     unit = _text(row, "unit", required=False) or (ident or f"row-{n}")

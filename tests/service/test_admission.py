@@ -160,6 +160,9 @@ def test_lottery_publish_then_draw_reproduced_bit_for_bit(world: dict[str, objec
     assert len(notice["applicants_sha256"]) == 64 and "SHA-256" in notice["text_en"] and "随机派位公告" in notice["text_zh"]
     draw_id = r.json()["id"]
     assert r.headers["Location"] == f"/v1/plans/{world['plan']}/lottery/{draw_id}"
+    no_match = client.post(f"/v1/plans/{world['plan']}/lottery", json={"step": "draw", "draw_id": draw_id, "seed": seed},
+                           headers=bearer(str(world["key"])))
+    assert no_match.status_code == 428
     wrong = _lottery(client, world, step="draw", draw_id=draw_id, seed="another seed")
     assert wrong.status_code == 422 and wrong.json()["where"] == "seed"
     r = _lottery(client, world, step="draw", draw_id=draw_id, seed=seed)
@@ -211,10 +214,16 @@ def test_enrolments_and_the_admission_report(world: dict[str, object], client: T
     rows = list(csv.DictReader(io.StringIO(client.get("/v1/reports/admission", params={"level": "primary", "format": "csv"}).text)))
     assert [(r["kind"], r["name"], r["breach"]) for r in rows] == [("school", "A", "True"), ("school", "B", "False"),
                                                                    ("school", "C", "False"), ("area", "xh", "True")]
-    bad = (DATA / "enrolments.csv").read_text(encoding="utf-8").replace("A-o2,121.425,31.19,A", "A-o2,121.425,31.19,Z")
+    good = (DATA / "enrolments.csv").read_text(encoding="utf-8")
+    bad = good.replace("A-o2,121.425,31.19,A", "A-o2,121.425,31.19,Z")
     r = client.post("/v1/imports/enrolments", files={"file": ("e.csv", bad.encode())}, data={"level": "primary"},
                     headers=bearer(str(world["key"])))
     assert r.status_code == 422 and r.json()["where"] == "row 7: school"  # header row 1, A-o2 on row 7
+    for old, new, where in (("A-o3,121.425,31.19,A,local", "A-o3,121.425,31.19,A,tourist", "row 8: category"),
+                            ("AGG-B1,121.437,31.19,B,local,5", "AGG-B1,121.437,31.19,B,local,-5", "row 9: count")):
+        r = client.post("/v1/imports/enrolments", files={"file": ("e.csv", good.replace(old, new).encode())},
+                        data={"level": "primary"}, headers=bearer(str(world["key"])))
+        assert r.status_code == 422 and r.json()["where"] == where, r.json()
     assert len(client.get("/v1/reports/admission", params={"level": "primary"}).json()["schools"]) == 3  # nothing replaced
 
 
