@@ -152,6 +152,11 @@ def draw(repo: Repository, plan_id: int, draw_id: int, *, if_match: str | None, 
     return repo.admission.record(draw_id, seed=use, results=rows, results_sha256=sha256(results_csv(rows)), actor=actor)
 
 
+def notice_dict(d: LotteryDraw) -> dict[str, Any]:
+    """A draw without its result rows: what the public notice lists."""
+    return {k: v for k, v in draw_dict(d).items() if k != "results"}
+
+
 def draw_dict(d: LotteryDraw) -> dict[str, Any]:
     """A draw, JSON-ready: the notice, and once drawn the seed, results and their SHA-256."""
     placed = sum(1 for r in d.results or () if r.get("school"))

@@ -90,6 +90,13 @@ def lottery(plan_id: Id, body: LotteryIn, repo: RepoDep, user: PlannerDep,
                     headers={"Location": f"/v1/plans/{plan_id}/lottery/{d.id}"})
 
 
+@router.get("/v1/plans/{plan_id}/lottery", summary="The plan's lottery notices (public): per draw the seed or its SHA-256, "
+            "algorithm, list hashes and, once drawn, the results' SHA-256")
+def list_lotteries(plan_id: Id, repo: RepoDep) -> dict[str, Any]:
+    plan = repo.get_plan(plan_id)
+    return {"plan_id": plan.id, "draws": [lot.notice_dict(d) for d in repo.admission.draws(plan.id)]}
+
+
 @router.get("/v1/plans/{plan_id}/lottery/{draw_id}", summary="A draw: its notice and, once drawn, the results (JSON or CSV)",
             responses=ok_as("text/csv"))
 def get_lottery(plan_id: Id, draw_id: Id, repo: RepoDep,

@@ -182,6 +182,10 @@ def test_lottery_publish_then_draw_reproduced_bit_for_bit(world: dict[str, objec
     r2 = _lottery(client, world, step="publish", zone="B", seed=seed)
     d2 = _lottery(client, world, step="draw", draw_id=r2.json()["id"])
     assert d2.json()["results_sha256"] == r.json()["results_sha256"]
+    listed = client.get(f"/v1/plans/{world['plan']}/lottery").json()["draws"]
+    assert [(d["id"], d["status"], d["seed"], "results" in d) for d in listed] == [(draw_id, "drawn", seed, False),
+                                                                                  (r2.json()["id"], "drawn", seed, False)]
+    assert listed[0]["notice"]["seed"] is None and listed[0]["seed_sha256"] == hashlib.sha256(seed.encode()).hexdigest()
     audit = [e for e in world_events(world) if e["action"].startswith("lottery.")]
     assert [e["action"] for e in audit] == ["lottery.draw", "lottery.publish", "lottery.draw", "lottery.publish"]
 
