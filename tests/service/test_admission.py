@@ -16,12 +16,16 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from shapely.geometry import MultiPolygon, box
+from shapely.geometry import MultiPolygon, Point, box
 from typer.testing import CliRunner
 
+from geo.errors import InvalidInput
 from geo.models import Role, School, Zone
+from geo.planning.demand import DemandUnit
 from service.cli import app as cli
 from service.main import create_app
+from service.operations.enrolments import admission_report, import_enrolments
+from service.settings import Settings
 from service.storage import open_repository
 from tests.conftest import bearer, settings_for
 from tests.storage.pg import new_schema_url
@@ -249,3 +253,23 @@ def test_cli_lottery_and_report(tmp_path: Path) -> None:
     assert "28 rows, 56 pupils (20 migrant children)" in run("import", "enrolments", str(DATA / "enrolments.csv"), "--level", "primary")
     report = run("report", "admission", "--level", "primary", "--profile", "cn")
     assert "1 above 10%: A 15.0% (1 over)" in report and "16/20" in report and "BREACH" in report
+
+
+def test_homes_given_as_demand_units(tmp_path: Path) -> None:
+    world = _build(f"sqlite:///{tmp_path / 'units.db'}")
+    repo = open_repository(str(world["url"]))
+    try:
+        repo.import_demand("xh-compounds", [DemandUnit("华苑小区", Point(121.437, 31.19), {"primary": 90.0}),
+                                            DemandUnit("康健新村", box(121.422, 31.185, 121.428, 31.195), {"primary": 40.0})],
+                           kind="compound", report={}, actor="t")
+        text = "id,unit,school,category,count\nH1,华苑小区,A,,9\nH2,康健新村,A,migrant,1\nK1,康健新村,C,,5\n"
+        assert import_enrolments(repo, text, level="primary", actor="t")["pupils"] == 15
+        _, body = admission_report(repo, Settings(), level="primary", profile="cn")
+        shares = {s["school"]: (s["pupils"], s["out_of_zone"], s["breach"], s["rows"]) for s in body["schools"]}
+        assert shares == {"A": (10, 1, False, []), "C": (5, 0, False, [])}  # 1 in 10 is at the limit, not above
+        bad = "id,unit,school\nH1,无名小区,A\n"
+        with pytest.raises(InvalidInput) as err:
+            import_enrolments(repo, bad, level="primary", actor="t")
+        assert err.value.where == "row 2: unit"
+    finally:
+        repo.close()
