@@ -107,7 +107,14 @@ def admission_odds(repo: Repository, index: ZoneIndex,
         old = previous.admission.get(pid) if previous is not None else None
         same_zones = previous is not None and ([(e.zone.id, e.zone.school_codes) for e in previous.index.entries
                                                  if e.plan.id == pid] == [(z.id, z.school_codes) for z in zones[pid]])
-        out[pid] = old if old is not None and old[0] == data and same_zones else (data, plan_odds(data, zones[pid]))
+        if old is not None and old[0] == data and same_zones:
+            out[pid] = old
+            continue
+        try:
+            out[pid] = (data, plan_odds(data, zones[pid]))
+        except CatchmentError as exc:  # the zones changed under the data: lookups answer without odds
+            log.error("admission odds of plan %s left out: %s", pid, exc)
+            out[pid] = (data, {})
     return out
 
 

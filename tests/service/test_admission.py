@@ -12,6 +12,7 @@ import csv
 import hashlib
 import io
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -24,8 +25,10 @@ from geo.models import Role, School, Zone
 from geo.planning.demand import DemandUnit
 from service.cli import app as cli
 from service.main import create_app
+from service.operations.admission import import_admission, plan_odds, rows_from_csv
 from service.operations.enrolments import admission_report, import_enrolments
 from service.settings import Settings
+from service.state import build_snapshot
 from service.storage import open_repository
 from tests.conftest import bearer, settings_for
 from tests.storage.pg import new_schema_url
@@ -271,5 +274,24 @@ def test_homes_given_as_demand_units(tmp_path: Path) -> None:
         with pytest.raises(InvalidInput) as err:
             import_enrolments(repo, bad, level="primary", actor="t")
         assert err.value.where == "row 2: unit"
+    finally:
+        repo.close()
+
+
+def test_data_that_no_longer_fits_the_zones_leaves_the_lookup_without_odds(tmp_path: Path) -> None:
+    world = _build(f"sqlite:///{tmp_path / 'stale.db'}")
+    repo = open_repository(str(world["url"]))
+    try:
+        ranked = (DATA / "admission.csv").read_text(encoding="utf-8").replace("20,B\n", "20,B;A\n")
+        import_admission(repo, int(str(world["plan"])), rows_from_csv(ranked), actor="t")
+        # Stored data of a plan whose zones are now apart (a copy of the data under new zones).
+        apart = [Zone(school_codes=("A", "C"), geometry=MultiPolygon([box(121.420, 31.18, 121.430, 31.20)])),
+                 Zone(school_codes=("B", "C"), geometry=MultiPolygon([box(121.430, 31.18, 121.445, 31.20)]))]
+        other = repo.import_plan(name="apart", district="yp", level="primary", school_year=2026, zones=apart, adopt=True, actor="t")
+        repo.admission.replace(replace(repo.admission.get(int(str(world["plan"]))), plan_id=other.id), actor="t")
+        with pytest.raises(InvalidInput):
+            plan_odds(repo.admission.get(other.id), apart)
+        snap = build_snapshot(repo)  # does not fail: the plan answers without odds
+        assert snap.admission[other.id][1] == {} and len(snap.odds) == 1
     finally:
         repo.close()
