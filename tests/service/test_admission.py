@@ -120,6 +120,9 @@ def test_http_import_ranked_lists_and_bad_rows(world: dict[str, object], client:
     [a_res] = [o for o in mc["odds"] if (o["category"], o["school"]) == ("resident", "A")]
     assert (mc["method"], mc["runs"]) == ("monte_carlo", 2000) and 0 < a_res["stderr"] < 0.01
     assert abs(a_res["probability"] - 0.249581) < 4 * a_res["stderr"]
+    up = client.put(f"/v1/plans/{world['plan']}/admission", files={"file": ("admission.csv", ranked.encode())},
+                    headers={**bearer(str(world["key"])), "If-Match": _etag(client, world["plan"])})
+    assert up.status_code == 200 and sum(a["count"] for a in up.json()["applicants"]) == 140
     before = client.get(f"/v1/plans/{world['plan']}/admission").json()
     bad = {"places above seats": (ranked.replace("A,60", "A,130"), "places"),
            "unknown school": (ranked.replace("20,B;A", "20,Z9"), "preferences"),
