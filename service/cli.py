@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from geo.models import Role
+from service.cli_admission import register as register_admission
 from service.cli_common import CLI_ACTOR, DbOpt, console, errors, open_repo, progress_bar
 from service.cli_files import export_app, import_app
 from service.settings import Settings
@@ -27,6 +28,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
 app.add_typer(network_app, name="network")
 app.add_typer(plans_app, name="plans")
+register_admission(app, import_app)
 
 
 @app.command()
@@ -76,7 +78,7 @@ def lookup(lon: Annotated[float | None, typer.Argument(help="longitude (EPSG:432
 
     from service.operations.addresses import build_remote
     from service.operations.lookup import lookup as lookup_op
-    from service.schemas import LookupOut
+    from service.schemas_admission import LookupWithOddsOut
     from service.state import build_snapshot
 
     settings = Settings()
@@ -89,7 +91,7 @@ def lookup(lon: Annotated[float | None, typer.Argument(help="longitude (EPSG:432
         finally:
             if remote is not None:
                 remote.close()
-    out = LookupOut.from_answer(got.answer, input=got.at.input, in_crs=got.at.in_crs, missing_networks=got.missing_networks)
+    out = LookupWithOddsOut.from_answer(got.answer, input=got.at.input, in_crs=got.at.in_crs, missing_networks=got.missing_networks)
     sys.stdout.write(out.model_dump_json(indent=2) + "\n")
 
 

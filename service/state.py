@@ -25,10 +25,12 @@ from geo.address.gazetteer import Gazetteer
 from geo.address.rules import RuleBook
 from geo.errors import CatchmentError, Unavailable
 from geo.index.zones import ZoneIndex, build_index
+from geo.lookup.odds import OddsKey, ZoneOdds
 from geo.lookup.resolve import SchoolBook
-from geo.models import Plan
+from geo.models import Plan, Zone
 from service.networks import MissingNetwork, NetworkLoader, Travel
-from service.storage.base import Repository
+from service.operations.admission import plan_odds
+from service.storage.base import AdmissionData, Repository
 
 log = logging.getLogger("catchment")
 
@@ -48,6 +50,9 @@ class Snapshot:
     missing_networks: tuple[MissingNetwork, ...] = ()
     #: The address rules (招生范围 lists) of the adopted plans.
     rules: RuleBook = field(default_factory=lambda: RuleBook(()))
+    #: Admission odds of the adopted plans' shared zones (多校划片), and the data they came from.
+    odds: dict[OddsKey, ZoneOdds] = field(default_factory=dict)
+    admission: dict[int, tuple[AdmissionData, dict[OddsKey, ZoneOdds]]] = field(default_factory=dict)
 
 
 def with_grid(snap: Snapshot) -> Snapshot:
@@ -84,8 +89,33 @@ def build_snapshot(repo: Repository, loader: NetworkLoader | None = None, previo
     else:
         gazetteer = Gazetteer(repo.addresses())
     rules = RuleBook(repo.rules.list([p.id for p in plans]))
+    admission = admission_odds(repo, index, previous)
+    odds = {k: z for _, got in admission.values() for k, z in got.items()}
     return Snapshot(version, index, SchoolBook(schools), plans, time.monotonic(), travels, gazetteer, stamp, skipped, missing,
-                    rules)
+                    rules, odds, admission)
+
+
+def admission_odds(repo: Repository, index: ZoneIndex,
+                   previous: Snapshot | None) -> dict[int, tuple[AdmissionData, dict[OddsKey, ZoneOdds]]]:
+    """Per adopted plan with admission data: the data and its zones' odds (kept from the previous
+    snapshot when neither the data nor the zones changed: a Monte Carlo run takes a moment)."""
+    zones: dict[int, list[Zone]] = {}
+    for e in index.entries:
+        zones.setdefault(e.plan.id, []).append(e.zone)
+    out = {}
+    for pid, data in repo.admission.plans(list(zones)).items():
+        old = previous.admission.get(pid) if previous is not None else None
+        same_zones = previous is not None and ([(e.zone.id, e.zone.school_codes) for e in previous.index.entries
+                                                 if e.plan.id == pid] == [(z.id, z.school_codes) for z in zones[pid]])
+        if old is not None and old[0] == data and same_zones:
+            out[pid] = old
+            continue
+        try:
+            out[pid] = (data, plan_odds(data, zones[pid]))
+        except CatchmentError as exc:  # the zones changed under the data: lookups answer without odds
+            log.error("admission odds of plan %s left out: %s", pid, exc)
+            out[pid] = (data, {})
+    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from geo.distance import geodesic_m
 from geo.index.zones import ZoneIndex
 from geo.lookup.decide import Decision, decide
 from geo.lookup.explain import explain
+from geo.lookup.odds import OddsKey, ZoneOdds, hit_odds, odds_sentence
 from geo.lookup.resolve import SchoolBook, choose_plans, resolve
 from geo.models import LookupResult, Plan, School
 from geo.standards import Band, StandardsProfile
@@ -67,6 +68,8 @@ class Answer:
     geocode: GeocodeResult | None = None
     #: Per level: rule or polygon, and whether they disagree (see :mod:`geo.lookup.decide`).
     decisions: Mapping[str, Decision] = field(default_factory=dict)
+    #: Per level: the admission odds of each shared zone covering the place (多校划片 with a lottery).
+    odds: Mapping[str, tuple[ZoneOdds, ...]] = field(default_factory=dict)
 
     def band(self, level: str, code: str) -> Band | None:
         return self.bands.get((level, code))
@@ -119,7 +122,8 @@ def answer(index: ZoneIndex, schools: SchoolBook, lon: float, lat: float, *, pro
            level: str | None = None, grade: str | None = None, year: int | None = None,
            plans: Sequence[Plan] | None = None, near_m: float = 50.0, nearest_k: int = 3,
            nearest_max_m: float | None = None, travel: Sequence[PlaceTravel] = (),
-           geocode: GeocodeResult | None = None, rules: Sequence[AddressRule] = ()) -> Answer:
+           geocode: GeocodeResult | None = None, rules: Sequence[AddressRule] = (),
+           odds: Mapping[OddsKey, ZoneOdds] | None = None) -> Answer:
     """Resolve (lon, lat) and complete the answer.
 
     Parameters
@@ -135,6 +139,9 @@ def answer(index: ZoneIndex, schools: SchoolBook, lon: float, lat: float, *, pro
     rules
         The address rules (招生范围 lists) that cover the address; they decide their plan's level
         before the polygon does (:func:`geo.lookup.decide.decide`).
+    odds
+        Admission odds of shared zones (computed by the caller from ``geo.admission``), keyed by
+        :func:`geo.lookup.odds.odds_key`; those of the zones covering the place are carried and said.
 
     Returns
     -------
@@ -156,4 +163,10 @@ def answer(index: ZoneIndex, schools: SchoolBook, lon: float, lat: float, *, pro
         if said["en"]:
             words = {k: f"{words.get(k, '')} {said[k]}".strip() for k in ("en", "zh")} | {
                 k: v for k, v in words.items() if k not in ("en", "zh")}
-    return Answer(result, words, chains, bands, tuple(travel), geocode, decisions)
+    found = {a.level: tuple(z for h in a.hits if (z := hit_odds(h, odds or {})) is not None) for a in result.levels}
+    found = {lv: zs for lv, zs in found.items() if zs}
+    for zs in found.values():
+        for z in zs:
+            said = odds_sentence(z, schools.by_code)
+            words = {**words, "en": f"{words.get('en', '')} {said['en']}".strip(), "zh": f"{words.get('zh', '')}{said['zh']}"}
+    return Answer(result, words, chains, bands, tuple(travel), geocode, decisions, found)

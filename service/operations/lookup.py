@@ -72,7 +72,8 @@ def answer_at(snap: Snapshot, settings: Settings, lon: float, lat: float, *, lev
     return answer(snap.index, snap.schools, lon, lat, profile=get_profile(settings.profile), level=level, grade=grade,
                   year=school_year(settings, year), plans=snap.plans, near_m=settings.lookup.near_boundary_m,
                   nearest_k=settings.lookup.nearest_k, nearest_max_m=settings.lookup.nearest_max_m,
-                  travel=place_travel(snap, lon, lat), geocode=geocode, rules=matching_rules(snap, geocode))
+                  travel=place_travel(snap, lon, lat), geocode=geocode, rules=matching_rules(snap, geocode),
+                  odds=snap.odds)
 
 
 @dataclass(frozen=True, slots=True)

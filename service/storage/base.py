@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from geo.address.geocode import AddressRecord
 from geo.address.rules import AddressRule
+from geo.admission.model import Category, SchoolPlaces
 from geo.models import ApiKey, Plan, PlanStatus, Role, School, Zone
 from geo.planning.demand import DemandUnit
 
@@ -80,6 +81,85 @@ class RuleStoreProtocol(Protocol):
     def stamp(self) -> tuple[int, int]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class ApplicantRow:
+    """``count`` applicants of one unit or compound (小区) and category with the same preferences.
+
+    ``zone`` names a school of the shared zone for rows without preferences ("any"), and
+    ``applicant_id`` an application number where the row is one applicant (ids only, no names).
+    """
+
+    row: int
+    unit: str
+    category: str
+    count: int
+    preferences: tuple[str, ...] = ()
+    accept_any: bool = False
+    zone: str | None = None
+    applicant_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AdmissionData:
+    """A plan's admission data: priority categories in order, places per school, applicant rows."""
+
+    plan_id: int
+    categories: tuple[Category, ...] = ()
+    places: tuple[SchoolPlaces, ...] = ()
+    applicants: tuple[ApplicantRow, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LotteryDraw:
+    """A draw in a shared zone: ``published`` (the notice out, seed or its hash) then ``drawn``."""
+
+    id: int
+    plan_id: int
+    zone: tuple[str, ...]
+    status: str
+    algorithm: str
+    seed: str | None
+    seed_sha256: str
+    applicants_sha256: str
+    places_sha256: str
+    notice: dict[str, Any]
+    published_by: str
+    published_at: datetime | None
+    results: list[dict[str, Any]] | None = None
+    results_sha256: str | None = None
+    drawn_by: str | None = None
+    drawn_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EnrolmentRecord:
+    """Who attends where: one pupil (count 1) or an aggregated row; a home unit or point; ids only."""
+
+    row: int
+    pupil_id: str
+    level: str
+    school: str
+    unit: str | None = None
+    lon: float | None = None
+    lat: float | None = None
+    category: str | None = None
+    count: int = 1
+
+
+class AdmissionStoreProtocol(Protocol):
+    def replace(self, data: AdmissionData, *, actor: str) -> AdmissionData: ...
+    def get(self, plan_id: int) -> AdmissionData: ...
+    def plans(self, plan_ids: Sequence[int]) -> dict[int, AdmissionData]: ...
+    def publish(self, *, plan_id: int, zone: Sequence[str], algorithm: str, seed: str | None, seed_sha256: str,
+                applicants_sha256: str, places_sha256: str, notice: dict[str, Any], actor: str) -> LotteryDraw: ...
+    def record(self, draw_id: int, *, seed: str, results: list[dict[str, Any]], results_sha256: str,
+               actor: str) -> LotteryDraw: ...
+    def draw(self, draw_id: int) -> LotteryDraw: ...
+    def draws(self, plan_id: int) -> list[LotteryDraw]: ...
+    def replace_enrolments(self, levels: Sequence[str], rows: Sequence[EnrolmentRecord], *, actor: str) -> int: ...
+    def enrolments(self, level: str) -> list[EnrolmentRecord]: ...
+
+
 class Repository(Protocol):
     """Schools, plans, zones, keys and the audit log. Every write is one transaction and
     appends an audit event in that same transaction."""
@@ -89,6 +169,8 @@ class Repository(Protocol):
     jobs: JobStoreProtocol
     #: Zones published as address rules (see service/storage/rules.py).
     rules: RuleStoreProtocol
+    #: Admission data, lottery draws and enrolments (see service/storage/admission.py).
+    admission: AdmissionStoreProtocol
 
     def close(self) -> None: ...
     def upgrade(self) -> list[str]: ...

@@ -22,6 +22,7 @@ from shapely.geometry import MultiPolygon
 
 from geo.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from geo.models import ApiKey, Plan, PlanStatus, Role, School, SchoolStatus, Zone
+from service.storage.admission import AdmissionStore
 from service.storage.base import Adoption, AuditEvent
 from service.storage.jobs import JobStore
 from service.storage.rows import as_datetime, from_json, hash_secret, json_text, now
@@ -100,6 +101,11 @@ class SqlRepository(PlanningStores, ABC):
     def rules(self) -> RuleStore:
         """The address rules of plans (招生范围 as lists), composed over this backend's executor."""
         return RuleStore(self, audit=self._audit)
+
+    @cached_property
+    def admission(self) -> AdmissionStore:
+        """Admission data, lottery draws and enrolments, composed over this backend's executor."""
+        return AdmissionStore(self, audit=self._audit)
 
     # ---- helpers -----------------------------------------------------------------------
     def _x(self, cur: Any, sql: str, params: Sequence[Any] = ()) -> Any:

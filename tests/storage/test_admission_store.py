@@ -65,9 +65,9 @@ def test_draw_published_then_drawn_once(repo: Repository) -> None:
     with pytest.raises(NotFound):
         repo.admission.draw(d.id + 100)
     assert [x.id for x in repo.admission.draws(pid)] == [d.id] and repo.admission.draw(d.id).results == rows
-    actions = [e.action for e in repo.audit_events(target=f"plan:{pid}")]
-    assert actions[:2] == ["lottery.draw", "lottery.publish"]
-    assert repo.audit_events(target=f"plan:{pid}")[0].after["placed"] == 1
+    events = repo.audit_events(target=f"plan:{pid}")
+    assert [e.action for e in events][:2] == ["lottery.draw", "lottery.publish"]
+    assert events[0].after["placed"] == 1 and events[0].after["seed"] == "42"
 
 
 def test_enrolments_replace_per_level(repo: Repository) -> None:

@@ -171,6 +171,37 @@
     return li;
   }
 
+  // ---- admission odds in a shared zone (多校划片) --------------------------------------------
+  function zoneOdds(level, z) {
+    var key = z.schools.map(function (s) { return s.code; }).sort().join("|");
+    return (state.answer.admission || []).filter(function (a) {
+      return a.level === level && a.schools.slice().sort().join("|") === key && (!z.plan || z.plan.id === undefined || a.plan_id === z.plan.id);
+    })[0] || null;
+  }
+
+  function pct(o) {
+    var p = Math.round(o.probability * 1000) / 10 + "%";
+    return o.stderr === null || o.stderr === undefined ? p : p + " ± " + Math.round(o.stderr * 1000) / 10 + "%";
+  }
+
+  function oddsTable(a, z) {
+    var names = {};
+    z.schools.forEach(function (s) { names[s.code] = c.config.lang === "zh" && s.name_local ? s.name_local : s.name; });
+    var method = a.method === "exact" ? t("odds_exact") : t("odds_mc", {runs: a.runs});
+    var places = Object.keys(a.places).reduce(function (n, k) { return n + a.places[k]; }, 0);
+    var label = function (o) { return (c.config.lang === "zh" ? o.label_zh : o.label_en) || o.category; };
+    return el("div", {class: "odds"},
+      el("table", {class: "odds-table"},
+        el("caption", {text: t("odds_title", {method: method, places: places, applicants: a.applicants})}),
+        el("thead", {}, el("tr", {}, el("th", {scope: "col", text: t("odds_category")}), el("th", {scope: "col", text: t("odds_school")}),
+                             el("th", {scope: "col", text: t("odds_chance")}))),
+        el("tbody", {}, a.odds.map(function (o) {
+          return el("tr", {"data-category": o.category, "data-school": o.school},
+                    el("td", {text: label(o)}), el("td", {text: names[o.school] || o.school}), el("td", {text: pct(o)}));
+        }))),
+      el("p", {class: "note", text: t("odds_how")}));
+  }
+
   function levelBlock(lv, i) {
     var box = el("article", {class: "level", "data-level": lv.level, style: null},
                  el("h3", {}, el("span", {class: "swatch swatch-" + (i % COLOURS.length), "aria-hidden": "true"}), c.levelName(lv.level)));
@@ -188,7 +219,8 @@
       else if (z.near_boundary_m !== null) { part.appendChild(el("p", {class: "warn", text: t("near_boundary", {m: c.distance(z.near_boundary_m)})})); }
       if (z.multi_school) {
         part.appendChild(el("p", {class: "note", text: t("shared_zone", {n: z.schools.length})}));
-        part.appendChild(el("p", {class: "note", text: t("no_odds")}));
+        var odds = zoneOdds(lv.level, z);
+        part.appendChild(odds ? oddsTable(odds, z) : el("p", {class: "note", text: t("no_odds")}));
       }
       box.appendChild(part);
     });
