@@ -24,7 +24,6 @@ from service.cli_common import (
 )
 from service.operations.imports import ImportOptions, import_schools_file, import_zones_file, report_lines
 from service.settings import Settings
-from service.storage import network_dir
 
 import_app = typer.Typer(help="Import schools or zones from GeoJSON, GeoPackage, Shapefile (.shp/.zip) or CSV.")
 export_app = typer.Typer(help="Export schools or a plan's zones.")
@@ -162,7 +161,7 @@ def import_sample(database: DbOpt = None) -> None:
 
     with errors():
         url = database or Settings().database.url
-        load_sample(open_repo(url), Settings().sample.dir, networks=network_dir(url), say=console.print)
+        load_sample(open_repo(url), Settings().sample.dir, say=console.print)
 
 
 @export_app.command("schools")

@@ -56,6 +56,18 @@ class Job:
     heartbeat_at: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Asset:
+    """What is stored of an asset, without its bytes."""
+
+    kind: str
+    name: str
+    codec: str
+    sha256: str
+    size: int
+    stored_at: datetime | None = None
+
+
 class JobStoreProtocol(Protocol):
     def create(self, *, kind: str, owner: str, params: dict[str, Any]) -> Job: ...
     def get(self, job_id: int) -> Job: ...
@@ -80,6 +92,18 @@ class RuleStoreProtocol(Protocol):
     def stamp(self) -> tuple[int, int]: ...
 
 
+class AssetStoreProtocol(Protocol):
+    """Binary assets (street networks as compressed arrays) every host loads from the database."""
+
+    def put(self, kind: str, name: str, data: bytes, *, codec: str, actor: str) -> Asset: ...
+    def get(self, kind: str, name: str) -> bytes: ...
+    def list(self, kind: str | None = None) -> list[Asset]: ...
+    def delete(self, kind: str, name: str, *, actor: str) -> bool: ...
+    def stamp(self) -> tuple[tuple[str, str, str], ...]: ...
+    def put_network(self, name: str, data: bytes, *, mode: str, source: str | None, stats: dict[str, Any],
+                    actor: str) -> Asset: ...
+
+
 class Repository(Protocol):
     """Schools, plans, zones, keys and the audit log. Every write is one transaction and
     appends an audit event in that same transaction."""
@@ -89,6 +113,8 @@ class Repository(Protocol):
     jobs: JobStoreProtocol
     #: Zones published as address rules (see service/storage/rules.py).
     rules: RuleStoreProtocol
+    #: Street networks' bytes, shared by every host (see service/storage/assets.py).
+    assets: AssetStoreProtocol
 
     def close(self) -> None: ...
     def upgrade(self) -> list[str]: ...
