@@ -124,12 +124,16 @@ def keys_revoke(key_id: Annotated[int, typer.Argument(help="id of the key (see `
 
 @db_app.command("upgrade")
 def db_upgrade(database: DbOpt = None) -> None:
-    """Apply pending migrations (also done on every start)."""
+    """Apply pending migrations and store in the database the street networks still registered as
+    files (both also done on every start)."""
+    from service.networks import import_network_files
     from service.storage import open_repository as _open
 
     with errors():
-        repo = _open(database or Settings().database.url)
-        console.print(json.dumps({"zone_version": repo.zone_version()}))
+        url = database or Settings().database.url
+        repo = _open(url)
+        imported = import_network_files(repo, folder=network_dir(url))
+        console.print(json.dumps({"zone_version": repo.zone_version(), "networks_imported": imported}))
 
 
 @network_app.command("build")

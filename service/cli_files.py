@@ -155,13 +155,19 @@ def import_rules_cmd(file: Annotated[Path, typer.Argument(help="CSV or XLSX: sch
 
 
 @import_app.command("sample")
-def import_sample(database: DbOpt = None) -> None:
+def import_sample(database: DbOpt = None,
+                  if_empty: Annotated[bool, typer.Option(help="only into an empty database (for a deployment's "
+                                                               "one-shot init)")] = False) -> None:
     """Load the bundled real sample (see data/boundaries/README.md)."""
-    from service.sample import load_sample
+    from service.sample import is_empty, load_sample
 
     with errors():
         url = database or Settings().database.url
-        load_sample(open_repo(url), Settings().sample.dir, say=console.print)
+        repo = open_repo(url)
+        if if_empty and not is_empty(repo):
+            console.print("the database holds data already: the sample is not loaded")
+            return
+        load_sample(repo, Settings().sample.dir, say=console.print)
 
 
 @export_app.command("schools")
