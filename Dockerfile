@@ -14,11 +14,13 @@ COPY service ./service
 COPY data ./data
 RUN pip install . \
  && useradd --create-home --uid 10001 catchment \
- && mkdir -p /app/var && chown -R catchment /app/var
+ && mkdir -p /app/var/jobs && chown -R catchment /app/var
 
 USER catchment
-# The SQLite database and the street networks (var/networks) live here: a named volume keeps
-# them when the container is replaced (`docker run -v catchment-var:/app/var ...`).
+# Single-host mode: the SQLite database (which holds the street networks and address points too)
+# and job files live here; a named volume keeps them when the container is replaced:
+#   docker run -p 8000:8000 -v catchment-var:/app/var catchment
+# With PostGIS (docker-compose.yml) the API keeps nothing here but job files.
 VOLUME /app/var
 EXPOSE 8000
 # The first start loads the bundled sample (16 s measured on a shared 2-CPU machine, longer when busier):

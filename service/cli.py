@@ -38,6 +38,7 @@ def serve(host: Annotated[str, typer.Option(help="address to listen on (0.0.0.0 
           database: DbOpt = None) -> None:
     """Run the HTTP service (uvicorn)."""
     from service import serving
+    from service.networks import import_network_files
     from service.sample import is_empty, load_sample
 
     settings = Settings()
@@ -47,7 +48,9 @@ def serve(host: Annotated[str, typer.Option(help="address to listen on (0.0.0.0 
         repo = open_repository(url)
         if sample and is_empty(repo):
             console.print("Loading the bundled real sample (Greater Sydney, Fairfax County) ...")
-            load_sample(repo, settings.sample.dir, networks=network_dir(url), say=console.print)
+            load_sample(repo, settings.sample.dir, say=console.print)
+        for name in import_network_files(repo, folder=network_dir(url)):
+            console.print(f"street network {name!r}: its file is now stored in the database")
         repo.close()
     # The sample is loaded here once, before any worker starts, so workers never race to load it.
     os.environ["CATCHMENT_SAMPLE_LOAD"] = "false"
@@ -123,12 +126,16 @@ def keys_revoke(key_id: Annotated[int, typer.Argument(help="id of the key (see `
 
 @db_app.command("upgrade")
 def db_upgrade(database: DbOpt = None) -> None:
-    """Apply pending migrations (also done on every start)."""
+    """Apply pending migrations and store in the database the street networks still registered as
+    files (both also done on every start)."""
+    from service.networks import import_network_files
     from service.storage import open_repository as _open
 
     with errors():
-        repo = _open(database or Settings().database.url)
-        console.print(json.dumps({"zone_version": repo.zone_version()}))
+        url = database or Settings().database.url
+        repo = _open(url)
+        imported = import_network_files(repo, folder=network_dir(url))
+        console.print(json.dumps({"zone_version": repo.zone_version(), "networks_imported": imported}))
 
 
 @network_app.command("build")
@@ -137,26 +144,29 @@ def network_build(file: Annotated[Path, typer.Argument(help="an OpenStreetMap ex
                                                                 "e.g. portland-walk)")] = None,
                   replace: Annotated[bool, typer.Option(help="rebuild a network of this name, or of this file and mode")] = False,
                   database: DbOpt = None) -> None:
-    """Turn an .osm.pbf extract into a routable graph, store it next to the database and register it.
+    """Turn an .osm.pbf extract into a routable graph and store it in the database (every API host loads it).
 
     One network per (extract, mode): walk and drive networks of a file live side by side.
     """
     from service.networks import build_and_register, check_mode, default_network_name
-    from service.storage import network_dir
 
     url = database or Settings().database.url
     with errors(), progress_bar(f"{mode} network from {file.name}") as (advance, _):
         check_mode(mode, allow_straight=False)
         info = build_and_register(open_repo(url), file, mode=mode, name=name or default_network_name(file, mode),
-                                  folder=network_dir(url), actor=CLI_ACTOR, progress=advance, replace=replace)
-    console.print(f"network {info['name']} ({mode}): {info['nodes']:,} nodes, {info['edges']:,} edges -> {info['path']}")
+                                  actor=CLI_ACTOR, progress=advance, replace=replace)
+    console.print(f"network {info['name']} ({mode}): {info['nodes']:,} nodes, {info['edges']:,} edges, "
+                  f"{info['size'] / 1e6:.1f} MB stored in the database")
 
 
 @network_app.command("list")
 def network_list(database: DbOpt = None) -> None:
     """Registered networks."""
-    for n in open_repo(database).networks():
-        sys.stdout.write(f"{n['name']}\t{n['mode']}\t{n['stats'].get('nodes')} nodes\t{n['path']}\n")
+    repo = open_repo(database)
+    stored = {a.name: a for a in repo.assets.list("network")}
+    for n in repo.networks():
+        where = f"stored ({stored[n['name']].size / 1e6:.1f} MB)" if n["name"] in stored else f"not stored (file {n['path']})"
+        sys.stdout.write(f"{n['name']}\t{n['mode']}\t{n['stats'].get('nodes')} nodes\t{where}\n")
 
 
 @plans_app.command("generate")

@@ -24,7 +24,6 @@ from service.cli_common import (
 )
 from service.operations.imports import ImportOptions, import_schools_file, import_zones_file, report_lines
 from service.settings import Settings
-from service.storage import network_dir
 
 import_app = typer.Typer(help="Import schools or zones from GeoJSON, GeoPackage, Shapefile (.shp/.zip) or CSV.")
 export_app = typer.Typer(help="Export schools or a plan's zones.")
@@ -156,13 +155,19 @@ def import_rules_cmd(file: Annotated[Path, typer.Argument(help="CSV or XLSX: sch
 
 
 @import_app.command("sample")
-def import_sample(database: DbOpt = None) -> None:
+def import_sample(database: DbOpt = None,
+                  if_empty: Annotated[bool, typer.Option(help="only into an empty database (for a deployment's "
+                                                               "one-shot init)")] = False) -> None:
     """Load the bundled real sample (see data/boundaries/README.md)."""
-    from service.sample import load_sample
+    from service.sample import is_empty, load_sample
 
     with errors():
         url = database or Settings().database.url
-        load_sample(open_repo(url), Settings().sample.dir, networks=network_dir(url), say=console.print)
+        repo = open_repo(url)
+        if if_empty and not is_empty(repo):
+            console.print("the database holds data already: the sample is not loaded")
+            return
+        load_sample(repo, Settings().sample.dir, say=console.print)
 
 
 @export_app.command("schools")

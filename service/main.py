@@ -15,6 +15,7 @@ from service.bodylimits import BodyLimits
 from service.dask_cluster import DaskClients
 from service.deps import get_remote, get_repo, get_user
 from service.headers import SecurityHeaders, cors_options
+from service.networks import import_network_files
 from service.openapi import declare_errors
 from service.operations.jobs import JobRunner
 from service.problem_cache import ProblemCache, VersionedCache
@@ -65,7 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         repo = open_repository(settings.database.url, **_repo_options(settings))
         if settings.sample.load and is_empty(repo):
             log.info("empty database: loading the bundled sample from %s", settings.sample.dir)
-            load_sample(repo, settings.sample.dir, networks=network_dir(settings.database.url), say=log.info)
+            load_sample(repo, settings.sample.dir, say=log.info)
+        import_network_files(repo, folder=network_dir(settings.database.url))
         holder = SnapshotHolder(repo, check_every_s=settings.lookup.version_check_s)
         holder.refresh()
         holder.start()

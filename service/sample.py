@@ -95,12 +95,10 @@ SAME_ZONE_IOU = 0.98
 PORTLAND_SCHOOLS = r"\b(Elementary|Middle|High) School\b"
 
 
-def load_sample(repo: Repository, data_dir: Path, *, networks: Path, actor: str = "sample-loader",
+def load_sample(repo: Repository, data_dir: Path, *, actor: str = "sample-loader",
                 say: Callable[[str], None] = lambda _: None) -> list[ImportReport]:
-    """Import every sample step; each step is its own all-or-nothing transaction.
-
-    ``networks`` is the folder for street network files (next to the database).
-    """
+    """Import every sample step; each step is its own all-or-nothing transaction (the street
+    network too: it is stored in the database, see :mod:`service.storage.assets`)."""
     reports = []
     for step in STEPS:
         path = data_dir / step.file
@@ -112,7 +110,7 @@ def load_sample(repo: Repository, data_dir: Path, *, networks: Path, actor: str 
             say(f"{step.file}: {demand['units']} demand units, rates calibrated from school membership")
             continue
         elif step.kind == "network":
-            info = build_and_register(repo, path, mode="walk", name=step.plan, folder=networks, actor=actor, replace=True)
+            info = build_and_register(repo, path, mode="walk", name=step.plan, actor=actor, replace=True)
             say(f"{step.file}: walking network, {info['nodes']} nodes")
             continue
         elif step.kind == "osm-schools":

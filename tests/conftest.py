@@ -25,7 +25,7 @@ def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite file holding the whole bundled sample (built once per test session)."""
     path = tmp_path_factory.mktemp("sample") / "sample.db"
     repo = open_repository(f"sqlite:///{path}")
-    load_sample(repo, DATA, networks=path.parent / "networks")
+    load_sample(repo, DATA)
     repo.close()
     return path
 

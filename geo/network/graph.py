@@ -15,7 +15,9 @@ the streets, walk-sheds) and ``geo.io.osm_schools`` (schools from the same extra
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -189,10 +191,16 @@ class StreetNetwork:
         p = Path(path)
         if p.suffix != ".npz":
             p = p.with_name(p.name + ".npz")
+        p.write_bytes(self.to_bytes())
+        return p
+
+    def to_bytes(self) -> bytes:
+        """The network as the bytes of a compressed ``.npz`` (zlib), as :meth:`save` writes them."""
         meta = {"format": FORMAT_VERSION, "mode": self.mode, "source": self.source, "key": self.key}
         arrays = {name: getattr(self, name) for name in _ARRAYS}
-        np.savez_compressed(p, meta=np.array(json.dumps(meta)), **arrays)
-        return p
+        buf = io.BytesIO()
+        np.savez_compressed(buf, meta=np.array(json.dumps(meta)), **arrays)
+        return buf.getvalue()
 
     @classmethod
     def load(cls, path: str | Path) -> StreetNetwork:
@@ -203,16 +211,25 @@ class StreetNetwork:
         UnsupportedFile
             When the file is not a saved network of a format version we read.
         """
+        return cls._read(Path(path), str(path))
+
+    @classmethod
+    def from_bytes(cls, data: bytes, *, name: str = "network") -> StreetNetwork:
+        """Read a network from the bytes :meth:`to_bytes` gave (``name`` is for error messages)."""
+        return cls._read(io.BytesIO(data), name)
+
+    @classmethod
+    def _read(cls, source: Path | io.BytesIO, label: str) -> StreetNetwork:
         try:
-            with np.load(Path(path), allow_pickle=False) as z:
+            with np.load(source, allow_pickle=False) as z:
                 meta = json.loads(str(z["meta"]))
                 arrays = {name: z[name] for name in _ARRAYS}
-        except (OSError, KeyError, ValueError) as exc:
-            msg = f"{path} is not a saved street network / 不是已保存的路网文件: {exc}"
-            raise UnsupportedFile(msg, where=str(path)) from exc
+        except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+            msg = f"{label} is not a saved street network / 不是已保存的路网文件: {exc}"
+            raise UnsupportedFile(msg, where=label) from exc
         if meta.get("format") != FORMAT_VERSION:
-            msg = f"{path}: network format {meta.get('format')!r}, expected {FORMAT_VERSION}; rebuild it"
-            raise UnsupportedFile(msg, where=str(path))
+            msg = f"{label}: network format {meta.get('format')!r}, expected {FORMAT_VERSION}; rebuild it"
+            raise UnsupportedFile(msg, where=label)
         return cls(mode=check_mode(meta["mode"]), source=str(meta.get("source", "")), **arrays)
 
 

@@ -94,7 +94,7 @@ def missing_networks(snap: Snapshot, lon: float, lat: float) -> dict[str, dict[s
             field = "walk_m" if m.mode == "walk" else "drive_s"
             out[m.mode] = {
                 "network": m.name, "missing": True,
-                "detail": f"street network {m.name!r} is registered but its file is missing: no {field} here; "
+                "detail": f"street network {m.name!r} is registered but its file is missing (not stored in the database): no {field} here; "
                           f"rebuild it with `catchment network build ... --mode {m.mode}`",
                 "detail_zh": f"路网 {m.name} 已登记但文件缺失：此处无法给出{'步行距离' if m.mode == 'walk' else '驾车时间'}；"
                              "请用 `catchment network build` 重新生成"}

@@ -150,8 +150,16 @@ def travel_summary(run: TravelRun, settings: Settings) -> dict[str, Any]:
 
 
 def networks_listing(repo: Repository) -> list[dict[str, Any]]:
-    """The registered networks, without where the server keeps its files: the source file by its name only."""
-    return [{k: Path(v).name if k == "source" and v else v for k, v in n.items() if k != "path"} for n in repo.networks()]
+    """The registered networks and whether the database holds them (size, content hash), without
+    any server path: the source extract by its file name only."""
+    stored = {a.name: a for a in repo.assets.list("network")}
+    out = []
+    for n in repo.networks():
+        item = {k: Path(v).name if k == "source" and v else v for k, v in n.items() if k != "path"}
+        asset = stored.get(n["name"])
+        item["stored"] = {"size": asset.size, "sha256": asset.sha256, "codec": asset.codec} if asset else None
+        out.append(item)
+    return out
 
 
 def walkshed(repo: Repository, snap: Snapshot, code: str, *, within: float, mode: str) -> dict[str, Any]:

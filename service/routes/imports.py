@@ -14,6 +14,7 @@ from geo.errors import InvalidInput, UnsupportedFile
 from geo.io.archive import ZipLimits
 from geo.io.read import SUFFIXES
 from service.deps import AdminDep, HolderDep, PlannerDep, RepoDep, SettingsDep, actor
+from service.operations.addresses import import_addresses_file, unread_columns
 from service.operations.imports import ImportOptions, import_schools_file, import_zones_file
 from service.operations.rules import RULE_SUFFIXES, import_rules_file
 from service.schemas import PlanOut
@@ -104,3 +105,18 @@ def import_rules(repo: RepoDep, holder: HolderDep, user: PlannerDep, file: Annot
         n = import_rules_file(repo, path, plan_id=plan, actor=actor(user))
     holder.refresh_after_write()
     return {"plan_id": plan, "rules": n}
+@router.post("/addresses", summary="Import address points (the gazetteer) from an uploaded file, replacing that dataset")
+def import_addresses(repo: RepoDep, holder: HolderDep, user: AdminDep, file: Annotated[UploadFile, File()],
+                     dataset: Annotated[str | None, Form(max_length=100, description="default: the file name's stem")] = None,
+                     map: Annotated[list[str], Form(description="field=COLUMN (id, text, number, street, locality, "
+                                                                "postcode, lon, lat), repeatable")] = [],  # noqa: B006
+                     crs: Annotated[str | None, Form(description="EPSG:<code>, gcj02 or bd09")] = None) -> dict[str, Any]:
+    """The CLI's ``catchment import addresses`` over HTTP: CSV (lon/lat), GeoJSON, GeoPackage, zipped
+    shapefile or an OpenStreetMap extract (``addr:*`` tags). The points are stored in the database,
+    so every worker of every host geocodes them within a second."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = _saved(file, Path(tmp), (*SUFFIXES, ".pbf", ".osm"), ".geojson, .gpkg, .zip (shapefile), .csv or .osm.pbf")
+        note = unread_columns(path, mapping=map)
+        name, count = import_addresses_file(repo, path, dataset=dataset, mapping=map, crs=crs, actor=actor(user))
+    holder.refresh_after_write()
+    return {"dataset": name, "count": count, "note": note}

@@ -30,7 +30,9 @@ def open_repository(url: str, **options: Any) -> Repository:
 
 
 def network_dir(database_url: str) -> Path:
-    """Where street network files live: next to the SQLite file, or under ./var/networks for a server database."""
+    """Where older versions kept street network files: next to the SQLite file, or under
+    ./var/networks for a server database. Networks are stored in the database now; files found
+    here are imported once at start (:func:`service.networks.import_network_files`)."""
     if database_url.startswith("sqlite:"):
         from service.storage.sqlite import sqlite_path
 

@@ -57,6 +57,18 @@ class Job:
     heartbeat_at: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Asset:
+    """What is stored of an asset, without its bytes."""
+
+    kind: str
+    name: str
+    codec: str
+    sha256: str
+    size: int
+    stored_at: datetime | None = None
+
+
 class JobStoreProtocol(Protocol):
     def create(self, *, kind: str, owner: str, params: dict[str, Any]) -> Job: ...
     def get(self, job_id: int) -> Job: ...
@@ -158,6 +170,16 @@ class AdmissionStoreProtocol(Protocol):
     def draws(self, plan_id: int) -> list[LotteryDraw]: ...
     def replace_enrolments(self, levels: Sequence[str], rows: Sequence[EnrolmentRecord], *, actor: str) -> int: ...
     def enrolments(self, level: str) -> list[EnrolmentRecord]: ...
+class AssetStoreProtocol(Protocol):
+    """Binary assets (street networks as compressed arrays) every host loads from the database."""
+
+    def put(self, kind: str, name: str, data: bytes, *, codec: str, actor: str) -> Asset: ...
+    def get(self, kind: str, name: str) -> bytes: ...
+    def list(self, kind: str | None = None) -> list[Asset]: ...
+    def delete(self, kind: str, name: str, *, actor: str) -> bool: ...
+    def stamp(self) -> tuple[tuple[str, str, str], ...]: ...
+    def put_network(self, name: str, data: bytes, *, mode: str, source: str | None, stats: dict[str, Any],
+                    actor: str) -> Asset: ...
 
 
 class Repository(Protocol):
@@ -171,6 +193,8 @@ class Repository(Protocol):
     rules: RuleStoreProtocol
     #: Admission data, lottery draws and enrolments (see service/storage/admission.py).
     admission: AdmissionStoreProtocol
+    #: Street networks' bytes, shared by every host (see service/storage/assets.py).
+    assets: AssetStoreProtocol
 
     def close(self) -> None: ...
     def upgrade(self) -> list[str]: ...

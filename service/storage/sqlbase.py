@@ -23,6 +23,7 @@ from shapely.geometry import MultiPolygon
 from geo.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from geo.models import ApiKey, Plan, PlanStatus, Role, School, SchoolStatus, Zone
 from service.storage.admission import AdmissionStore
+from service.storage.assets import AssetStore
 from service.storage.base import Adoption, AuditEvent
 from service.storage.jobs import JobStore
 from service.storage.rows import as_datetime, from_json, hash_secret, json_text, now
@@ -96,6 +97,11 @@ class SqlRepository(PlanningStores, ABC):
     def jobs(self) -> JobStore:
         """The jobs table, composed over this backend's executor."""
         return JobStore(self, audit=self._audit)
+
+    @cached_property
+    def assets(self) -> AssetStore:
+        """Street networks' bytes in the database, shared by every host."""
+        return AssetStore(self, audit=self._audit)
 
     @cached_property
     def rules(self) -> RuleStore:

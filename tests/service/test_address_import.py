@@ -164,3 +164,24 @@ def test_chinese_crs_outside_china_leaves_points_alone(tmp_path: Path, db_url: s
     got = {r.id: (r.lon, r.lat) for r in repo.addresses("syd")}
     repo.close()
     assert got == {r.id: (float(r.lon), float(r.lat)) for r in rows.itertuples()}
+
+
+def test_http_import_stores_the_points_for_every_worker(client: TestClient, keys: dict[str, str], repo: Repository) -> None:
+    """POST /v1/imports/addresses: the CLI's import over HTTP, into the database (admin key)."""
+    text = "9 Upload Way, Testville"
+    assert client.get("/v1/lookup", params={"address": text}).status_code == 404
+    body = pd.DataFrame({"id": ["u9"], "number": ["9"], "street": ["Upload Way"], "locality": ["Testville"],
+                         "lon": [151.1796], "lat": [-33.7738]}).to_csv(index=False).encode()
+    upload = {"file": ("uploaded.csv", body, "text/csv")}
+    assert client.post("/v1/imports/addresses", files=upload).status_code == 401
+    assert client.post("/v1/imports/addresses", files=upload,
+                       headers={"Authorization": f"Bearer {keys['planner']}"}).status_code == 403
+    r = client.post("/v1/imports/addresses", files=upload, headers={"Authorization": f"Bearer {keys['admin']}"})
+    assert r.status_code == 200, r.text
+    assert r.json()["dataset"] == "uploaded" and r.json()["count"] == 1
+    assert [a.id for a in repo.addresses("uploaded")] == ["u9"]
+    found = client.get("/v1/lookup", params={"address": text}).json()
+    assert found["geocode"]["address_id"] == "u9"
+    bad = client.post("/v1/imports/addresses", files={"file": ("a.txt", b"x")}, headers={"Authorization": f"Bearer {keys['admin']}"})
+    assert bad.status_code == 415
+    assert bad.headers["content-type"].startswith("application/problem+json")

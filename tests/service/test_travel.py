@@ -45,7 +45,7 @@ def test_generated_plan_is_a_clean_coverage_of_nearest_schools(shared_client: Te
     zones = repo.zones(plan.id)
     assert plan.status.value == "adopted" and len(zones) == 2
     assert shapely.coverage_is_valid([z.geometry for z in zones])
-    net = StreetNetwork.load(repo.networks()[0]["path"])
+    net = StreetNetwork.from_bytes(repo.assets.get("network", repo.networks()[0]["name"]))
     # Street nodes: their zone's school is the nearest along the streets (the report says so too).
     report = shared_client.get("/v1/reports/travel", params={"level": "middle", "district": "portland", "mode": "walk",
                                                               "units": "nodes"}).json()
@@ -103,11 +103,17 @@ def test_generate_over_http_and_cli(client: TestClient, keys: dict[str, str], db
 
 
 def test_network_build_cli(tmp_path: Path) -> None:
+    from service.storage import open_repository
+
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
     out = CliRunner().invoke(cli, ["network", "build", str(DATA.parent / "osm" / "portland.osm.pbf"), "--mode", "drive",
                                    "--database", url])
     assert out.exit_code == 0, out.output
-    assert (tmp_path / "networks" / "portland-drive.npz").exists()
+    # Stored in the database (every host loads it from there), not as a file next to it.
+    stored = open_repository(url).assets.list("network")
+    assert [(a.name, a.codec) for a in stored] == [("portland-drive", "npz")] and stored[0].size > 100_000
+    assert not (tmp_path / "networks").exists()
+    assert StreetNetwork.from_bytes(open_repository(url).assets.get("network", "portland-drive")).mode == "drive"
     bad = tmp_path / "not.osm.pbf"
     bad.write_bytes(b"nonsense")
     out = CliRunner().invoke(cli, ["network", "build", str(bad), "--database", url])

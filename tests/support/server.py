@@ -21,14 +21,19 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_service(db_url: str, *, workers: int = 1, env: dict[str, str] | None = None) -> Iterator[str]:
-    """Start the service on ``db_url`` (no sample loading) and yield its base URL; stop it after."""
+def running_service(db_url: str, *, workers: int = 1, env: dict[str, str] | None = None,
+                    cwd: str | os.PathLike[str] | None = None) -> Iterator[str]:
+    """Start the service on ``db_url`` (no sample loading) and yield its base URL; stop it after.
+
+    ``cwd`` is the working directory of the service (its ``var/`` folder): separate ones stand
+    for separate hosts.
+    """
     port = free_port()
     cmd = [sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
            "--workers", str(workers), "--no-sample", "--database", db_url]
     # Logs go to a file: a pipe nobody reads would fill up and stall the server.
     log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in the finally below, after the process)
-    proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=log)
+    proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=log, cwd=cwd)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
