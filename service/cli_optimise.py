@@ -7,8 +7,11 @@ checks, the solve and the draft it stores. Ctrl-C asks the solver to stop (no dr
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -58,7 +61,25 @@ def _request(demand: str | None, level: str | None, name: str | None, max_utilis
                                tradeoff=tradeoff)
 
 
-def _solve(repo: Any, s: ops.Setup, *, show_bar: bool) -> ops.Outcome:
+@contextmanager
+def _quiet_stdout(on: bool) -> Iterator[None]:
+    """Send what the solver library prints (its banner, to file descriptor 1) to stderr, so that
+    ``--json`` leaves nothing but the JSON on stdout."""
+    if not on:
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _solve(repo: Any, s: ops.Setup, *, show_bar: bool, quiet: bool = False) -> ops.Outcome:
     """Run the solve in a thread so Ctrl-C reaches us (the solver polls the flag) while the bar shows the gap."""
     stop = threading.Event()
     done: dict[str, Any] = {}
@@ -77,14 +98,15 @@ def _solve(repo: Any, s: ops.Setup, *, show_bar: bool) -> ops.Outcome:
                 done["error"] = exc
 
         t = threading.Thread(target=work, name="optimise", daemon=True)
-        t.start()
-        try:
-            while t.is_alive():
-                t.join(0.2)
-        except KeyboardInterrupt:
-            console.print("stopping the solver ...")
-            stop.set()
-            t.join()
+        with _quiet_stdout(quiet):
+            t.start()
+            try:
+                while t.is_alive():
+                    t.join(0.2)
+            except KeyboardInterrupt:
+                console.print("stopping the solver ...")
+                stop.set()
+                t.join()
     if "error" in done:
         raise done["error"]
     return done["out"]  # type: ignore[no-any-return]
@@ -147,7 +169,7 @@ def plans_optimise(
             travels = SnapshotHolder(repo, check_every_s=0).refresh().travels
         try:
             s = ops.setup(repo, plan_id, req, travels=travels)
-            outcome = _solve(repo, s, show_bar=console.is_terminal and not as_json)
+            outcome = _solve(repo, s, show_bar=console.is_terminal and not as_json, quiet=as_json)
         except InvalidInput as exc:
             _shortfalls(exc)
             raise

@@ -345,7 +345,9 @@ def store_draft(repo: Repository, s: Setup, proposal: Proposal, *, actor: str,
                 curve: list[dict[str, Any]] | None = None) -> Outcome:
     """The proposal as a draft: a child of the starting plan, one zone per school dissolved from its units."""
     report = proposal.report
-    zones = dissolve_zones(s.units, proposal.assignment, schools={c.code: c for c in s.schools})
+    # each zone remembers the demand set it was dissolved from: the maps outline the moved units of that set
+    zones = [replace(z, attributes={**z.attributes, "demand": s.demand})
+             for z in dissolve_zones(s.units, proposal.assignment, schools={c.code: c for c in s.schools})]
     name = s.request.name or f"Proposal from {s.plan.name}"
     draft = repo.create_plan(name=name[:200], district=s.plan.district, level=s.plan.level, school_year=s.plan.school_year,
                              actor=actor, parent_id=s.plan.id, description=describe(report, s.plan, s.demand))

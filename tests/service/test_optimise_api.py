@@ -164,7 +164,7 @@ def test_cli_optimise_json(db_url: str, repo: Repository) -> None:
     res = CliRunner().invoke(cli, ["plans", "optimise", str(sp.plan.id), "--demand", sp.demand, "--time-limit", "30",
                                    "--lock", f"{unit}={OVER}", "--json", "--database", db_url])
     assert res.exit_code == 0, res.output
-    doc = json.loads(res.stdout.strip().splitlines()[-1])
+    doc = json.loads(res.stdout)
     assert {"plan_id", "status", "gap", "seconds", "moved", "over_capacity_before", "over_capacity_after"} <= set(doc)
     assert doc["over_capacity_after"] == 0 and doc["over_capacity_before"] > 150 and doc["moved"] > 100
     assert doc["status"] == "optimal" and 0 <= doc["gap"] <= 0.01 and doc["seconds"] < 30

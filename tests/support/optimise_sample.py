@@ -30,8 +30,10 @@ class SmallPlan:
     units: tuple[str, ...]
 
 
-def small_plan(repo: Repository, codes: tuple[str, ...] = CODES, name: str = "ffx-small") -> SmallPlan:
-    """Store the plan of ``codes``' zones and its demand set ``name`` (both in district ``name``)."""
+def small_plan(repo: Repository, codes: tuple[str, ...] = CODES, name: str = "ffx-small", *, own_demand: bool = True) -> SmallPlan:
+    """Store the plan of ``codes``' zones and its demand set ``name`` (both in district ``name``);
+    without ``own_demand`` the plan uses the sample's ``fairfax-blocks`` (the one set covering it,
+    so the workspace's reports find it without ``demand=``)."""
     adopted = repo.list_plans(district="fairfax", level="elementary", status=PlanStatus.ADOPTED)[0]
     zones = [z for z in repo.zones(adopted.id) if z.school_codes[0] in codes]
     plan = repo.import_plan(name=f"{name} area 2024-25", district=name, level="elementary", school_year=2024,
@@ -39,5 +41,7 @@ def small_plan(repo: Repository, codes: tuple[str, ...] = CODES, name: str = "ff
     area = shapely.union_all([z.geometry for z in zones])
     prepared = shapely.prepared.prep(area.buffer(1e-6))
     units = [u for u in repo.demand_units("fairfax-blocks") if prepared.contains(u.geometry.representative_point())]
+    if not own_demand:
+        return SmallPlan(plan, "fairfax-blocks", tuple(u.id for u in units))
     repo.import_demand(name, units, kind="blocks", report={"bbox": list(area.bounds), "units": len(units)}, actor="test")
     return SmallPlan(plan, name, tuple(u.id for u in units))
