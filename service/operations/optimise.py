@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from geo.errors import Cancelled, InvalidInput, NotFound
+from geo.errors import Cancelled, Infeasible, InvalidInput, NotFound
 from geo.models import Plan, School, SchoolStatus, Zone
 from geo.planning.demand import DemandUnit
 from geo.planning.optimise import (
@@ -38,14 +38,13 @@ from geo.planning.optimise import (
     dissolve_zones,
     optimise,
     prepare,
-    read_cost_matrix,
     start_from_zones,
     tradeoff,
 )
 from geo.planning.optimise.build import check_seats
 from service.operations.context import pick_demand
 from service.operations.jsonable import to_jsonable
-from service.settings import Settings
+from service.operations.optimise_costs import request_costs
 from service.storage.base import Repository
 
 COSTS = ("straight", "walk", "drive", "matrix")
@@ -153,7 +152,21 @@ def _seats(units: tuple[DemandUnit, ...], schools: tuple[School, ...], opt: Opti
     mu = np.array([opt.max_utilisation_by_school.get(s.code, opt.max_utilisation) for s in active])
     limit = mu * np.array([np.inf if s.capacity is None else float(s.capacity) for s in active])
     locked = np.array([pos.get(opt.locked.get(u.id, ""), -1) for u in units], dtype=np.intp)
-    check_seats(demand, limit, locked, active)
+    try:
+        check_seats(demand, limit, locked, active)
+    except Infeasible as exc:
+        raise bilingual(exc) from exc
+
+
+def bilingual(exc: Infeasible) -> Infeasible:
+    """The same infeasibility with its Chinese text: where seats fall short, by how many pupils."""
+    if exc.message_zh != exc.message:
+        return exc
+    parts = [f"{'全部学校' if f.get('area') == 'all schools' else f.get('area')}缺 {f.get('short')} 个学位"
+             f"（需求 {f.get('demand')}，学位 {f.get('seats')}）" for f in exc.shortfalls[:5] if f.get("short") is not None]
+    zh = ("学位不足：" + "；".join(parts)) if parts else "在硬约束下无可行方案：请放宽约束或延长时限"
+    cls = type(exc)
+    return cls(f"{exc.message} / {zh}", message_zh=zh, shortfalls=exc.shortfalls, where=exc.where)
 
 
 def setup(repo: Repository, plan_id: int, req: OptimiseRequest, *, travels: Any = None) -> Setup:
@@ -196,82 +209,9 @@ def setup(repo: Repository, plan_id: int, req: OptimiseRequest, *, travels: Any 
         raise InvalidInput(exc.message, where=f"options.{exc.where}" if exc.where else "options") from exc
     if options.capacity == "hard":
         _seats(units, schools, options)
-    costs = _costs(req, units, schools, zones, travels)
+    costs = request_costs(req, units, schools, zones, travels)
     start = {u.id: start_all[u.id] for u in units}
     return Setup(plan, name, units, schools, start, options, costs, req)
-
-
-def _costs(req: OptimiseRequest, units: tuple[DemandUnit, ...], schools: tuple[School, ...], zones: list[Zone],
-           travels: Any) -> TravelCosts | None:
-    if req.cost == "straight":
-        return None
-    if req.cost == "matrix":
-        if req.matrix is None:
-            raise InvalidInput("cost=matrix needs matrix= (a CSV: unit id column, then one column per school)", where="options.matrix")
-        return matrix_costs(req.matrix, schools, zones, unit=req.matrix_unit)
-    return network_costs(travels or [], req.cost, units, schools)
-
-
-def matrix_costs(path: Path, schools: tuple[School, ...], zones: list[Zone], *, unit: str = "s") -> TravelCosts:
-    """A cost table whose columns name schools by code, by name, or by the name of their zone
-    (the Fairfax ``drive_seconds_*.csv``: ``geoid20`` then one column per school); its first column is the unit id."""
-    import pandas as pd
-
-    if unit not in ("s", "m"):
-        raise InvalidInput(f"matrix_unit must be 's' or 'm', not {unit!r}", where="options.matrix_unit")
-    try:
-        head = list(pd.read_csv(path, nrows=0).columns)
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"the cost matrix {path.name} is not a readable CSV: {exc}", where="options.matrix") from exc
-    names: dict[str, str] = {}
-    for z in zones:
-        if z.name and len(z.school_codes) == 1:
-            names.setdefault(z.name.casefold(), z.school_codes[0])
-    for s in schools:
-        names[s.name.casefold()] = s.code
-        names[s.code.casefold()] = s.code
-    columns = {c: names[str(c).casefold()] for c in head[1:] if str(c).casefold() in names}
-    missing = sorted({s.code for s in schools if s.status is not SchoolStatus.CLOSED} - set(columns.values()))
-    if missing:
-        msg = f"the cost matrix {path.name} has no column for school(s) {', '.join(missing[:5])} (by code, name or zone name)"
-        raise InvalidInput(msg, where="options.matrix")
-    got = read_cost_matrix(path, id_column=head[0], columns=columns, unit=unit, source=path.name)  # type: ignore[arg-type]
-    return got
-
-
-def network_costs(travels: Any, mode: str, units: tuple[DemandUnit, ...], schools: tuple[School, ...]) -> TravelCosts:
-    """Walk metres or drive seconds along the loaded street network from a point inside each unit
-    to each school; a school outside the network is unreachable (inf)."""
-    import shapely
-
-    from service.networks import pick_travel
-
-    codes = [s.code for s in schools]
-    try:
-        t = pick_travel(travels, mode, codes=codes)
-    except NotFound as exc:
-        raise InvalidInput(exc.message, where="options.cost") from exc
-    pts = shapely.point_on_surface(np.array([u.geometry for u in units], dtype=object))
-    snapped = t.travel.snap(shapely.get_x(pts), shapely.get_y(pts))
-    net = np.asarray(t.travel.point_matrix(snapped), dtype=float)
-    col = t.index_of()
-    values = np.full((len(units), len(codes)), np.inf)
-    for j, c in enumerate(codes):
-        if c in col:
-            values[:, j] = net[:, col[c]]
-    values = np.where(np.isnan(values), np.inf, values)
-    return TravelCosts(tuple(u.id for u in units), tuple(codes), values, "s" if mode == "drive" else "m",
-                       f"{mode} network {t.name}")
-
-
-def server_matrix(settings: Settings, name: str) -> Path:
-    """A cost matrix named in a request: a file of CATCHMENT_JOBS_INPUT_DIR (nothing outside it is read)."""
-    from service.operations.assign import server_input
-
-    try:
-        return server_input(settings, name)
-    except (NotFound, InvalidInput) as exc:
-        raise InvalidInput(exc.message, where="options.matrix") from exc
 
 
 # ---------------------------------------------------------------------------- running
@@ -313,8 +253,11 @@ def run(repo: Repository, s: Setup, *, actor: str, progress: Callable[[Progress]
         base = s.options.weights.moved
         proposal = min(points, key=lambda p: abs(math.log(p.moved_weight / base))).proposal
     else:
-        proposal = optimise(s.units, s.schools, start=s.start, options=s.options, costs=s.costs, progress=progress,
-                            cancel=cancel)
+        try:
+            proposal = optimise(s.units, s.schools, start=s.start, options=s.options, costs=s.costs, progress=progress,
+                                cancel=cancel)
+        except Infeasible as exc:
+            raise bilingual(exc) from exc
     if cancel is not None and cancel():
         raise Cancelled("the optimisation was cancelled; no draft was stored / 已取消，未保存草案")
     return store_draft(repo, s, proposal, actor=actor, curve=curve)

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from service.deps import JobsDep, PlannerDep, RepoDep, SettingsDep, SnapDep, actor
 from service.errors import status_for_name
 from service.operations import optimise as ops
+from service.operations.optimise_costs import server_matrix
 from service.params import Id
 from service.schemas import JobOut
 from service.schemas_optimise import OptimiseIn
@@ -23,7 +24,7 @@ def optimise(plan_id: Id, body: OptimiseIn, repo: RepoDep, runner: JobsDep, snap
              user: PlannerDep) -> JSONResponse:
     """Checks the request first (422 naming the field, or the schools short of seats), then 202
     with the job and ``Location``."""
-    matrix = ops.server_matrix(settings, body.options.matrix) if body.options.matrix else None
+    matrix = server_matrix(settings, body.options.matrix) if body.options.matrix else None
     req = body.to_request(matrix)
     s = ops.setup(repo, plan_id, req, travels=snap.travels)
     who = actor(user)
