@@ -520,7 +520,7 @@ function catchmentStartEditor(map, cfg, schoolsLayer) {
   window.catchmentLayers.findings = findings;
   window.catchmentEditor = {
     state: state, replaceGeometry: replaceGeometry, moveUnits: moveUnits, reload: reload, loadUnits: loadUnits,
-    key: key, restyleUnits: function () { units.setStyle(unitStyle); }, problemText: problemText,
+    key: key, restyleUnits: function () { units.setStyle(unitStyle); }, problemText: problemText, cfg: cfg,
     undo: function () { return write(cfg.urls.undo, null, []); },
     redo: function () { return write(cfg.urls.redo, null, []); },
     ready: false

@@ -222,10 +222,8 @@ class _EditorScript(MacroElement):
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        (function (cfg) {
-          catchmentStartEditor({{ this._parent.get_name() }}, cfg, {{ this.schools }});
-          if (cfg.proposal) { catchmentStartProposal({{ this._parent.get_name() }}, cfg); }
-        })({{ this.config }});
+        catchmentStartEditor({{ this._parent.get_name() }}, {{ this.config }}, {{ this.schools }});
+        if (window.catchmentEditor.cfg.proposal) { catchmentStartProposal({{ this._parent.get_name() }}, window.catchmentEditor.cfg); }
         {% endmacro %}
         """
     )
