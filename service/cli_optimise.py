@@ -47,7 +47,7 @@ def _numbers(items: list[str] | None, what: str) -> dict[str, float]:
 
 def _request(demand: str | None, level: str | None, name: str | None, max_utilisation: float, school_utilisation: list[str] | None,
              capacity: str, time_limit: float, gap: float, lock: list[str] | None, cost: str, k: int, max_travel: float | None,
-             weight: list[str] | None, tradeoff: int) -> ops.OptimiseRequest:
+             weight: list[str] | None, tradeoff: int, cost_unit: str = "s") -> ops.OptimiseRequest:
     matrix = None
     if cost not in ("straight", "walk", "drive"):
         matrix = Path(cost)
@@ -57,7 +57,7 @@ def _request(demand: str | None, level: str | None, name: str | None, max_utilis
     return ops.OptimiseRequest(demand=demand, level=level, name=name, max_utilisation=max_utilisation,
                                max_utilisation_by_school=_numbers(school_utilisation, "--school-utilisation"),
                                capacity=capacity, time_limit_s=time_limit, gap=gap, locks=_pairs(lock, "--lock"),
-                               cost=cost, matrix=matrix, k=k, max_travel=max_travel, weights=_numbers(weight, "--weight"),
+                               cost=cost, matrix=matrix, matrix_unit=cost_unit, k=k, max_travel=max_travel, weights=_numbers(weight, "--weight"),
                                tradeoff=tradeoff)
 
 
@@ -150,6 +150,7 @@ def plans_optimise(
     gap: Annotated[float, typer.Option(help="stop at this relative optimality gap")] = 0.01,
     lock: Annotated[list[str] | None, typer.Option(help="UNIT=SCHOOL: the unit keeps this school (repeatable)")] = None,
     cost: Annotated[str, typer.Option(help="straight, walk, drive (a loaded network) or FILE.csv (unit id, a column per school)")] = "straight",
+    cost_unit: Annotated[str, typer.Option(help="unit of a --cost FILE.csv: s (seconds) or m (metres)")] = "s",
     k: Annotated[int, typer.Option(help="candidate schools per unit besides its own")] = 5,
     max_travel: Annotated[float | None, typer.Option(help="largest cost per pupil (metres or seconds)")] = None,
     weight: Annotated[list[str] | None, typer.Option(help="NAME=VALUE: moved, units_moved, travel, overflow, compactness")] = None,
@@ -159,7 +160,7 @@ def plans_optimise(
 ) -> None:
     """Propose zones for PLAN_ID by optimisation (capacity, fewest pupils moved, travel); stores a draft."""
     req = _request(demand, level, name, max_utilisation, school_utilisation, capacity, time_limit, gap, lock, cost, k,
-                   max_travel, weight, tradeoff)
+                   max_travel, weight, tradeoff, cost_unit)
     with errors():
         repo = open_repo(database)
         travels = None

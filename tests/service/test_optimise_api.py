@@ -6,14 +6,16 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import shapely
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from geo.models import PlanStatus
-from geo.planning.optimise import start_from_zones
+from geo.planning.optimise import geodesic_costs, start_from_zones
 from service.cli import app as cli
 from service.main import create_app
 from service.storage.base import Repository
@@ -173,3 +175,40 @@ def test_cli_optimise_json(db_url: str, repo: Repository) -> None:
     bad = CliRunner().invoke(cli, ["plans", "optimise", str(sp.plan.id), "--demand", sp.demand, "--max-utilisation", "0.8",
                                    "--database", db_url])
     assert bad.exit_code == 2 and "short" in bad.output
+
+
+def test_tradeoff_curve_and_a_cost_matrix(client: TestClient, keys: dict[str, str], repo: Repository, tmp_path: Path) -> None:
+    sp = small_plan(repo)
+    r = _start(client, keys["planner"], sp.plan.id, {"demand": sp.demand, "options": {"tradeoff": 3, "capacity": "soft",
+                                                                                       "time_limit_s": 20}})
+    done = _wait(client, r.json()["id"], keys["planner"], lambda b: b["status"] in ("done", "failed"))
+    assert done["status"] == "done", done
+    curve = done["result"]["tradeoff"]
+    assert [round(p["moved_weight"], 3) for p in curve] == [10.0, 1.0, 0.1]
+    # a heavier stability weight never moves more pupils than a lighter one
+    assert curve[0]["pupils_moved"] <= curve[1]["pupils_moved"] + 1e-6 <= curve[2]["pupils_moved"] + 2e-6
+    # the draft is the configured weight's point (1.0)
+    assert done["result"]["moved"] == curve[1]["pupils_moved"]
+    # A matrix whose columns name the schools by zone name: straight-line metres, so the same plan as the default
+    zones = repo.zones(sp.plan.id)
+    units = [u for u in repo.demand_units(sp.demand)]
+    schools = [repo.get_school(c) for c in CODES]
+    costs = geodesic_costs(units, schools)
+    names = {z.school_codes[0]: z.name for z in zones}
+    frame = pd.DataFrame(costs.values, columns=[names[c] for c in costs.school_codes])
+    frame.insert(0, "geoid20", list(costs.unit_ids))
+    path = tmp_path / "metres.csv"
+    frame.to_csv(path, index=False)
+    got = CliRunner().invoke(cli, ["plans", "optimise", str(sp.plan.id), "--demand", sp.demand, "--cost", str(path),
+                                   "--cost-unit", "m", "--json",
+                                   "--database", str(client.app.state.settings.database.url)])  # type: ignore[attr-defined]
+    assert got.exit_code == 0, got.output
+    doc = json.loads(got.stdout)
+    straight = _start(client, keys["planner"], sp.plan.id, {"demand": sp.demand}).json()
+    base = _wait(client, straight["id"], keys["planner"], lambda b: b["status"] in ("done", "failed"))["result"]
+    assert doc["report"]["cost_source"] == "metres.csv" and doc["cost_unit"] == "m"
+    assert sorted(doc["report"]["units_changed"]) == sorted(base["report"]["units_changed"])
+    frame.drop(columns=[names[OVER]]).to_csv(path, index=False)
+    short = CliRunner().invoke(cli, ["plans", "optimise", str(sp.plan.id), "--demand", sp.demand, "--cost", str(path),
+                                     "--database", str(client.app.state.settings.database.url)])  # type: ignore[attr-defined]
+    assert short.exit_code == 2 and OVER in short.output and "options.matrix" in short.output
