@@ -103,7 +103,9 @@ def _proposal(repo: Repository, plan: Plan, zones: list[Zone], *, root: str, dem
         return None
     parent_zones = repo.zones(parent.id)
     name = demand or demand_of(zones)
-    moved = moved_units(repo, parent_zones, zones, level=plan.level, demand=name)
+    # a plain copy (same zones as its parent) moves nothing: skip reading the demand units
+    same = sorted((z.school_codes, z.geometry.wkb) for z in zones) == sorted((z.school_codes, z.geometry.wkb) for z in parent_zones)
+    moved = [] if same else moved_units(repo, parent_zones, zones, level=plan.level, demand=name)
     return ProposalView(parent=parent, parent_zones=parent_zones, moved=[u.id for u in moved],
                         moved_pupils=sum(u.pupils for u in moved), demand=name,
                         optimise_url=f"{root}/v1/plans/{parent.id}/optimise", edit_url=f"{root}/v1/maps/plan/{{id}}/edit",
