@@ -174,6 +174,7 @@ PLAN: Text = {
     "job_kind": {"en": "Kind", "zh": "类型"},
     "job_progress": {"en": "Progress", "zh": "进度"},
     "job_created": {"en": "Started", "zh": "开始时间"},
+    "job_gap": {"en": "Gap", "zh": "最优性差距"},
     "optimiser_jobs": {"en": "Optimiser runs started from a plan show in this list too.", "zh": "从方案启动的优化任务也显示在此列表中。"},
     "optimise": {"en": "Propose zones by optimisation", "zh": "优化生成学区草案"},
     "optimise_hint": {"en": "Balances seats and pupils with the fewest children moved; the result is a new draft of this plan.",

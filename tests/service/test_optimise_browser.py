@@ -79,6 +79,9 @@ def test_workspace_starts_the_optimiser_and_the_maps_show_the_proposal(browser: 
     assert f"{round(res['moved'])} children moved" in tab.text("#optimise-status").replace(",", "")
     assert tab.page.get_attribute("#optimise-compare", "href") == f"/v1/maps/compare?a={plan_id}&b={res['plan_id']}&lang=en"
     assert api.get(f"/v1/plans/{res['plan_id']}").json()["parent_id"] == plan_id
+    tab.page.click("#jobs-refresh")
+    tab.page.wait_for_selector("#jobs a.job-draft")
+    assert tab.page.get_attribute("#jobs a.job-draft", "href") == f"/plan?plan={res['plan_id']}&lang=en"
     assert axe(tab) == []
     tab.shot("workspace-optimise", tmp_path)
 
