@@ -36,6 +36,7 @@ from maps.geometry import bounds_of, display_tolerance_deg
 from maps.layer import LightGeoJson
 from maps.styles import (
     CHANGED_COLOUR,
+    MOVED_UNIT_COLOUR,
     ZONE_PALETTE,
     Lang,
     LegendItem,
@@ -70,6 +71,17 @@ def changed_areas(a: Sequence[Zone], b: Sequence[Zone], *, min_area_m2: float = 
     return [ChangedArea(c.geometry, tuple(sorted(c.from_schools)), tuple(sorted(c.to_schools)), c.area_m2) for c in found]
 
 
+@dataclass(frozen=True, slots=True)
+class MovedUnit:
+    """A demand unit (block) that plan B gives to another school than plan A. EPSG:4326."""
+
+    id: str
+    geometry: MultiPolygon
+    before: str | None
+    after: str | None
+    pupils: float
+
+
 def _names(key: Key, by_code: dict[str, School], lang: Lang) -> str:
     if not key:
         return label("none", lang)
@@ -94,6 +106,20 @@ def _changed_layer(changes: Sequence[ChangedArea], by_code: dict[str, School], l
     )
 
 
+def _moved_layer(moved: Sequence[MovedUnit], by_code: dict[str, School], lang: Lang, tol: float) -> LightGeoJson:
+    def name(code: str | None) -> str:
+        return _names((code,) if code else (), by_code, lang)
+
+    return LightGeoJson(
+        [u.geometry for u in moved],
+        names=[f"{label('unit', lang)} {u.id}: {label('from_to', lang, a=name(u.before), b=name(u.after))}" for u in moved],
+        styles=[{"fill": False, "color": MOVED_UNIT_COLOUR, "weight": 2, "className": "catchment-moved-unit"}] * len(moved),
+        rows=[[(label("plan_a", lang), name(u.before)), (label("plan_b", lang), name(u.after)),
+               (label("pupils", lang), f"{u.pupils:,.1f}")] for u in moved],
+        tolerance_deg=tol, coverage=False,
+    )
+
+
 def compare_map(
     a: Sequence[Zone],
     b: Sequence[Zone],
@@ -105,6 +131,7 @@ def compare_map(
     tiles: TilesArg = OSM,
     side_by_side: bool = False,
     min_area_m2: float = 100.0,
+    moved_units: Sequence[MovedUnit] = (),
 ) -> folium.Map | folium.plugins.DualMap:
     """Plan ``a`` against plan ``b`` (zones EPSG:4326), changed areas highlighted.
 
@@ -122,6 +149,9 @@ def compare_map(
         Two synchronised maps (A left, B right) instead of one overlay.
     min_area_m2
         Smallest change shown, square metres.
+    moved_units
+        Demand units that change school (a proposal against its parent): outlined over the
+        changed areas, counted in the summary.
     """
     lg = check_lang(lang)
     by_code = {s.code: s for s in schools}
@@ -137,6 +167,9 @@ def compare_map(
                f"<div>{escape(label('plan_b', lg))}: {escape(name_b)}</div>"
                f"<div>{escape(label('changed_area', lg))}: <b>{escape(fmt_hectares(total, lg))}</b>"
                f" ({len(changes)})</div>")
+    if moved_units:
+        pupils = sum(u.pupils for u in moved_units)
+        summary += f"<div><b>{escape(label('units_moved_count', lg, n=len(moved_units), p=f'{pupils:,.0f}'))}</b></div>"
     if side_by_side:
         return _dual(a, b, shown, changes, by_code, lang=lg, tiles=tiles, tol=tol, names=(name_a, name_b), bounds=bounds)
 
@@ -157,6 +190,12 @@ def compare_map(
     layer_c = _changed_layer(changes, by_code, lg, tol)
     layer_c.add_to(group_c)
     group_c.add_to(m)
+    layers = {"plan_a": layer_a, "plan_b": layer_b, "changed": layer_c}
+    if moved_units:
+        group_u = folium.FeatureGroup(name=label("units_moved", lg))
+        layers["moved_units"] = _moved_layer(moved_units, by_code, lg, tol)
+        layers["moved_units"].add_to(group_u)
+        group_u.add_to(m)
     rows = [[(label("code", lg), s.code)] for s in shown]
     layer_s = school_layer(shown, lang=lg, rows=rows, m=m)
     add_info_box(m, summary)
@@ -164,10 +203,11 @@ def compare_map(
         LegendItem("fill", "palette", f"{label('plan_b', lg)}: {name_b}"),
         LegendItem("dash", "#111111", f"{label('plan_a', lg)}: {name_a}"),
         LegendItem("fill", CHANGED_COLOUR, label("changed", lg)),
+        *([LegendItem("line", MOVED_UNIT_COLOUR, label("units_moved", lg))] if moved_units else []),
         LegendItem("circle", "#ffffff", label("school", lg)),
     ], palette=ZONE_PALETTE)
     add_layer_control(m)
-    register_layers(m, {"plan_a": layer_a, "plan_b": layer_b, "changed": layer_c, "schools": layer_s})
+    register_layers(m, {**layers, "schools": layer_s})
     return m
 
 

@@ -10,8 +10,11 @@ function catchmentStartEditor(map, cfg, schoolsLayer) {
   var T = cfg.labels, KEY = "catchment-planner-key", PRECISION = 7, SHOWN = 5;
   var state = {
     etag: cfg.etag, version: cfg.plan.version, pending: 0, busy: false, editing: null, rows: null,
-    counts: null, demand: null, unitsBox: null, unitsGen: 0, moved: {}, tallies: [], conflict: false, popup: null
+    counts: null, demand: null, unitsBox: null, unitsGen: 0, moved: {}, tallies: [], conflict: false, popup: null,
+    locks: {}
   };
+  // A proposal (maps/editor_proposal.py): the blocks that move against its parent start highlighted.
+  (cfg.proposal ? cfg.proposal.moved : []).forEach(function (id) { state.moved[id] = true; });
   var byCode = {};
   cfg.schools.forEach(function (s) { byCode[s.code] = s; });
 
@@ -85,9 +88,10 @@ function catchmentStartEditor(map, cfg, schoolsLayer) {
   }).addTo(map);
 
   function unitStyle(f) {
-    var moved = state.moved[f.properties.id];
-    return {color: moved ? cfg.changed : "#5a5a5a", weight: moved ? 2.5 : 0.6, fillColor: moved ? cfg.changed : "#ffffff",
-            fillOpacity: moved ? 0.3 : 0.04, className: "catchment-unit" + (moved ? " catchment-unit-moved" : "")};
+    var moved = state.moved[f.properties.id], locked = state.locks[f.properties.id];
+    return {color: locked ? "#08519c" : (moved ? cfg.changed : "#5a5a5a"), weight: locked ? 3 : (moved ? 2.5 : 0.6),
+            fillColor: moved ? cfg.changed : "#ffffff", fillOpacity: moved ? 0.3 : 0.04, dashArray: locked ? "4 3" : null,
+            className: "catchment-unit" + (moved ? " catchment-unit-moved" : "") + (locked ? " catchment-unit-locked" : "")};
   }
 
   var overlays = {};
@@ -379,6 +383,7 @@ function catchmentStartEditor(map, cfg, schoolsLayer) {
       closePopup();
       moveUnits(Object.fromEntries([[p.id, select.value]]));
     });
+    if (window.catchmentProposal) { window.catchmentProposal.unitPopup(p, div, closePopup); }
     var zl = zoneLayer(p.zone_id);
     if (zl) {
       el("button", "ce-unit-zone", T.edit_zone, div).addEventListener("click", function () { closePopup(); openZone(zl, latlng); });
@@ -515,6 +520,7 @@ function catchmentStartEditor(map, cfg, schoolsLayer) {
   window.catchmentLayers.findings = findings;
   window.catchmentEditor = {
     state: state, replaceGeometry: replaceGeometry, moveUnits: moveUnits, reload: reload, loadUnits: loadUnits,
+    key: key, restyleUnits: function () { units.setStyle(unitStyle); }, problemText: problemText, cfg: cfg,
     undo: function () { return write(cfg.urls.undo, null, []); },
     redo: function () { return write(cfg.urls.redo, null, []); },
     ready: false

@@ -27,6 +27,7 @@ from folium.template import Template
 from geo.models import Plan, School, Zone
 from maps.base import OSM, Box, TilesArg, base_map, register_layers, school_layer, school_popup_rows, school_utilisation
 from maps.colouring import zone_colours
+from maps.editor_proposal import ProposalView, proposal_config, proposal_html
 from maps.geometry import bounds_of, light_geojson
 from maps.styles import (
     BAND_COLOURS,
@@ -47,6 +48,7 @@ _HERE = Path(__file__).parent
 GEOMAN_JS = _HERE / "assets" / "leaflet-geoman.min.js"
 GEOMAN_CSS = _HERE / "assets" / "leaflet-geoman.css"
 EDITOR_JS = _HERE / "editor.js"
+PROPOSAL_JS = _HERE / "editor_proposal.js"
 
 #: Zoom from which demand units are fetched and drawn (a few hundred blocks in a window).
 UNIT_ZOOM = 14
@@ -163,6 +165,8 @@ _CSS = """
 .ce-popup select{max-width:240px;font:inherit;margin:4px 0}
 .ce-legend{color:#444;margin-top:4px;font-size:11px}.ce-legend span{margin-right:10px;white-space:nowrap}
 .ce-popup table th{text-align:left;padding-right:8px}
+.ce-proposal{margin-top:6px;padding-top:4px;border-top:1px solid #ccc}.ce-proposal h4{margin:2px 0}
+.ce-run-result a{color:#08519c}
 """
 
 
@@ -208,6 +212,7 @@ class _EditorAssets(MacroElement):
             figure.header.add_child(Element(f"<style>{_asset(GEOMAN_CSS)}{_CSS}</style>"), name="catchment_editor_css")
             figure.header.add_child(Element(f"<script>{_asset(GEOMAN_JS)}</script>"), name="catchment_geoman_js")
             figure.header.add_child(Element(f"<script>{_asset(EDITOR_JS)}</script>"), name="catchment_editor_js")
+            figure.header.add_child(Element(f"<script>{_asset(PROPOSAL_JS)}</script>"), name="catchment_proposal_js")
         return ""
 
 
@@ -218,6 +223,7 @@ class _EditorScript(MacroElement):
         """
         {% macro script(this, kwargs) %}
         catchmentStartEditor({{ this._parent.get_name() }}, {{ this.config }}, {{ this.schools }});
+        if (window.catchmentEditor.cfg.proposal) { catchmentStartProposal({{ this._parent.get_name() }}, window.catchmentEditor.cfg); }
         {% endmacro %}
         """
     )
@@ -244,7 +250,7 @@ def zone_collection(zones: Sequence[Zone], *, decimals: int = ZONE_DECIMALS) -> 
     return light_geojson([z.geometry for z in zones], props, decimals=decimals)
 
 
-def _panel_html(plan: Plan, n_zones: int, lang: Lang) -> str:
+def _panel_html(plan: Plan, n_zones: int, lang: Lang, proposal: ProposalView | None = None) -> str:
     e = escape
     status = STATUS_NAMES.get(plan.status.value, {}).get(lang, plan.status.value)
     warn = "" if plan.status.value == "draft" else f'<div class="ce-warn">{e(editor_label("not_draft", lang, status=status))}</div>'
@@ -266,11 +272,12 @@ def _panel_html(plan: Plan, n_zones: int, lang: Lang) -> str:
         f'<div class="ce-conflict" role="alert" hidden><div>{e(editor_label("conflict", lang))}</div>'
         f'<button type="button" class="ce-reload">{e(editor_label("reload", lang))}</button></div>'
         f'<div class="ce-hint">{e(editor_label("units_zoom", lang))}</div>'
+        + (proposal_html(proposal, lang) if proposal is not None else "")
     )
 
 
 def editor_map(plan: Plan, zones: Sequence[Zone], schools: Sequence[School], *, etag: str, urls: EditorUrls,
-               lang: Lang, tiles: TilesArg = OSM, unit_zoom: int = UNIT_ZOOM) -> folium.Map:
+               lang: Lang, tiles: TilesArg = OSM, unit_zoom: int = UNIT_ZOOM, proposal: ProposalView | None = None) -> folium.Map:
     """The editing map of a draft plan.
 
     Parameters
@@ -291,6 +298,9 @@ def editor_map(plan: Plan, zones: Sequence[Zone], schools: Sequence[School], *, 
         Base map tiles; None or ``"none"`` for none (offline).
     unit_zoom
         Zoom from which demand units are loaded (for the current view) and can be clicked.
+    proposal
+        A proposal against its parent (:class:`~maps.editor_proposal.ProposalView`): the parent's
+        zones dashed, the moved units highlighted, locks and a re-run of the optimiser.
     """
     lang = check_lang(lang)
     geoms = [z.geometry for z in zones]
@@ -301,7 +311,7 @@ def editor_map(plan: Plan, zones: Sequence[Zone], schools: Sequence[School], *, 
             colours.setdefault(z.school_codes[0], fill)
     points = school_layer(schools, lang=lang, m=m, rows=[school_popup_rows(s, lang, utilisation=school_utilisation(s, None))
                                                          for s in schools])
-    Box(_panel_html(plan, len(zones), lang), position="topright", css_class="catchment-box catchment-editor").add_to(m)
+    Box(_panel_html(plan, len(zones), lang, proposal), position="topright", css_class="catchment-box catchment-editor").add_to(m)
     Box(f'<h4 class="ce-tallies-title">{escape(editor_label("tallies_top", lang))}</h4>'
         '<table class="ce-tallies"><thead></thead><tbody></tbody></table><div class="ce-tallies-note"></div>',
         position="bottomleft", css_class="catchment-box catchment-tallies").add_to(m)
@@ -330,6 +340,7 @@ def editor_map(plan: Plan, zones: Sequence[Zone], schools: Sequence[School], *, 
         "schools": [{"code": s.code, "name": s.name, "lon": s.lon, "lat": s.lat} for s in schools],
         "zones": zone_collection(zones),
         "unitZoom": unit_zoom,
+        "proposal": proposal_config(proposal, lang, zone_collection) if proposal is not None else None,
     }
     _EditorScript(config, points).add_to(m)
     register_layers(m, {"schools": points})

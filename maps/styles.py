@@ -37,6 +37,8 @@ LINE_COLOUR = "#333333"
 FADED_FILL = "#9e9e9e"
 BREACH_RING = "#b2182b"
 CHANGED_COLOUR = "#d95f02"
+#: Outline of the demand units a proposal moves to another school (over the changed areas).
+MOVED_UNIT_COLOUR = "#4a1486"
 NO_DATA_COLOUR = "#bdbdbd"
 
 #: Colours by band key: the utilisation keys of :data:`geo.standards.UTILISATION_BANDS` and
@@ -173,6 +175,8 @@ LABELS: Mapping[str, Mapping[Lang, str]] = {
     "area": {"en": "Area", "zh": "面积"},
     "address": {"en": "Address", "zh": "地址"},
     "in_force_from": {"en": "In force from school year", "zh": "生效学年"},
+    "units_moved": {"en": "Blocks that move school", "zh": "调整对口学校的生源单元"},
+    "units_moved_count": {"en": "{n} blocks move ({p} pupils)", "zh": "{n} 个生源单元调整（{p} 名学生）"},
 }
 
 def check_lang(lang: str) -> Lang:

@@ -14,6 +14,7 @@ from geo.models import Role
 from service.cli_admission import register as register_admission
 from service.cli_common import CLI_ACTOR, DbOpt, console, errors, open_repo, progress_bar
 from service.cli_files import export_app, import_app
+from service.cli_optimise import plans_optimise
 from service.settings import Settings
 from service.storage import network_dir, open_repository
 
@@ -21,7 +22,7 @@ app = typer.Typer(help="Catchment: school catchment lookup, maps and planning.",
 keys_app = typer.Typer(help="API keys for writes.")
 db_app = typer.Typer(help="Database schema.")
 network_app = typer.Typer(help="Street networks from OpenStreetMap, for walking and driving distances.")
-plans_app = typer.Typer(help="Plans: generate zones.")
+plans_app = typer.Typer(help="Plans: generate zones, propose zones by optimisation.")
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
 app.add_typer(keys_app, name="keys")
@@ -29,6 +30,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(network_app, name="network")
 app.add_typer(plans_app, name="plans")
 register_admission(app, import_app)
+plans_app.command("optimise")(plans_optimise)
 
 
 @app.command()

@@ -13,6 +13,7 @@ from geo.errors import InvalidInput
 from geo.models import Plan, Zone
 from geo.planning.demand import DemandUnit, assign_units
 from maps.editor import EditorUrls, editor_map
+from maps.editor_proposal import ProposalView
 from maps.geometry import light_geojson
 from maps.styles import check_lang
 from service.operations.context import pick_demand, schools_of
@@ -87,5 +88,25 @@ def edit_page(repo: Repository, settings: Settings, plan_id: int, *, root: str, 
                       validation=f"{base}/validation", history=f"{base}/history",
                       capacity=f"{root}/v1/reports/capacity?{urlencode({'plan': plan_id} | extra)}")
     m = editor_map(plan, zones, schools, etag=etag or f'"{plan.version}"', urls=urls, lang=check_lang(lang),
-                   tiles=tiles_for(settings, tiles))
+                   tiles=tiles_for(settings, tiles), proposal=_proposal(repo, plan, zones, root=root, demand=demand))
     return page(m, settings, nonce)
+
+
+def _proposal(repo: Repository, plan: Plan, zones: list[Zone], *, root: str, demand: str | None) -> ProposalView | None:
+    """A draft with a parent of its level is shown against it, ready to lock units and re-run the optimiser."""
+    from service.operations.proposal import demand_of, moved_units
+
+    if plan.parent_id is None:
+        return None
+    parent = repo.get_plan(plan.parent_id)
+    if parent.level != plan.level:
+        return None
+    parent_zones = repo.zones(parent.id)
+    name = demand or demand_of(zones)
+    # a plain copy (same zones as its parent) moves nothing: skip reading the demand units
+    same = sorted((z.school_codes, z.geometry.wkb) for z in zones) == sorted((z.school_codes, z.geometry.wkb) for z in parent_zones)
+    moved = [] if same else moved_units(repo, parent_zones, zones, level=plan.level, demand=name)
+    return ProposalView(parent=parent, parent_zones=parent_zones, moved=[u.id for u in moved],
+                        moved_pupils=sum(u.pupils for u in moved), demand=name,
+                        optimise_url=f"{root}/v1/plans/{parent.id}/optimise", edit_url=f"{root}/v1/maps/plan/{{id}}/edit",
+                        compare_url=f"{root}/v1/maps/compare?a={parent.id}&b={{id}}", root=root)

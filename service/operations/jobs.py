@@ -18,7 +18,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from geo.errors import CatchmentError
+from geo.errors import CatchmentError, Infeasible
+from service.operations.jsonable import to_jsonable
 from service.storage.base import Job, JobStatus, Repository
 
 log = logging.getLogger("catchment")
@@ -57,6 +58,13 @@ class JobContext:
 
 
 JobFn = Callable[[JobContext], Any]
+
+
+def _shortfalls(exc: CatchmentError) -> dict[str, Any]:
+    """An infeasible planning job's shortfalls (which schools or areas, by how many pupils) and its Chinese detail."""
+    if not isinstance(exc, Infeasible):
+        return {}
+    return {"detail_zh": exc.message_zh, "shortfalls": to_jsonable(list(exc.shortfalls))}
 
 
 class JobRunner:
@@ -109,7 +117,8 @@ class JobRunner:
             jobs.finish(job.id, JobStatus.CANCELLED, error={"detail": "cancelled / 已取消"})
         except CatchmentError as exc:
             jobs.finish(job.id, JobStatus.FAILED, error={"type": type(exc).__name__, "detail": exc.message, "where": exc.where,
-                                                         **({"extra": exc.extra} if getattr(exc, "extra", None) else {})})
+                                                         **({"extra": exc.extra} if getattr(exc, "extra", None) else {}),
+                                                         **_shortfalls(exc)})
         except Exception as exc:  # the job's boundary: any failure is recorded, logged, and the worker goes on
             log.exception("job %s (%s) failed", job.id, job.kind)
             jobs.finish(job.id, JobStatus.FAILED, error={"type": "InternalError", "detail": f"the job failed: {type(exc).__name__}; "

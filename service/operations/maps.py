@@ -133,10 +133,15 @@ def _draw_lookup(got: LookupAnswer, snap: Snapshot, settings: Settings, lang: st
 
 
 def compare_page(repo: Repository, settings: Settings, *, a: int, b: int, side_by_side: bool = False, lang: str = "en",
-                 tiles: str | None = None, nonce: str | None = None) -> str:
-    """Two plans: changed areas highlighted, or side by side."""
+                 tiles: str | None = None, nonce: str | None = None, demand: str | None = None) -> str:
+    """Two plans: changed areas highlighted, or side by side. A proposal against its parent (or any
+    two plans with ``demand``) also outlines the demand units that change school."""
+    from service.operations.proposal import moved_units, related
+
     pa, pb = repo.get_plan(a), repo.get_plan(b)
     za, zb = repo.zones(a), repo.zones(b)
     schools = schools_of(repo, za + zb, pa.level)
-    m = compare_map(za, zb, schools, plan_a=pa, plan_b=pb, lang=lang, tiles=tiles_for(settings, tiles), side_by_side=side_by_side)
+    moved = moved_units(repo, za, zb, level=pa.level, demand=demand) if demand or related(pa, pb) else []
+    m = compare_map(za, zb, schools, plan_a=pa, plan_b=pb, lang=lang, tiles=tiles_for(settings, tiles), side_by_side=side_by_side,
+                    moved_units=moved)
     return page(m, settings, nonce)

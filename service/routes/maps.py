@@ -70,5 +70,8 @@ async def lookup(snap: SnapDep, settings: SettingsDep, remote: RemoteDep,
 @router.get("/compare", response_class=HTMLResponse, summary="Two plans: changed areas highlighted, or side by side",
             responses=problems(404))
 def compare(repo: RepoDep, settings: SettingsDep, a: Id, b: Id, side_by_side: bool = False, lang: Lang = "en",
-            tiles: Tiles = None) -> HTMLResponse:
-    return map_response(lambda nonce: ops.compare_page(repo, settings, a=a, b=b, side_by_side=side_by_side, lang=lang, tiles=tiles, nonce=nonce), settings)
+            tiles: Tiles = None,
+            demand: Annotated[str | None, Query(max_length=64, description="demand set whose units that change school are outlined "
+                                                "(default: the one covering a proposal and its parent)")] = None) -> HTMLResponse:
+    return map_response(lambda nonce: ops.compare_page(repo, settings, a=a, b=b, side_by_side=side_by_side, lang=lang, tiles=tiles,
+                                                       nonce=nonce, demand=demand), settings)

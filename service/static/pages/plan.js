@@ -310,10 +310,21 @@
       if (!res.ok) { box.appendChild(el("p", {class: "problem", text: detailOf(res)})); return; }
       if (!res.body.length) { box.appendChild(el("p", {class: "hint", text: t("no_jobs")})); return; }
       box.appendChild(table(null, [{label: "#", num: true}, {label: t("job_kind")}, {label: t("status")}, {label: t("job_progress"), num: true},
-        {label: t("job_created")}], res.body.map(function (j) {
-          var f = j.progress && j.progress.fraction;
-          return [j.id, j.kind, j.status, f === undefined || f === null ? "–" : pct(f), j.created_at || ""];
+        {label: t("job_gap"), num: true}, {label: t("job_created")}], res.body.map(function (j) {
+          var f = j.progress && j.progress.fraction, g = j.progress && j.progress.gap;
+          return [j.id, j.kind, j.status, f === undefined || f === null ? "–" : pct(f), g === undefined || g === null ? "–" : pct(g),
+                  j.created_at || ""];
         }), t("jobs")));
+      // an optimiser job that is done links its draft
+      Array.prototype.forEach.call(box.querySelectorAll("tbody tr"), function (tr, i) {
+        var r = res.body[i].result;
+        if (r && r.plan_id) {
+          var cell = tr.children[1];
+          cell.appendChild(document.createTextNode(" → "));
+          cell.appendChild(el("a", {class: "job-draft", href: c.url("/plan", {plan: r.plan_id, lang: c.config.lang}),
+                                    text: t("opt_open", {id: r.plan_id})}));
+        }
+      });
     });
   }
   $("jobs-refresh").addEventListener("click", loadJobs);
