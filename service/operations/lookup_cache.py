@@ -101,8 +101,10 @@ class AnswerCache:
         self._snap: Snapshot | None = None
         self._cells: dict[tuple[Any, ...], CellAnswer | object] = {}
         self._lock = threading.Lock()
+        #: Answers from a kept template; templates built and kept; built and refused (they differed).
         self.hits = 0
-        self.misses = 0
+        self.built = 0
+        self.rejected = 0
 
     def cells(self, snap: Snapshot) -> dict[tuple[Any, ...], CellAnswer | object]:
         if snap is not self._snap:
@@ -137,11 +139,19 @@ class AnswerCache:
         template = cell.templates.get(nearest, UNCACHEABLE)
         if template is UNCACHEABLE:
             built = build_template(snap, settings, cell, nearest, year=year)
-            template = cell.templates[nearest] = built if built.fill(at, dists) == slow() else None
-            self.misses += 1
-        else:
-            self.hits += 1
-        return template.fill(at, dists) if isinstance(template, Template) else None
+            body = built.fill(at, dists)
+            if body != slow():
+                cell.templates[nearest] = None
+                self.rejected += 1
+                return None
+            cell.templates[nearest] = built
+            self.built += 1
+            return body
+        if template is None:
+            return None
+        self.hits += 1
+        assert isinstance(template, Template)
+        return template.fill(at, dists)
 
 
 def cacheable_place(snap: Snapshot, lon: float, lat: float) -> bool:

@@ -6,9 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from fastapi.routing import APIRoute
+from starlette._utils import get_route_path
 from starlette.concurrency import run_in_threadpool
-from starlette.types import Receive, Scope, Send
+from starlette.datastructures import URLPath
+from starlette.routing import BaseRoute, Match, NoMatchFound
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from geo.errors import InvalidInput
 from service.deps import RemoteDep, SettingsDep, SnapDep, get_remote
@@ -68,11 +70,30 @@ async def lean_lookup(scope: Scope, receive: Receive, send: Send) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+class LeanRoute(BaseRoute):
+    """Matches ``GET`` and ``HEAD`` of one exact path only (anything else goes on to the declared
+    routes, so their 405 and trailing-slash answers are unchanged)."""
+
+    def __init__(self, path: str, app: ASGIApp) -> None:
+        self.path = path
+        self.app = app
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD") and get_route_path(scope) == self.path:
+            return Match.FULL, {"endpoint": self.app, "path_params": {}}
+        return Match.NONE, {}
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
+        raise NoMatchFound(name, path_params)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+
+
 def install_lean(app: FastAPI) -> None:
-    """Serve ``GET /v1/lookup`` by :func:`lean_lookup`; the route stays as declared for the OpenAPI."""
-    for route in app.router.routes:
-        if isinstance(route, APIRoute) and route.path == "/v1/lookup" and "GET" in route.methods:
-            route.app = lean_lookup
+    """Serve ``GET /v1/lookup`` by :func:`lean_lookup`, ahead of every other route; the declared
+    route above stays for the OpenAPI (and its documentation)."""
+    app.router.routes.insert(0, LeanRoute("/v1/lookup", lean_lookup))
 
 
 @router.post("/batch", summary="Look up many points (JSON body, or a CSV upload); streamed JSON or CSV",
