@@ -36,7 +36,7 @@ from typing import Any
 
 import orjson
 
-from geo.distance import geodesic_m
+from geo.distance import WGS84
 from geo.lookup.answer import complete
 from geo.lookup.explain import distance_text
 from geo.lookup.resolve import resolve
@@ -160,10 +160,11 @@ def cacheable_place(snap: Snapshot, lon: float, lat: float) -> bool:
 
 
 def school_distances(at: Located, schools: Sequence[tuple[float, float]]) -> list[float]:
-    """Distances from the point to each school, computed exactly as :func:`geo.lookup.resolve.resolve` does."""
-    if not schools:
-        return []
-    return geodesic_m(at.lon, at.lat, [s[0] for s in schools], [s[1] for s in schools]).tolist()  # type: ignore[no-any-return]
+    """Distances from the point to each school: pyproj's scalar path, the same geodesic routine
+    per pair as the vectorised call of :func:`geo.lookup.resolve.resolve` (so the same doubles),
+    several times cheaper for a handful of schools."""
+    lon, lat = float(at.lon), float(at.lat)
+    return [float(WGS84.inv(lon, lat, x, y)[2]) for x, y in schools]
 
 
 def cell_answer(snap: Snapshot, settings: Settings, at: Located, *, level: str | None, grade: str | None,
@@ -248,7 +249,7 @@ def build_template(snap: Snapshot, settings: Settings, cell: CellAnswer, nearest
                     res[k] = slot(lambda at, dists, flat=flat: round(dists[flat], 1))
                 elif k == "distance_m" and "path" in node and isinstance(v, float):
                     lon, lat = float(node["lon"]), float(node["lat"])  # a feeder: its distance from the point
-                    res[k] = slot(lambda at, dists, lon=lon, lat=lat: round(float(geodesic_m(at.lon, at.lat, lon, lat)), 1))
+                    res[k] = slot(lambda at, dists, lon=lon, lat=lat: round(float(WGS84.inv(at.lon, at.lat, lon, lat)[2]), 1))
                 else:
                     res[k] = walk(v)
             return res
