@@ -229,13 +229,16 @@ def build_template(snap: Snapshot, settings: Settings, cell: CellAnswer, nearest
         pieces = _MARK_TEXT.split(value)
         if len(pieces) == 1:
             return value
-        # split gives text, number, unit, text, number, unit, ..., text
-        def said(at: Located, dists: Sequence[float], pieces: list[str] = pieces) -> str:
-            words = [pieces[0]]
-            for i in range(1, len(pieces), 3):
-                rank = round(float(pieces[i]) * 1000.0 - MARK_M) // int(MARK_STEP_M)
-                words.append(distance_text(dists[rank_to_flat[rank]], zh=pieces[i + 1] == "公里"))
-                words.append(pieces[i + 2])
+        # split gives text, number, unit, text, number, unit, ..., text: resolved once, here.
+        head, tails = pieces[0], pieces[3::3]
+        refs = [(rank_to_flat[round(float(num) * 1000.0 - MARK_M) // int(MARK_STEP_M)], unit == "公里")
+                for num, unit in zip(pieces[1::3], pieces[2::3], strict=True)]
+
+        def said(at: Located, dists: Sequence[float]) -> str:
+            words = [head]
+            for (flat, zh), tail in zip(refs, tails, strict=True):
+                words.append(distance_text(dists[flat], zh=zh))
+                words.append(tail)
             return "".join(words)
         return slot(said)
 
