@@ -154,3 +154,26 @@ def test_lookup_keeps_its_rate_limit_and_headers(shared_client: TestClient) -> N
     assert r.headers["content-security-policy"].startswith("default-src 'none'")
     assert r.headers["content-type"] == "application/json"
     assert int(r.headers["content-length"]) == len(r.content)
+
+
+def test_a_template_that_differs_is_not_used(limited: TestClient, repo: Repository, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An addition the template cannot follow (here: words the ordinary path does not say) is caught
+    when the template is built: the cell answers the ordinary way, and the worker says so once."""
+    from service.operations import lookup_cache
+
+    real = lookup_cache.complete
+
+    def differs(*args: Any, **kwargs: Any) -> Any:
+        got = real(*args, **kwargs)
+        return type(got)(got.result, {k: v + " (differs)" for k, v in got.explanation.items()}, got.feeders, got.bands,
+                         got.travel, got.geocode, got.decisions)
+
+    monkeypatch.setattr(lookup_cache, "complete", differs)
+    zone = next(z for p, z in repo.adopted_zones() if p.district == "fairfax" and p.level == "elementary")
+    pt = zone.geometry.representative_point()
+    cache = limited.app.state.answer_cache  # type: ignore[attr-defined]
+    for _ in range(2):
+        r = limited.get("/v1/lookup", params={"lon": pt.x, "lat": pt.y})
+        assert r.status_code == 200 and "(differs)" not in r.text
+        assert r.content == _ordinary(limited, lon=pt.x, lat=pt.y)
+    assert cache.rejected == 1 and cache.hits == 0 and cache.built == 0
