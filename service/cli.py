@@ -37,12 +37,16 @@ plans_app.command("optimise")(plans_optimise)
 def serve(host: Annotated[str, typer.Option(help="address to listen on (0.0.0.0 for every interface)")] = "127.0.0.1",
           port: Annotated[int, typer.Option(help="TCP port to listen on")] = 8000,
           workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes")] = 1, sample: Annotated[bool, typer.Option(help="load the bundled sample into an empty database first")] = True,
-          database: DbOpt = None) -> None:
-    """Run the HTTP service (uvicorn)."""
+          database: DbOpt = None,
+          server: Annotated[str, typer.Option(help="HTTP server: uvicorn (default) or granian (the granian extra)")] = "uvicorn",
+          ) -> None:
+    """Run the HTTP service (uvicorn, or granian with --server granian)."""
     from service import serving
     from service.networks import import_network_files
     from service.sample import is_empty, load_sample
 
+    if server not in serving.SERVERS:
+        raise typer.BadParameter(f"use one of {', '.join(serving.SERVERS)}", param_hint="--server")
     settings = Settings()
     url = database or settings.database.url
     os.environ["CATCHMENT_DATABASE_URL"] = url
@@ -60,7 +64,7 @@ def serve(host: Annotated[str, typer.Option(help="address to listen on (0.0.0.0 
     console.print(f"API docs: {base}/docs")
     console.print(f"Coverage map: {base}/v1/maps/coverage?district=nsw")
     console.print(f"Lookup: {base}/v1/lookup?lon=151.1796&lat=-33.7738")
-    serving.run(host=host, port=port, workers=workers)
+    serving.run(host=host, port=port, workers=workers, server=server)
 
 
 #: Lets ``catchment lookup 151.1796 -33.7738`` through: click would read ``-33.7738`` as the short

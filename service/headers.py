@@ -14,7 +14,6 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.bodylimits import route_path
@@ -55,23 +54,29 @@ class SecurityHeaders:
         self.app = app
         self.frame_ancestors = http.frame_ancestors.strip()
         self.frame_options = {"'none'": "DENY", "'self'": "SAMEORIGIN"}.get(self.frame_ancestors)
+        # The raw header lines, encoded once per policy (a request only looks which are set already).
+        self._raw = {base: self._lines(f"{base}; frame-ancestors {self.frame_ancestors}") for base in (_DOCS, _PAGES, _API)}
+
+    def _lines(self, policy: str) -> tuple[tuple[bytes, bytes], ...]:
+        lines = [("content-security-policy", policy), ("x-content-type-options", "nosniff"), ("referrer-policy", "same-origin")]
+        if self.frame_options:
+            lines.append(("x-frame-options", self.frame_options))
+        return tuple((k.encode("latin-1"), v.encode("latin-1")) for k, v in lines)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         path = route_path(scope)
-        base = _DOCS if path in DOCS_PATHS else _PAGES if path in PAGE_PATHS else _API
-        policy = f"{base}; frame-ancestors {self.frame_ancestors}"
+        lines = self._raw[_DOCS if path in DOCS_PATHS else _PAGES if path in PAGE_PATHS else _API]
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers.setdefault("Content-Security-Policy", policy)
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("Referrer-Policy", "same-origin")
-                if self.frame_options:
-                    headers.setdefault("X-Frame-Options", self.frame_options)
+                # Set-if-absent, as MutableHeaders.setdefault: a response's own policy (map pages) wins.
+                headers = list(message.get("headers", ()))
+                have = {k.lower() for k, _ in headers}
+                headers.extend(line for line in lines if line[0] not in have)
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, with_headers)

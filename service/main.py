@@ -18,6 +18,7 @@ from service.headers import SecurityHeaders, cors_options
 from service.networks import import_network_files
 from service.openapi import declare_errors
 from service.operations.jobs import JobRunner
+from service.operations.lookup_cache import AnswerCache
 from service.problem_cache import ProblemCache, VersionedCache
 from service.ratelimit import RateLimits
 from service.routes import (
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         app.state.repo = repo
         app.state.holder = holder
+        app.state.answer_cache = AnswerCache()
         app.state.problems = ProblemCache()
         app.state.jobs = JobRunner(repo, workers=settings.jobs.workers, heartbeat_s=settings.jobs.heartbeat_s)
         app.state.dask = DaskClients(settings.dask)  # a cluster starts with the first batch job, not here
@@ -111,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         declare_errors(module.router, repo=get_repo, user=get_user, remote=get_remote)
         app.include_router(module.router)
     openapi.install(app)
+    lookup.install_lean(app)
 
     @app.get("/favicon.ico", include_in_schema=False)
     async def favicon() -> Response:

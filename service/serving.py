@@ -24,14 +24,34 @@ def uvicorn_argv(*, host: str, port: int, workers: int) -> list[str]:
             "--workers", str(workers), "--timeout-worker-healthcheck", str(WORKER_HEALTHCHECK_S), "--log-level", "info"]
 
 
-def run(*, host: str, port: int, workers: int) -> None:
-    """Serve in this process (one worker), or exec the uvicorn supervisor (several)."""
+#: The servers ``catchment serve --server`` runs: uvicorn (the default) or granian (the
+#: ``granian`` extra: ``pip install 'catchment[granian]'``), a Rust HTTP server for ASGI apps.
+SERVERS = ("uvicorn", "granian")
+
+
+def granian_argv(*, host: str, port: int, workers: int) -> list[str]:
+    """The ``python -m granian`` command line that serves the app (ASGI, with its lifespan)."""
+    return [sys.executable, "-m", "granian", "--interface", "asgi", "--host", host, "--port", str(port),
+            "--workers", str(workers), "--log-level", "info", "service.main:app"]
+
+
+def run(*, host: str, port: int, workers: int, server: str = "uvicorn") -> None:
+    """Serve in this process (uvicorn, one worker), or exec the uvicorn supervisor or granian."""
+    if server == "granian":
+        import importlib.util
+
+        if importlib.util.find_spec("granian") is None:
+            raise SystemExit("granian is not installed: pip install 'catchment[granian]' (or granian>=1.6)")
+        _exec(granian_argv(host=host, port=port, workers=workers))
     if workers > 1:
         # The environment (database URL, sample loading off) is inherited by the new program.
-        argv = uvicorn_argv(host=host, port=port, workers=workers)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os.execv(argv[0], argv)
+        _exec(uvicorn_argv(host=host, port=port, workers=workers))
     import uvicorn
 
     uvicorn.run("service.main:app", host=host, port=port, workers=1, log_level="info")
+
+
+def _exec(argv: list[str]) -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(argv[0], argv)

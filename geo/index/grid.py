@@ -138,6 +138,24 @@ class CellGrid:
             code = codes[((-code - 1) << (bits + bits)) | (((row >> shift) & mask) << bits) | ((col >> shift) & mask)]
         return code
 
+    def leaf(self, lon: float, lat: float) -> tuple[int, int, int, int]:
+        """(answer id, column, row, shift) of the leaf cell holding (lon, lat): the leaf spans
+        ``2**shift`` finest cells a side; answer 0 and shift -1 outside the grid or for NaN."""
+        u = (lon - self.x0) * self.scale
+        v = (lat - self.y0) * self.scale
+        if not (0.0 <= u < self.u_max and 0.0 <= v < self.v_max):
+            return 0, 0, 0, -1
+        col = int(u)
+        row = int(v)
+        shift = self.top_shift
+        code = self.top[(row >> shift) * self.cols0 + (col >> shift)]
+        for codes, sh, mask, bits in self.levels:
+            if code >= 0:
+                break
+            shift = sh
+            code = codes[((-code - 1) << (bits + bits)) | (((row >> sh) & mask) << bits) | ((col >> sh) & mask)]
+        return code, col, row, shift
+
     def lookup_many(self, lons: NDArray[np.float64], lats: NDArray[np.float64]) -> NDArray[np.int32]:
         """Answer id per point, vectorised: one numpy pass per level, on the points still descending."""
         u = (lons - self.x0) * self.scale

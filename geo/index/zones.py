@@ -123,14 +123,48 @@ class ZoneIndex:
             for dc in (-1, 0, 1):
                 if pos in self._answers[grid.lookup_cell(col + dc, row + dr)][1]:
                     return 0.0
-        # The point lies at least one cell inside the 3 x 3 block no edge touches. One cell in
-        # metres, on the WGS84 ellipsoid, where it is shortest within the block (less 1 %).
-        size = 2.0**-grid.finest
+        return self.cell_clearance_m(lat)
+
+    def cell_clearance_m(self, lat: float) -> float:
+        """One finest cell in metres at ``lat``, on the WGS84 ellipsoid, where it is shortest
+        within a 3 x 3 block (less 1 %): the clearance of a point whose block no edge touches."""
+        assert self.grid is not None
+        size = 2.0**-self.grid.finest
         phi = math.radians(min(abs(lat) + 2 * size, 90.0))
         w = 1.0 - _E2 * math.sin(phi) ** 2
         east = math.radians(size) * _A * math.cos(phi) / math.sqrt(w)
         north = math.radians(size) * _A * (1.0 - _E2)
         return 0.99 * min(east, north)
+
+    def interior(self, lon: float, lat: float) -> int | None:
+        """The cell answer id of (lon, lat) when every zone covering it covers the point's whole
+        3 x 3 block of finest cells and no edge of those zones touches the block; else None.
+
+        For such a point :meth:`query` is the answer's sure zones, :meth:`on_boundary` is False
+        and :meth:`edge_clearance_m` is :meth:`cell_clearance_m` for each of them: what a lookup
+        says depends on the answer id (and the distances), not on where in the cells it lies.
+        """
+        grid = self.grid
+        if grid is None:
+            return None
+        code, col, row, shift = grid.leaf(lon, lat)
+        if shift < 0 or code == 0:
+            return None
+        sure, cands, _ = self._answers[code]
+        if cands:
+            return None
+        if shift > 0 and (col - 1) >> shift == (col + 1) >> shift and (row - 1) >> shift == (row + 1) >> shift:
+            return code  # the block lies inside this one leaf
+        for dr in (-1, 0, 1):
+            for dc in (-1, 0, 1):
+                near = self._answers[grid.lookup_cell(col + dc, row + dr)][1]
+                if near and any(p in near for p in sure):
+                    return None
+        return code
+
+    def answer_zones(self, code: int) -> tuple[int, ...]:
+        """The sure zones of cell answer ``code`` (positions in ``entries``, in index order)."""
+        return self._answers[code][0]
 
     def query_bulk(self, lons: ArrayLike, lats: ArrayLike) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
         """Every (point, zone) pair where the zone covers the point.

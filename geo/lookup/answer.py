@@ -149,6 +149,20 @@ def answer(index: ZoneIndex, schools: SchoolBook, lon: float, lat: float, *, pro
     """
     result = resolve(index, schools, lon, lat, level=level, grade=grade, year=year, plans=plans, near_m=near_m,
                      nearest_k=nearest_k, nearest_max_m=nearest_max_m)
+    return complete(result, schools, profile=profile, year=year, plans=plans, travel=travel, geocode=geocode, rules=rules,
+                    odds=odds)
+
+
+def complete(result: LookupResult, schools: SchoolBook, *, profile: StandardsProfile, year: int | None = None,
+             plans: Sequence[Plan] | None = None, travel: Sequence[PlaceTravel] = (),
+             geocode: GeocodeResult | None = None, rules: Sequence[AddressRule] = (),
+             odds: Mapping[OddsKey, ZoneOdds] | None = None) -> Answer:
+    """Everything :func:`answer` adds to a resolved ``result`` (same parameters).
+
+    The answer depends on the place only through ``result`` (its point and distances), ``travel``
+    and ``geocode`` (the odds are per zone, not per point): the service's per-cell answer cache (``service.operations.lookup_cache``)
+    relies on it, completing a result once and filling in each point's distances.
+    """
     zoned = [(a.level, sd.school) for a in result.levels for h in a.hits for sd in h.schools]
     chains = feeder_chains(schools.by_code, [s.code for _, s in zoned], lon=result.lon, lat=result.lat)
     bands = {(lv, s.code): utilisation_band(s, level=lv, profile=profile) for lv, s in zoned}

@@ -17,6 +17,11 @@ def _zh_km(m: float) -> str:
     return f"{m / 1000:.1f} 公里" if m >= 1000 else f"{m:.0f} 米"
 
 
+def distance_text(m: float, *, zh: bool = False) -> str:
+    """A distance as the explanation says it: "350 m", "1.2 km" (or "350 米", "1.2 公里")."""
+    return _zh_km(m) if zh else _km(m)
+
+
 def _grade_ranges(grades: Sequence[str]) -> str:
     """["7", "8", "10"] -> "7-8, 10" (runs of consecutive grades)."""
     pos = sorted(GRADE_ORDER.index(g) for g in grades)

@@ -20,6 +20,8 @@ from geo.models import check_slug, normalise_grade
 from geo.standards import get_profile
 from service.networks import costs_for_codes
 from service.operations.addresses import Located, locate
+from service.operations.lookup_cache import AnswerCache, encode
+from service.schemas_admission import LookupWithOddsOut
 from service.settings import Settings
 from service.state import Snapshot
 
@@ -114,3 +116,25 @@ async def lookup(snap: Snapshot, settings: Settings, *, remote: Geocoder | None,
     at = await locate(lon=lon, lat=lat, address=address, crs=crs, gazetteer=snap.gazetteer, remote=remote, extra=extra)
     got = answer_at(snap, settings, at.lon, at.lat, level=lv, grade=g, year=year, geocode=at.geocode)
     return LookupAnswer(got, at, missing_networks(snap, at.lon, at.lat))
+
+
+async def lookup_json(snap: Snapshot, settings: Settings, cache: AnswerCache | None, *, remote: Geocoder | None,
+                      lon: float | None = None, lat: float | None = None, address: str | None = None,
+                      crs: str | None = None, level: str | None = None, grade: str | None = None,
+                      year: int | None = None) -> bytes:
+    """:func:`lookup`, serialised: from the per-cell cache where the point allows it (the same
+    bytes, see :mod:`service.operations.lookup_cache`), else computed here."""
+    lv, g = clean_filters(level, grade)
+    extra: Mapping[str, Any] = {"level": level, "grade": grade, "year": year}
+    at = await locate(lon=lon, lat=lat, address=address, crs=crs, gazetteer=snap.gazetteer, remote=remote, extra=extra)
+
+    def slow() -> bytes:
+        got = answer_at(snap, settings, at.lon, at.lat, level=lv, grade=g, year=year, geocode=at.geocode)
+        out = LookupWithOddsOut.from_answer(got, input=at.input, in_crs=at.in_crs, missing_networks=missing_networks(snap, at.lon, at.lat))
+        return encode(out.model_dump(mode="json"))
+
+    if cache is not None:
+        fast = cache.answer(snap, settings, at, level=lv, grade=g, year=school_year(settings, year), slow=slow)
+        if fast is not None:
+            return fast
+    return slow()

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, FastAPI, Query, Request, Response
 from fastapi.responses import StreamingResponse
+from starlette._utils import get_route_path
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import URLPath
+from starlette.routing import BaseRoute, Match, NoMatchFound
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from geo.errors import InvalidInput
-from service.deps import RemoteDep, SettingsDep, SnapDep
+from service.deps import RemoteDep, SettingsDep, SnapDep, get_remote
 from service.openapi import problems
 from service.operations import batch as batch_op
-from service.operations.lookup import lookup as lookup_op
+from service.operations.lookup import lookup_json
+from service.query import lookup_query
 from service.schemas import BatchPoint
 from service.schemas_admission import LookupWithOddsOut
 
@@ -35,19 +40,61 @@ BATCH_OUT: dict[int | str, dict[str, Any]] = {200: {"description": "One row per 
 
 @router.get("", response_model=LookupWithOddsOut, summary="Which zones and schools serve an address, or (lon, lat)",
             responses=problems(404, 409, 429))
-async def lookup(snap: SnapDep, settings: SettingsDep, remote: RemoteDep,
+async def lookup(request: Request, snap: SnapDep, settings: SettingsDep, remote: RemoteDep,
                  lon: Annotated[float | None, Query(description="longitude (EPSG:4326), or x in crs")] = None,
                  lat: Annotated[float | None, Query(description="latitude (EPSG:4326), or y in crs")] = None,
                  address: Annotated[str | None, Query(description="free address text, instead of lon/lat")] = None,
                  crs: Annotated[str | None, Query(description="crs of lon/lat: EPSG:<code>, gcj02 or bd09 (default EPSG:4326)")] = None,
                  level: str | None = None, grade: str | None = None,
                  year: Annotated[int | None, Query(ge=1900, le=2200)] = None) -> Response:
-    got = await lookup_op(snap, settings, remote=remote, lon=lon, lat=lat, address=address, crs=crs, level=level,
-                          grade=grade, year=year)
-    out = LookupWithOddsOut.from_answer(got.answer, input=got.at.input, in_crs=got.at.in_crs,
-                                missing_networks=got.missing_networks)
-    # Serialised once here: returning the model would make FastAPI validate it a second time.
-    return Response(out.model_dump_json(), media_type="application/json")
+    """Documents the operation (parameters, answer, errors); :func:`lean_lookup` serves it."""
+    body = await lookup_json(snap, settings, request.app.state.answer_cache, remote=remote, lon=lon, lat=lat,
+                             address=address, crs=crs, level=level, grade=grade, year=year)
+    return Response(body, media_type="application/json")
+
+
+_HEADERS = [(b"content-type", b"application/json")]
+
+
+async def lean_lookup(scope: Scope, receive: Receive, send: Send) -> None:
+    """``GET /v1/lookup`` without FastAPI's per-request dependency solving: the query string is read
+    and checked by :func:`service.query.lookup_query` (the same 422s), the answer comes from the
+    per-cell cache where it can (``service.operations.lookup_cache``), and is sent as bytes.
+    Errors are raised to the application's handlers, as from any route."""
+    app = scope["app"]
+    state = app.state
+    q = lookup_query(scope.get("query_string", b""))
+    remote = await get_remote(Request(scope)) if q["address"] is not None else None
+    body = await lookup_json(state.holder.current(), state.settings, state.answer_cache, remote=remote, **q)
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-length", str(len(body)).encode("latin-1")), *_HEADERS]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class LeanRoute(BaseRoute):
+    """Matches ``GET`` and ``HEAD`` of one exact path only (anything else goes on to the declared
+    routes, so their 405 and trailing-slash answers are unchanged)."""
+
+    def __init__(self, path: str, app: ASGIApp) -> None:
+        self.path = path
+        self.app = app
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD") and get_route_path(scope) == self.path:
+            return Match.FULL, {"endpoint": self.app, "path_params": {}}
+        return Match.NONE, {}
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
+        raise NoMatchFound(name, path_params)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+
+
+def install_lean(app: FastAPI) -> None:
+    """Serve ``GET /v1/lookup`` by :func:`lean_lookup`, ahead of every other route; the declared
+    route above stays for the OpenAPI (and its documentation)."""
+    app.router.routes.insert(0, LeanRoute("/v1/lookup", lean_lookup))
 
 
 @router.post("/batch", summary="Look up many points (JSON body, or a CSV upload); streamed JSON or CSV",
