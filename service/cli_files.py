@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from geo.io.write import schools_frame, write_frame, zones_frame
 from service.cli_common import (
     CLI_ACTOR,
     CrsOpt,
@@ -22,6 +21,7 @@ from service.cli_common import (
     open_repo,
     progress_bar,
 )
+from service.operations import exports
 from service.operations.imports import ImportOptions, import_schools_file, import_zones_file, report_lines
 from service.settings import Settings
 
@@ -43,11 +43,11 @@ def import_schools(file: Annotated[Path, typer.Argument(help=".geojson, .gpkg, .
     """Import (insert or update) schools, all-or-nothing."""
     if from_osm:
 
-        from service.operations.imports import osm_schools
+        from service.operations.imports import import_osm_schools
 
         with errors():
-            found = osm_schools(file, levels=level or (), name_pattern=name_pattern, only_names=only_names)
-            written = open_repo(database).import_schools(found.schools, actor=CLI_ACTOR) if found.schools else 0
+            found, written = import_osm_schools(open_repo(database), file, levels=level or (), name_pattern=name_pattern,
+                                                only_names=only_names, actor=CLI_ACTOR)
         console.print(f"schools from OpenStreetMap {file.name}: {written} written, {len(found.skipped)} skipped")
         assumed = {s.code for s in found.assumed}
         for s in found.schools:
@@ -174,9 +174,8 @@ def import_sample(database: DbOpt = None,
 def export_schools(out: OutArg, database: DbOpt = None) -> None:
     """Write every school to OUT (.geojson, .gpkg, .shp, .zip or .csv by suffix)."""
     with errors():
-        schools = open_repo(database).list_schools()
-        write_frame(schools_frame(schools), out)
-    console.print(f"{len(schools)} schools written to {out}")
+        n = exports.export_schools(open_repo(database), out)
+    console.print(f"{n} schools written to {out}")
 
 
 @export_app.command("zones")
@@ -184,6 +183,5 @@ def export_zones(plan_id: Annotated[int, typer.Argument(help="id of the plan (se
                  database: DbOpt = None) -> None:
     """Write one plan's zones to OUT."""
     with errors():
-        zones = open_repo(database).zones(plan_id)
-        write_frame(zones_frame(zones), out)
-    console.print(f"{len(zones)} zones written to {out}")
+        n = exports.export_zones(open_repo(database), plan_id, out)
+    console.print(f"{n} zones written to {out}")

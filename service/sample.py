@@ -21,9 +21,9 @@ from service.operations.imports import (
     ImportOptions,
     RejectedRows,
     import_demand_file,
+    import_osm_schools,
     import_schools_file,
     import_zones_file,
-    osm_schools,
 )
 from service.storage.base import Repository
 
@@ -114,8 +114,9 @@ def load_sample(repo: Repository, data_dir: Path, *, actor: str = "sample-loader
             say(f"{step.file}: walking network, {info['nodes']} nodes")
             continue
         elif step.kind == "osm-schools":
-            found = osm_schools(path, levels=[step.level], name_pattern=PORTLAND_SCHOOLS, only_names=PORTLAND_SCHOOLS).schools
-            say(f"{step.file}: {repo.import_schools(found, actor=actor)} schools from OpenStreetMap")
+            _, written = import_osm_schools(repo, path, levels=[step.level], name_pattern=PORTLAND_SCHOOLS,
+                                            only_names=PORTLAND_SCHOOLS, actor=actor)
+            say(f"{step.file}: {written} schools from OpenStreetMap")
             continue
         elif step.kind == "addresses":
             dataset, n = import_addresses_file(repo, path, dataset=step.plan, actor=actor)

@@ -214,3 +214,10 @@ def osm_schools(pbf: Path, *, levels: Sequence[str], name_pattern: str | None, o
     return selection
 
 
+
+
+def import_osm_schools(repo: Repository, pbf: Path, *, levels: Sequence[str], name_pattern: str | None,
+                       only_names: str | None, actor: str) -> tuple[Selection, int]:
+    """The schools :func:`osm_schools` keeps, written (inserted or updated); returns them and how many were written."""
+    found = osm_schools(pbf, levels=levels, name_pattern=name_pattern, only_names=only_names)
+    return found, repo.import_schools(found.schools, actor=actor) if found.schools else 0

@@ -2,65 +2,21 @@
 
 from __future__ import annotations
 
-import shutil
 import tempfile
-from collections.abc import Collection
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, UploadFile
 
-from geo.errors import InvalidInput, UnsupportedFile
-from geo.io.archive import ZipLimits
-from geo.io.read import SUFFIXES
 from service.deps import AdminDep, HolderDep, PlannerDep, RepoDep, SettingsDep, actor
 from service.operations.addresses import import_addresses_file, unread_columns
-from service.operations.imports import ImportOptions, import_schools_file, import_zones_file
+from service.operations.imports import import_schools_file, import_zones_file
 from service.operations.rules import RULE_SUFFIXES, import_rules_file
+from service.operations.uploads import ADDRESS_SUFFIXES, save_upload, upload_options
 from service.schemas import PlanOut
-from service.settings import Settings
 
 # The upload's size is bounded while it streams in (CATCHMENT_LIMIT_UPLOAD_BYTES, service/bodylimits.py).
 router = APIRouter(prefix="/v1/imports", tags=["imports"])
-
-
-#: Longest upload file name kept (UTF-8 bytes): the usual limit of one name on a file system.
-MAX_NAME_BYTES = 255
-
-
-def _upload_name(upload: UploadFile) -> str:
-    """The upload's file name, without folders, if it can name a file here; else a 422."""
-    name = Path(upload.filename or "upload").name
-    try:
-        size = len(name.encode("utf-8"))
-    except UnicodeEncodeError:  # lone surrogates: no file system takes them
-        size = -1
-    if size < 0 or any(ord(c) < 32 or ord(c) == 127 for c in name):
-        msg = f"file name {name[:80]!r} has control or undecodable characters; rename the file"
-        raise InvalidInput(msg, where="file")
-    if size > MAX_NAME_BYTES:
-        msg = f"file name {name[:40]!r}... is {size} bytes long; rename the file to at most {MAX_NAME_BYTES} bytes (UTF-8)"
-        raise InvalidInput(msg, where="file")
-    return name
-
-
-def _saved(upload: UploadFile, tmp: Path, suffixes: Collection[str] = SUFFIXES.keys(),
-           kinds: str = ".geojson, .gpkg, .zip (shapefile) or .csv") -> Path:
-    name = _upload_name(upload)
-    if Path(name).suffix.lower() not in suffixes:
-        msg = f"{name}: unsupported file type; upload {kinds} (不支持的文件类型)"
-        raise UnsupportedFile(msg, where="file")
-    path = tmp / name
-    with path.open("wb") as out:
-        shutil.copyfileobj(upload.file, out, length=1 << 20)
-    return path
-
-
-def _opts(settings: Settings, mapping: list[str], code_prefix: str, where: list[str], level_map: list[str],
-          crs: str | None, allow_rejects: bool) -> ImportOptions:
-    return ImportOptions(mapping=mapping, code_prefix=code_prefix, where=where, level_map=level_map, crs=crs,
-                         allow_rejects=allow_rejects,
-                         zip_limits=ZipLimits(max_bytes=settings.limits.zip_bytes, max_members=settings.limits.zip_members))
 
 
 @router.post("/schools", summary="Import schools from an uploaded file (all-or-nothing)")
@@ -71,9 +27,10 @@ def import_schools(repo: RepoDep, holder: HolderDep, settings: SettingsDep, user
                    crs: Annotated[str | None, Form()] = None,
                    allow_rejects: Annotated[bool, Form()] = False) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
-        path = _saved(file, Path(tmp))
-        report = import_schools_file(repo, path, opts=_opts(settings, map, code_prefix, where, level_map, crs, allow_rejects),
-                                     actor=actor(user))
+        path = save_upload(file.filename, file.file, Path(tmp))
+        opts = upload_options(settings, mapping=map, code_prefix=code_prefix, where=where, level_map=level_map, crs=crs,
+                              allow_rejects=allow_rejects)
+        report = import_schools_file(repo, path, opts=opts, actor=actor(user))
     holder.refresh_after_write()
     return {"report": report.as_dict()}
 
@@ -88,10 +45,11 @@ def import_zones(repo: RepoDep, holder: HolderDep, settings: SettingsDep, user: 
                  crs: Annotated[str | None, Form()] = None,
                  allow_rejects: Annotated[bool, Form()] = False) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
-        path = _saved(file, Path(tmp))
+        path = save_upload(file.filename, file.file, Path(tmp))
+        opts = upload_options(settings, mapping=map, code_prefix=code_prefix, where=where, level_map=[], crs=crs,
+                              allow_rejects=allow_rejects)
         created, report = import_zones_file(repo, path, plan_name=plan, district=district, level=level, year=year,
-                                            adopt=adopt, opts=_opts(settings, map, code_prefix, where, [], crs, allow_rejects),
-                                            actor=actor(user))
+                                            adopt=adopt, opts=opts, actor=actor(user))
     holder.refresh_after_write()
     return {"plan": PlanOut.from_domain(created).model_dump(mode="json"), "report": report.as_dict()}
 
@@ -101,7 +59,7 @@ def import_zones(repo: RepoDep, holder: HolderDep, settings: SettingsDep, user: 
 def import_rules(repo: RepoDep, holder: HolderDep, user: PlannerDep, file: Annotated[UploadFile, File()],
                  plan: Annotated[int, Form(ge=1, le=2**31 - 1, description="the plan whose rules are replaced")]) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
-        path = _saved(file, Path(tmp), RULE_SUFFIXES, ".csv or .xlsx")
+        path = save_upload(file.filename, file.file, Path(tmp), suffixes=RULE_SUFFIXES, kinds=".csv or .xlsx")
         n = import_rules_file(repo, path, plan_id=plan, actor=actor(user))
     holder.refresh_after_write()
     return {"plan_id": plan, "rules": n}
@@ -115,7 +73,8 @@ def import_addresses(repo: RepoDep, holder: HolderDep, user: AdminDep, file: Ann
     shapefile or an OpenStreetMap extract (``addr:*`` tags). The points are stored in the database,
     so every worker of every host geocodes them within a second."""
     with tempfile.TemporaryDirectory() as tmp:
-        path = _saved(file, Path(tmp), (*SUFFIXES, ".pbf", ".osm"), ".geojson, .gpkg, .zip (shapefile), .csv or .osm.pbf")
+        path = save_upload(file.filename, file.file, Path(tmp), suffixes=ADDRESS_SUFFIXES,
+                           kinds=".geojson, .gpkg, .zip (shapefile), .csv or .osm.pbf")
         note = unread_columns(path, mapping=map)
         name, count = import_addresses_file(repo, path, dataset=dataset, mapping=map, crs=crs, actor=actor(user))
     holder.refresh_after_write()

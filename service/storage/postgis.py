@@ -133,13 +133,13 @@ class PostgisRepository(SqlRepository):
                 raise
             raise translated from exc
 
-    def _tx(self) -> Any:
+    def transaction(self) -> Any:
         return self._cursor(read_only=False)
 
-    def _read(self) -> Any:
+    def read_cursor(self) -> Any:
         return self._cursor(read_only=True)
 
-    def _read_within(self, timeout_s: float | None) -> Any:
+    def read_cursor_within(self, timeout_s: float | None) -> Any:
         # The snapshot watcher's version check: it must notice an outage in a fraction of a
         # second, not after the pool's request timeout.
         return self._cursor(read_only=True, timeout_s=timeout_s)
@@ -170,7 +170,7 @@ class PostgisRepository(SqlRepository):
     def _sql(self, sql: str) -> str:
         return qmark_to_format(sql)
 
-    def _ts(self, d: datetime) -> Any:
+    def timestamp(self, d: datetime) -> Any:
         return d
 
     def _geom_in_sql(self) -> str:
@@ -203,12 +203,12 @@ class PostgisRepository(SqlRepository):
         no other adopted plan and the second would hit the unique index; under this lock the
         second waits, then sees (and archives) the first.
         """
-        self._x(cur, "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (f"catchment.plans:{district}:{level}",))
+        self.execute(cur, "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (f"catchment.plans:{district}:{level}",))
 
     def _lock_plan(self, cur: Any, plan_id: int) -> Plan:
         plan = self._get_plan(cur, plan_id)
         self._lock_group(cur, plan.district, plan.level)
-        self._x(cur, "SELECT id FROM plans WHERE id = ? FOR UPDATE", (plan_id,))
+        self.execute(cur, "SELECT id FROM plans WHERE id = ? FOR UPDATE", (plan_id,))
         # Read again: the plan may have changed while this transaction waited for the locks.
         return self._get_plan(cur, plan_id)
 
@@ -225,7 +225,7 @@ class PostgisRepository(SqlRepository):
         for each other; the applied set is read after taking it, so each migration runs once.
         """
         applied: list[str] = []
-        with self._tx() as cur:
+        with self.transaction() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(hashtextextended('catchment.migrate:' || current_schema(), 0))")
             cur.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL)")
             done = {r[0] for r in cur.execute("SELECT version FROM schema_migrations").fetchall()}
@@ -245,8 +245,8 @@ class PostgisRepository(SqlRepository):
         """
         cond = " AND plan_id IN (SELECT id FROM plans WHERE status = 'adopted')" if adopted_only else ""
         sql = f"SELECT id FROM zones WHERE ST_Covers(geom, ST_SetSRID(ST_MakePoint(?, ?), 4326)){cond} ORDER BY id"
-        with self._read() as cur:
-            return [int(r[0]) for r in self._x(cur, sql, (float(lon), float(lat))).fetchall()]
+        with self.read_cursor() as cur:
+            return [int(r[0]) for r in self.execute(cur, sql, (float(lon), float(lat))).fetchall()]
 
 
 def _configure(conn: psycopg.Connection[Any]) -> None:

@@ -6,11 +6,11 @@ A plan's rules are replaced as a whole, in one transaction with its audit event.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from geo.address.rules import AddressRule, Parity
-from service.storage.jobs import SqlExecutor
+from service.storage.executor import Audit, SqlExecutor
 from service.storage.rows import from_json, json_text
 
 COLS = ("id, plan_id, row_no, school_codes, street, num_from, num_to, parity, compound, bldg_from, bldg_to, village, "
@@ -24,22 +24,22 @@ def _rule(r: Sequence[Any]) -> AddressRule:
 
 
 class RuleStore:
-    def __init__(self, db: SqlExecutor, *, audit: Callable[[Any, str, str, str, Any, Any], None]) -> None:
+    def __init__(self, db: SqlExecutor, *, audit: Audit) -> None:
         self.db = db
         self._audit = audit
 
     def replace(self, plan_id: int, rules: Sequence[AddressRule], *, actor: str) -> int:
         """Replace the plan's rules with ``rules``; returns how many were written."""
         db = self.db
-        with db._tx() as cur:
-            before = db._x(cur, "SELECT count(*) FROM address_rules WHERE plan_id = ?", (plan_id,)).fetchone()[0]
-            db._x(cur, "DELETE FROM address_rules WHERE plan_id = ?", (plan_id,))
+        with db.transaction() as cur:
+            before = db.execute(cur, "SELECT count(*) FROM address_rules WHERE plan_id = ?", (plan_id,)).fetchone()[0]
+            db.execute(cur, "DELETE FROM address_rules WHERE plan_id = ?", (plan_id,))
             for r in rules:
-                db._x(cur, f"INSERT INTO address_rules ({COLS.split(', ', 1)[1]}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                db.execute(cur, f"INSERT INTO address_rules ({COLS.split(', ', 1)[1]}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                       (plan_id, r.row, json_text(list(r.school_codes)), r.street, r.first, r.last, r.parity.value,
                        r.compound, r.building_first, r.building_last, r.village, r.text))
             # Lookups answer from the in-memory snapshot, rebuilt when the zone version moves.
-            db._x(cur, "UPDATE meta SET value = value + 1 WHERE key = 'zone_version'")
+            db.execute(cur, "UPDATE meta SET value = value + 1 WHERE key = 'zone_version'")
             self._audit(cur, actor, "rules.replace", f"plan:{plan_id}", {"rules": int(before)}, {"rules": len(rules)})
         return len(rules)
 
@@ -49,14 +49,14 @@ class RuleStore:
             return []
         db = self.db
         marks = ", ".join("?" for _ in plan_ids)
-        with db._read() as cur:
-            rows = db._x(cur, f"SELECT {COLS} FROM address_rules WHERE plan_id IN ({marks}) ORDER BY plan_id, row_no, id",
+        with db.read_cursor() as cur:
+            rows = db.execute(cur, f"SELECT {COLS} FROM address_rules WHERE plan_id IN ({marks}) ORDER BY plan_id, row_no, id",
                          tuple(plan_ids)).fetchall()
         return [_rule(r) for r in rows]
 
     def stamp(self) -> tuple[int, int]:
         """(rows, highest id): changes whenever rules are replaced, for caches."""
         db = self.db
-        with db._read() as cur:
-            n, top = db._x(cur, "SELECT count(*), coalesce(max(id), 0) FROM address_rules").fetchone()
+        with db.read_cursor() as cur:
+            n, top = db.execute(cur, "SELECT count(*), coalesce(max(id), 0) FROM address_rules").fetchone()
         return int(n), int(top)

@@ -69,7 +69,7 @@ class SqliteRepository(SqlRepository):
         self._local = threading.local()
 
     @contextmanager
-    def _tx(self) -> Iterator[Any]:
+    def transaction(self) -> Iterator[Any]:
         conn = self._conn()
         cur = conn.cursor()
         cur.execute("BEGIN IMMEDIATE")
@@ -87,7 +87,7 @@ class SqliteRepository(SqlRepository):
             cur.close()
 
     @contextmanager
-    def _read(self) -> Iterator[Any]:
+    def read_cursor(self) -> Iterator[Any]:
         cur = self._conn().cursor()
         try:
             yield cur
@@ -143,7 +143,7 @@ class SqliteRepository(SqlRepository):
     def zones_covering(self, lon: float, lat: float, *, adopted_only: bool = True) -> list[int]:
         """Zone ids whose closed polygon holds (lon, lat): bbox in SQL, exact test in shapely."""
         cond = " AND plan_id IN (SELECT id FROM plans WHERE status = 'adopted')" if adopted_only else ""
-        with self._read() as cur:
+        with self.read_cursor() as cur:
             rows = cur.execute(f"SELECT id, geom FROM zones WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?{cond} ORDER BY id",
                                (lon, lon, lat, lat)).fetchall()
         return [int(r[0]) for r in rows if shapely.intersects_xy(shapely.from_wkb(r[1]), lon, lat)]

@@ -302,7 +302,7 @@ def test_database_refuses_a_second_adopted_plan(repo: Repository) -> None:
     b = repo.create_plan(name="b", district="d", level="high", school_year=2026, actor="ann")
     repo.adopt_plan(a.id, actor="ann")
     # Bypass the repository's own logic: the database itself must say no.
-    with pytest.raises(Conflict), repo._tx() as cur:  # type: ignore[attr-defined]
+    with pytest.raises(Conflict), repo.transaction() as cur:  # type: ignore[attr-defined]
         cur.execute(repo._sql("UPDATE plans SET status = 'adopted' WHERE id = ?"), (b.id,))  # type: ignore[attr-defined]
     assert [p.id for p in repo.list_plans(status=PlanStatus.ADOPTED)] == [a.id]
 
@@ -407,7 +407,7 @@ def test_audit_is_append_only(repo: Repository) -> None:
     assert events[0].actor == "carol" and events[0].at >= events[1].at and events[1].after == {"count": 2}
     assert repo.audit_events(limit=1, offset=1) == events[1:]
     for stmt in ("UPDATE audit SET actor = ?", "DELETE FROM audit WHERE actor <> ?"):
-        with pytest.raises(Conflict), repo._tx() as cur:  # type: ignore[attr-defined]
+        with pytest.raises(Conflict), repo.transaction() as cur:  # type: ignore[attr-defined]
             cur.execute(repo._sql(stmt), ("mallory",))  # type: ignore[attr-defined]
     assert repo.audit_events() == events
 
@@ -421,7 +421,7 @@ def test_migrations_are_idempotent_and_safe_to_race(repo_url: str) -> None:
     try:
         assert not [r for r in results if isinstance(r, BaseException)], results
         assert results[0].upgrade() == [] and results[1].upgrade() == []
-        with results[0]._tx() as cur:  # type: ignore[attr-defined]
+        with results[0].transaction() as cur:  # type: ignore[attr-defined]
             rows = cur.execute("SELECT version FROM schema_migrations ORDER BY version").fetchall()
         assert [r[0] for r in rows] == [v for v, _ in results[0].migrations()]  # type: ignore[attr-defined]
         assert results[0].zone_version() == 1 and results[0].list_schools() == []

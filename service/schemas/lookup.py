@@ -1,141 +1,25 @@
-"""Wire models (pydantic v2), converted from the geo models with ``from_domain``.
+"""Lookup answers on the wire: zones hit, schools with distances, feeders, rules, geocoding, suggestions, batch points.
 
 Coordinates on the wire are EPSG:4326, (lon, lat).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field
 
 from geo.address.geocode import GeocodeResult, Suggestion
 from geo.address.rules import rule_label
 from geo.lookup.answer import Answer, Feeder
 from geo.models import (
-    ApiKey,
     LevelAnswer,
     LookupResult,
-    Plan,
-    PlanStatus,
-    School,
     SchoolDistance,
     SchoolStatus,
     ZoneHit,
-    check_slug,
-    normalise_grade,
 )
-from service.params import Count, SchoolCode
-
-
-class SchoolIn(BaseModel):
-    """A school to create or update. ``lon``/``lat`` are EPSG:4326."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    code: SchoolCode
-    name: str = Field(min_length=1, max_length=300)
-    lon: float = Field(ge=-180, le=180)
-    lat: float = Field(ge=-90, le=90)
-    name_local: str | None = Field(default=None, max_length=300)
-    levels: list[str] = Field(default_factory=list, max_length=10)
-    grades: list[str] = Field(default_factory=list, max_length=13)
-    address: str | None = Field(default=None, max_length=500)
-    capacity: Count | None = None
-    enrolment: Count | None = None
-    classes: Count | None = None
-    status: SchoolStatus = SchoolStatus.OPEN
-    feeds_into: list[str] = Field(default_factory=list, max_length=20)
-    attributes: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("levels")
-    @classmethod
-    def _levels(cls, v: list[str]) -> list[str]:
-        return [check_slug(x, what="level") for x in v]
-
-    @field_validator("grades")
-    @classmethod
-    def _grades(cls, v: list[str]) -> list[str]:
-        return [normalise_grade(x) for x in v]
-
-    def to_domain(self) -> School:
-        return School(code=self.code.strip(), name=self.name.strip(), lon=self.lon, lat=self.lat, name_local=self.name_local,
-                      levels=tuple(self.levels), grades=tuple(self.grades), address=self.address, capacity=self.capacity,
-                      enrolment=self.enrolment, classes=self.classes, status=self.status,
-                      feeds_into=tuple(self.feeds_into), attributes=self.attributes)
-
-
-class SchoolOut(SchoolIn):
-    model_config = ConfigDict(extra="ignore")
-
-    @classmethod
-    def from_domain(cls, s: School) -> SchoolOut:
-        return cls.model_construct(code=s.code, name=s.name, lon=s.lon, lat=s.lat, name_local=s.name_local,
-                                   levels=list(s.levels), grades=list(s.grades), address=s.address, capacity=s.capacity,
-                                   enrolment=s.enrolment, classes=s.classes, status=s.status,
-                                   feeds_into=list(s.feeds_into), attributes=dict(s.attributes))
-
-
-def school_feature(s: School) -> dict[str, Any]:
-    props = SchoolOut.from_domain(s).model_dump(mode="json", exclude={"lon", "lat"})
-    return {"type": "Feature", "id": s.code, "geometry": {"type": "Point", "coordinates": [s.lon, s.lat]}, "properties": props}
-
-
-class PlanIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(min_length=1, max_length=200)
-    level: str
-    school_year: int = Field(ge=1900, le=2200)
-    district: str = "default"
-    description: str | None = Field(default=None, max_length=2000)
-
-    @field_validator("level", "district")
-    @classmethod
-    def _slug(cls, v: str) -> str:
-        return check_slug(v, what="value")
-
-
-class PlanOut(BaseModel):
-    id: int
-    name: str
-    district: str
-    level: str
-    school_year: int
-    status: PlanStatus
-    version: int
-    parent_id: int | None
-    created_by: str | None
-    created_at: datetime | None
-    effective_year: int | None
-    description: str | None
-    served: bool | None = Field(default=None, description="adopted plans only (GET /v1/plans/{id}): whether lookups answer from it")
-    not_served_reason: str | None = Field(default=None, description="why an adopted plan is not served (its zones cannot be indexed)")
-
-    @classmethod
-    def from_domain(cls, p: Plan) -> PlanOut:
-        return cls(id=p.id, name=p.name, district=p.district, level=p.level, school_year=p.school_year, status=p.status,
-                   version=p.version, parent_id=p.parent_id, created_by=p.created_by, created_at=p.created_at,
-                   effective_year=p.effective_year, description=p.description)
-
-
-class AdoptOut(PlanOut):
-    archived: list[int] = Field(description="ids of the adopted plans of this district and level for the effective "
-                                            "school year or later that this adoption archived")
-    still_adopted: list[int] = Field(description="ids of this district and level's adopted plans for earlier school years, "
-                                                 "kept as the record of those years")
-
-
-class PlanRef(BaseModel):
-    id: int
-    name: str
-    district: str
-    school_year: int
-
-    @classmethod
-    def from_domain(cls, p: Plan) -> PlanRef:
-        return cls(id=p.id, name=p.name, district=p.district, school_year=p.school_year)
+from service.schemas.plans import PlanRef
 
 
 class SchoolDistanceOut(BaseModel):
@@ -321,82 +205,9 @@ class SuggestOut(BaseModel):
     suggestions: list[SuggestionOut]
 
 
-class FeedersIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    feeds_into: list[str] = Field(max_length=20, description="codes of the schools this school's pupils move up to (对口直升)")
-
-
-class FeedersOut(BaseModel):
-    code: str
-    name: str
-    feeds_into: list[SchoolRef]
-    fed_by: list[SchoolRef] = Field(description="schools whose pupils move up to this one")
-
-
-class SchoolRef(BaseModel):
-    code: str
-    name: str
-    levels: list[str]
-
-    @classmethod
-    def from_domain(cls, s: School) -> SchoolRef:
-        return cls(code=s.code, name=s.name, levels=list(s.levels))
-
-
 class BatchPoint(BaseModel):
     """One point of ``POST /v1/lookup/batch`` (EPSG:4326); ``id`` is echoed in its answer row."""
 
     id: str | int
     lon: float = Field(ge=-180, le=180)
     lat: float = Field(ge=-90, le=90)
-
-
-class JobOut(BaseModel):
-    """A job: its status, progress (fraction done and what the job reports), and result or error."""
-
-    id: int
-    kind: str
-    status: Literal["queued", "running", "done", "failed", "cancelled"]
-    owner: str
-    params: dict[str, Any]
-    progress: dict[str, Any]
-    result: Any = None
-    error: dict[str, Any] | None = Field(default=None, description="when failed: detail, where, and the HTTP status it maps to")
-    cancel_requested: bool
-    created_at: datetime | None = None
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
-    href: str
-
-    @classmethod
-    def from_domain(cls, j: Any, *, status_of: Any) -> JobOut:
-        error = dict(j.error) if isinstance(j.error, dict) else None
-        if error is not None and "type" in error:
-            error["status"] = status_of(str(error["type"]))
-        return cls(id=j.id, kind=j.kind, status=j.status.value, owner=j.owner, params=j.params, progress=j.progress,
-                   result=j.result, error=error, cancel_requested=j.cancel_requested, created_at=j.created_at,
-                   started_at=j.started_at, finished_at=j.finished_at, href=f"/v1/jobs/{j.id}")
-
-
-class KeyOut(BaseModel):
-    id: int
-    name: str
-    role: str
-    created_at: datetime | None
-    revoked_at: datetime | None
-
-    @classmethod
-    def from_domain(cls, k: ApiKey) -> KeyOut:
-        return cls(id=k.id, name=k.name, role=k.role.value, created_at=k.created_at, revoked_at=k.revoked_at)
-
-
-class AdoptIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    effective_year: int | None = Field(default=None, ge=1900, le=2200)
-
-
-class Health(BaseModel):
-    status: Literal["ok", "degraded", "unavailable"]
-    detail: dict[str, Any] = Field(default_factory=dict)
