@@ -161,29 +161,17 @@ def compare_map(
     name_a, name_b = _plan_name(plan_a, label("plan_a", lg)), _plan_name(plan_b, label("plan_b", lg))
     codes = {c for z in [*a, *b] for c in z.school_codes}
     shown = [s for s in schools if s.code in codes]
-    total = sum(c.area_m2 for c in changes)
-    summary = (f"<h4>{escape(label('compare_title', lg))}</h4>"
-               f"<div>{escape(label('plan_a', lg))}: {escape(name_a)}</div>"
-               f"<div>{escape(label('plan_b', lg))}: {escape(name_b)}</div>"
-               f"<div>{escape(label('changed_area', lg))}: <b>{escape(fmt_hectares(total, lg))}</b>"
-               f" ({len(changes)})</div>")
-    if moved_units:
-        pupils = sum(u.pupils for u in moved_units)
-        summary += f"<div><b>{escape(label('units_moved_count', lg, n=len(moved_units), p=f'{pupils:,.0f}'))}</b></div>"
+    summary = compare_summary_html(changes, name_a, name_b, lg, moved_units)
     if side_by_side:
         return _dual(a, b, shown, changes, by_code, lang=lg, tiles=tiles, tol=tol, names=(name_a, name_b), bounds=bounds)
 
     m = base_map(bounds=bounds, lang=lg, tiles=tiles)
     group_b = folium.FeatureGroup(name=escape(f"{label('plan_b', lg)}: {name_b}"))
-    layer_b = LightGeoJson([z.geometry for z in b], names=[zone_title(z, by_code) for z in b],
-                           styles=zone_styles(m, zone_colours(b), opacity=0.4), tolerance_deg=tol)
+    layer_b = _plan_b_layer(m, b, by_code, tol)
     layer_b.add_to(group_b)
     group_b.add_to(m)
     group_a = folium.FeatureGroup(name=escape(f"{label('plan_a', lg)}: {name_a}"))
-    layer_a = LightGeoJson([z.geometry for z in a], names=[zone_title(z, by_code) for z in a],
-                           styles=[{"fill": False, "color": "#111111", "weight": 2, "dashArray": "5 4",
-                                    "className": "catchment-plan-a"}] * len(a),
-                           tolerance_deg=tol, highlight=False)
+    layer_a = _plan_a_layer(a, by_code, tol)
     layer_a.add_to(group_a)
     group_a.add_to(m)
     group_c = folium.FeatureGroup(name=label("changed", lg))
@@ -199,16 +187,51 @@ def compare_map(
     rows = [[(label("code", lg), s.code)] for s in shown]
     layer_s = school_layer(shown, lang=lg, rows=rows, m=m)
     add_info_box(m, summary)
-    add_legend(m, label("compare_title", lg), [
-        LegendItem("fill", "palette", f"{label('plan_b', lg)}: {name_b}"),
-        LegendItem("dash", "#111111", f"{label('plan_a', lg)}: {name_a}"),
-        LegendItem("fill", CHANGED_COLOUR, label("changed", lg)),
-        *([LegendItem("line", MOVED_UNIT_COLOUR, label("units_moved", lg))] if moved_units else []),
-        LegendItem("circle", "#ffffff", label("school", lg)),
-    ], palette=ZONE_PALETTE)
+    add_legend(m, label("compare_title", lg), compare_legend(name_a, name_b, lg, moved=bool(moved_units)), palette=ZONE_PALETTE)
     add_layer_control(m)
     register_layers(m, {**layers, "schools": layer_s})
     return m
+
+
+def _plan_b_layer(m: folium.Map, b: Sequence[Zone], by_code: dict[str, School], tol: float) -> LightGeoJson:
+    """Plan B's zones, filled in the zone palette."""
+    return LightGeoJson([z.geometry for z in b], names=[zone_title(z, by_code) for z in b],
+                        styles=zone_styles(m, zone_colours(b), opacity=0.4), tolerance_deg=tol)
+
+
+def _plan_a_layer(a: Sequence[Zone], by_code: dict[str, School], tol: float) -> LightGeoJson:
+    """Plan A's zones as dashed outlines over plan B."""
+    return LightGeoJson([z.geometry for z in a], names=[zone_title(z, by_code) for z in a],
+                        styles=[{"fill": False, "color": "#111111", "weight": 2, "dashArray": "5 4",
+                                 "className": "catchment-plan-a"}] * len(a),
+                        tolerance_deg=tol, highlight=False)
+
+
+def compare_summary_html(changes: Sequence[ChangedArea], name_a: str, name_b: str, lang: Lang,
+                         moved_units: Sequence[MovedUnit] = ()) -> str:
+    """The info box: both plans' names, the area that changes school and, for a proposal, the
+    units that move and their pupils (escaped)."""
+    total = sum(c.area_m2 for c in changes)
+    html = (f"<h4>{escape(label('compare_title', lang))}</h4>"
+            f"<div>{escape(label('plan_a', lang))}: {escape(name_a)}</div>"
+            f"<div>{escape(label('plan_b', lang))}: {escape(name_b)}</div>"
+            f"<div>{escape(label('changed_area', lang))}: <b>{escape(fmt_hectares(total, lang))}</b>"
+            f" ({len(changes)})</div>")
+    if moved_units:
+        pupils = sum(u.pupils for u in moved_units)
+        html += f"<div><b>{escape(label('units_moved_count', lang, n=len(moved_units), p=f'{pupils:,.0f}'))}</b></div>"
+    return html
+
+
+def compare_legend(name_a: str, name_b: str, lang: Lang, *, moved: bool = False) -> list[LegendItem]:
+    """Plan B's zones, plan A's outlines, changed areas, moved units (for a proposal) and schools."""
+    return [
+        LegendItem("fill", "palette", f"{label('plan_b', lang)}: {name_b}"),
+        LegendItem("dash", "#111111", f"{label('plan_a', lang)}: {name_a}"),
+        LegendItem("fill", CHANGED_COLOUR, label("changed", lang)),
+        *([LegendItem("line", MOVED_UNIT_COLOUR, label("units_moved", lang))] if moved else []),
+        LegendItem("circle", "#ffffff", label("school", lang)),
+    ]
 
 
 def _dual(a: Sequence[Zone], b: Sequence[Zone], shown: Sequence[School], changes: Sequence[ChangedArea],

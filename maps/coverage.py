@@ -8,6 +8,7 @@ area sit in their own layer, and schools are searchable circle markers.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import folium
@@ -179,44 +180,67 @@ def coverage_map(
     tol = display_tolerance_deg(bounds) if tolerance_deg is None else tolerance_deg
     m = base_map(bounds=bounds, lang=lg, tiles=tiles)
     registry: dict[str, LightGeoJson] = {}
-    any_multi = any_gap = any_overlap = False
+    shown = _Shown()
     for n, (level, zones) in enumerate(levels.items()):
-        name = level_label(level, lg)
-        group = folium.FeatureGroup(name=escape(f"{label('zones', lg)}: {name}"), show=n == 0)
-        multi = [len(z.school_codes) > 1 for z in zones]
-        any_multi |= any(multi)
-        layer = LightGeoJson(
-            [z.geometry for z in zones],
-            names=[zone_title(z, by_code) for z in zones],
-            styles=zone_styles(m, zone_colours(zones), hatch=multi),
-            rows=[zone_rows(z, level, lg, by_code, utilisation) for z in zones],
-            tolerance_deg=tol,
-        )
-        layer.add_to(group)
-        group.add_to(m)
-        registry[f"zones:{level}"] = layer
         found = (problems or {}).get(level)
         if found is None and find_problems:
             found = find_problem_areas(zones, min_area_m2=min_problem_m2)
-        if found is not None and not found.empty:
-            any_gap |= bool(found.gaps)
-            any_overlap |= bool(found.overlaps)
-            pgroup = folium.FeatureGroup(name=escape(f"{label('problems', lg)}: {name}"), show=n == 0)
-            player = problem_layer(found, lang=lg, tolerance_deg=tol)
-            player.add_to(pgroup)
-            pgroup.add_to(m)
-            registry[f"problems:{level}"] = player
+        registry |= _level_layers(m, level, zones, found, first=n == 0, lang=lg, by_code=by_code,
+                                  utilisation=utilisation, tol=tol, shown=shown)
     rows = [school_popup_rows(s, lg, utilisation=school_utilisation(s, utilisation)) for s in schools]
     registry["schools"] = school_layer(schools, lang=lg, rows=rows, m=m)
-    items = [LegendItem("fill", "palette", label("neighbours_differ", lg))]
-    if any_multi:
-        items.append(LegendItem("hatch", ZONE_PALETTE[0], label("several_schools", lg)))
-    if any_gap:
-        items.append(LegendItem("gap", GAP_COLOUR, label("gap", lg)))
-    if any_overlap:
-        items.append(LegendItem("overlap", OVERLAP_COLOUR, label("overlap", lg)))
-    items.append(LegendItem("circle", SCHOOL_FILL, label("school", lg)))
-    add_legend(m, label("coverage_title", lg), items, palette=ZONE_PALETTE)
+    add_legend(m, label("coverage_title", lg), coverage_legend(shown, lg), palette=ZONE_PALETTE)
     add_layer_control(m)
     register_layers(m, registry)
     return m
+
+
+@dataclass
+class _Shown:
+    """What the layers drew, so the legend explains only that."""
+
+    multi: bool = False
+    gap: bool = False
+    overlap: bool = False
+
+
+def _level_layers(m: folium.Map, level: str, zones: Sequence[Zone], found: ProblemAreas | None, *, first: bool, lang: Lang,
+                  by_code: Mapping[str, School], utilisation: Mapping[str, float] | None, tol: float,
+                  shown: _Shown) -> dict[str, LightGeoJson]:
+    """One level's zones layer and, when it has any, its gaps-and-overlaps layer (shown for the first level)."""
+    name = level_label(level, lang)
+    group = folium.FeatureGroup(name=escape(f"{label('zones', lang)}: {name}"), show=first)
+    multi = [len(z.school_codes) > 1 for z in zones]
+    shown.multi |= any(multi)
+    layer = LightGeoJson(
+        [z.geometry for z in zones],
+        names=[zone_title(z, by_code) for z in zones],
+        styles=zone_styles(m, zone_colours(zones), hatch=multi),
+        rows=[zone_rows(z, level, lang, by_code, utilisation) for z in zones],
+        tolerance_deg=tol,
+    )
+    layer.add_to(group)
+    group.add_to(m)
+    out = {f"zones:{level}": layer}
+    if found is not None and not found.empty:
+        shown.gap |= bool(found.gaps)
+        shown.overlap |= bool(found.overlaps)
+        pgroup = folium.FeatureGroup(name=escape(f"{label('problems', lang)}: {name}"), show=first)
+        player = problem_layer(found, lang=lang, tolerance_deg=tol)
+        player.add_to(pgroup)
+        pgroup.add_to(m)
+        out[f"problems:{level}"] = player
+    return out
+
+
+def coverage_legend(shown: _Shown, lang: Lang) -> list[LegendItem]:
+    """The coverage legend: neighbours differ in colour, and what was drawn (hatched, gaps, overlaps), schools."""
+    items = [LegendItem("fill", "palette", label("neighbours_differ", lang))]
+    if shown.multi:
+        items.append(LegendItem("hatch", ZONE_PALETTE[0], label("several_schools", lang)))
+    if shown.gap:
+        items.append(LegendItem("gap", GAP_COLOUR, label("gap", lang)))
+    if shown.overlap:
+        items.append(LegendItem("overlap", OVERLAP_COLOUR, label("overlap", lang)))
+    items.append(LegendItem("circle", SCHOOL_FILL, label("school", lang)))
+    return items

@@ -311,16 +311,37 @@ def editor_map(plan: Plan, zones: Sequence[Zone], schools: Sequence[School], *, 
             colours.setdefault(z.school_codes[0], fill)
     points = school_layer(schools, lang=lang, m=m, rows=[school_popup_rows(s, lang, utilisation=school_utilisation(s, None))
                                                          for s in schools])
-    Box(_panel_html(plan, len(zones), lang, proposal), position="topright", css_class="catchment-box catchment-editor").add_to(m)
+    _add_panels(m, plan, len(zones), lang, proposal)
+    config = _editor_config(plan, zones, schools, etag=etag, urls=urls, lang=lang, colours=colours, unit_zoom=unit_zoom,
+                            proposal=proposal)
+    _EditorScript(config, points).add_to(m)
+    register_layers(m, {"schools": points})
+    return m
+
+
+def _add_panels(m: folium.Map, plan: Plan, n_zones: int, lang: Lang, proposal: ProposalView | None) -> None:
+    """The editing panel (with the proposal's box), the tallies table and the validation box with its legend of chips."""
+    Box(_panel_html(plan, n_zones, lang, proposal), position="topright", css_class="catchment-box catchment-editor").add_to(m)
     Box(f'<h4 class="ce-tallies-title">{escape(editor_label("tallies_top", lang))}</h4>'
         '<table class="ce-tallies"><thead></thead><tbody></tbody></table><div class="ce-tallies-note"></div>',
         position="bottomleft", css_class="catchment-box catchment-tallies").add_to(m)
-    chips = [(SEVERITY_COLOURS["error"], "error"), (SEVERITY_COLOURS["warning"], "warning"), (CHANGED_COLOUR, "moved")]
-    legend = "".join(f'<span><i class="ce-chip" style="background:{c}"></i>{escape(editor_label(k, lang))}</span>'
-                     for c, k in chips)
     Box(f'<h4>{escape(editor_label("validation", lang))}</h4><div class="ce-counts"></div><ul class="ce-findings"></ul>'
-        f'<div class="ce-legend">{legend}</div>', position="bottomright", css_class="catchment-box catchment-validation").add_to(m)
-    config = {
+        f'<div class="ce-legend">{editor_legend(lang)}</div>', position="bottomright",
+        css_class="catchment-box catchment-validation").add_to(m)
+
+
+def editor_legend(lang: Lang) -> str:
+    """The validation box's legend: errors, warnings and moved areas, as coloured chips (HTML)."""
+    chips = [(SEVERITY_COLOURS["error"], "error"), (SEVERITY_COLOURS["warning"], "warning"), (CHANGED_COLOUR, "moved")]
+    return "".join(f'<span><i class="ce-chip" style="background:{c}"></i>{escape(editor_label(k, lang))}</span>'
+                   for c, k in chips)
+
+
+def _editor_config(plan: Plan, zones: Sequence[Zone], schools: Sequence[School], *, etag: str, urls: EditorUrls, lang: Lang,
+                   colours: dict[str, str], unit_zoom: int, proposal: ProposalView | None) -> dict[str, Any]:
+    """What the page's script is given: the plan, its ETag, the API, labels, colours, schools, zones
+    and the proposal against its parent, if any."""
+    return {
         "plan": {"id": plan.id, "name": plan.name, "level": plan.level, "status": plan.status.value, "version": plan.version},
         "etag": etag,
         "urls": asdict(urls),
@@ -342,6 +363,3 @@ def editor_map(plan: Plan, zones: Sequence[Zone], schools: Sequence[School], *, 
         "unitZoom": unit_zoom,
         "proposal": proposal_config(proposal, lang, zone_collection) if proposal is not None else None,
     }
-    _EditorScript(config, points).add_to(m)
-    register_layers(m, {"schools": points})
-    return m

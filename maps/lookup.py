@@ -16,7 +16,7 @@ from branca.element import Element
 from shapely.geometry import LineString
 
 from geo.distance import WGS84
-from geo.models import LookupResult, School, SchoolDistance, Zone
+from geo.models import LookupResult, School, SchoolDistance, Zone, ZoneHit
 from maps.base import OSM, TilesArg, add_info_box, add_legend, base_map, register_layers, school_layer
 from maps.coverage import zone_title
 from maps.geometry import bounds_of, display_tolerance_deg
@@ -26,6 +26,7 @@ from maps.styles import (
     LINE_COLOUR,
     POINT_COLOUR,
     ROUTE_COLOUR,
+    Lang,
     LegendItem,
     check_lang,
     escape,
@@ -70,17 +71,7 @@ def lookup_map(
         See :func:`maps.base.base_map`.
     """
     lg = check_lang(lang)
-    # Largest zone first, so a small zone (primary) is drawn on top of a large one (high).
-    hits = sorted(((a.level, h) for a in result.levels for h in a.hits), key=lambda p: -p[1].zone.geometry.area)
-    served: dict[str, tuple[str, SchoolDistance]] = {}
-    for a in result.levels:
-        for h in a.hits:
-            for sd in h.schools:
-                served.setdefault(sd.school.code, (a.level, sd))
-    nearest_only: dict[str, tuple[str, SchoolDistance]] = {}
-    for a in result.levels:
-        if not a.hits and a.nearest:
-            nearest_only.setdefault(a.nearest[0].school.code, (a.level, a.nearest[0]))
+    hits, served, nearest_only = _answered(result)
     schools = [sd.school for _, sd in served.values()] + [sd.school for _, sd in nearest_only.values()
                                                           if sd.school.code not in served]
     by_code: dict[str, School] = {s.code: s for s in schools}
@@ -91,35 +82,81 @@ def lookup_map(
     tol = display_tolerance_deg(bounds)
     m = base_map(bounds=bounds, lang=lg, tiles=tiles)
     registry: dict[str, Element] = {}
-
     if faded:
-        registry["nearby"] = LightGeoJson(
-            [z.geometry for z in faded], names=[zone_title(z, by_code) for z in faded],
-            styles=[{"fillColor": FADED_FILL, "fillOpacity": 0.06, "color": "#9e9e9e", "weight": 1,
-                     "className": "catchment-nearby"}] * len(faded),
-            tolerance_deg=tol, name=label("nearby_zones", lg), control=False,
-        ).add_to(m)
+        registry["nearby"] = _nearby_layer(faded, by_code, lg, tol).add_to(m)
     fills = {a.level: HIT_FILLS[i % len(HIT_FILLS)] for i, a in enumerate(result.levels)}
     if hits:
-        registry["zones"] = LightGeoJson(
-            [h.zone.geometry for _, h in hits],
-            names=[f"{level_label(lv, lg)}: {zone_title(h.zone, by_code)}" for lv, h in hits],
-            # The smallest zone is filled; larger ones under it get a light fill, so colours do not mix.
-            styles=[{"fillColor": fills[lv], "fillOpacity": 0.35 if k == len(hits) - 1 else 0.1, "color": fills[lv],
-                     "weight": 3, "className": "catchment-zone"} for k, (lv, _) in enumerate(hits)],
-            rows=[[(label("levels", lg), level_label(lv, lg)),
-                   *[(label("school", lg), f"{sd.school.name} ({sd.school.code})") for sd in h.schools]]
-                  for lv, h in hits],
-            tolerance_deg=tol, coverage=False, name=label("your_zone", lg), control=False,
-        ).add_to(m)
+        registry["zones"] = _hits_layer(hits, fills, by_code, lg, tol).add_to(m)
+    _lines_layer(result, [*served.values(), *nearest_only.values()], route_lines, by_code, lg).add_to(m)
+    rows = [[(label("code", lg), s.code),
+             (label("levels", lg), ", ".join(level_label(v, lg) for v in s.levels)),
+             (label("distance", lg), fmt_distance(_distance(s, served, nearest_only), lg)),
+             (label("enrolment", lg), fmt_int(s.enrolment, lg))] for s in schools]
+    styles = [{"radius": 7, "weight": 2.5, "fillColor": "#ffffff" if s.code in served else "#dddddd"} for s in schools]
+    registry["schools"] = school_layer(schools, lang=lg, rows=rows, styles=styles, search=False, m=m)
+    registry["point"] = _point_marker(result, schools, lg).add_to(m)
+    if explanation is not None:
+        add_info_box(m, f"<div style='max-width:300px'>{escape(pick_text(explanation, lg))}</div>")
+    items = lookup_legend([lv for lv, _ in hits], fills, faded=bool(faded), routes=bool(route_lines), served=bool(served),
+                          lang=lg)
+    add_legend(m, label("your_zone", lg) if hits else label("nearest_school", lg), items)
+    register_layers(m, registry)
+    return m
 
-    lines = folium.FeatureGroup(name=label("straight_line", lg), control=False)
-    for lv, sd in [*served.values(), *nearest_only.values()]:
+
+Answered = dict[str, tuple[str, SchoolDistance]]
+
+
+def _answered(result: LookupResult) -> tuple[list[tuple[str, ZoneHit]], Answered, Answered]:
+    """The zones hit (largest first), the schools serving the point, and the nearest school of levels no zone answers."""
+    # Largest zone first, so a small zone (primary) is drawn on top of a large one (high).
+    hits = sorted(((a.level, h) for a in result.levels for h in a.hits), key=lambda p: -p[1].zone.geometry.area)
+    served: Answered = {}
+    for a in result.levels:
+        for h in a.hits:
+            for sd in h.schools:
+                served.setdefault(sd.school.code, (a.level, sd))
+    nearest_only: Answered = {}
+    for a in result.levels:
+        if not a.hits and a.nearest:
+            nearest_only.setdefault(a.nearest[0].school.code, (a.level, a.nearest[0]))
+    return hits, served, nearest_only
+
+
+def _nearby_layer(faded: Sequence[Zone], by_code: Mapping[str, School], lang: Lang, tol: float) -> LightGeoJson:
+    return LightGeoJson(
+        [z.geometry for z in faded], names=[zone_title(z, by_code) for z in faded],
+        styles=[{"fillColor": FADED_FILL, "fillOpacity": 0.06, "color": "#9e9e9e", "weight": 1,
+                 "className": "catchment-nearby"}] * len(faded),
+        tolerance_deg=tol, name=label("nearby_zones", lang), control=False,
+    )
+
+
+def _hits_layer(hits: Sequence[tuple[str, ZoneHit]], fills: Mapping[str, str], by_code: Mapping[str, School], lang: Lang,
+                tol: float) -> LightGeoJson:
+    return LightGeoJson(
+        [h.zone.geometry for _, h in hits],
+        names=[f"{level_label(lv, lang)}: {zone_title(h.zone, by_code)}" for lv, h in hits],
+        # The smallest zone is filled; larger ones under it get a light fill, so colours do not mix.
+        styles=[{"fillColor": fills[lv], "fillOpacity": 0.35 if k == len(hits) - 1 else 0.1, "color": fills[lv],
+                 "weight": 3, "className": "catchment-zone"} for k, (lv, _) in enumerate(hits)],
+        rows=[[(label("levels", lang), level_label(lv, lang)),
+               *[(label("school", lang), f"{sd.school.name} ({sd.school.code})") for sd in h.schools]]
+              for lv, h in hits],
+        tolerance_deg=tol, coverage=False, name=label("your_zone", lang), control=False,
+    )
+
+
+def _lines_layer(result: LookupResult, answered: Sequence[tuple[str, SchoolDistance]], route_lines: Mapping[str, LineString],
+                 by_code: Mapping[str, School], lang: Lang) -> folium.FeatureGroup:
+    """Straight lines to each school with their distance, and the street routes with their length."""
+    lines = folium.FeatureGroup(name=label("straight_line", lang), control=False)
+    for _, sd in answered:
         s = sd.school
         folium.PolyLine(
             [[result.lat, result.lon], [s.lat, s.lon]], color=LINE_COLOUR, weight=2.5, dash_array="6 6",
             class_name="catchment-line",
-            tooltip=folium.Tooltip(escape(f"{fmt_distance(sd.distance_m, lg)} · {s.name}"), permanent=True,
+            tooltip=folium.Tooltip(escape(f"{fmt_distance(sd.distance_m, lang)} · {s.name}"), permanent=True,
                                    class_name="catchment-label", direction="center"),
         ).add_to(lines)
     for code, line in route_lines.items():
@@ -128,41 +165,36 @@ def lookup_map(
         folium.PolyLine(
             [[y, x] for x, y in np.asarray(line.coords)[:, :2]], color=ROUTE_COLOUR, weight=4, opacity=0.85,
             class_name="catchment-route",
-            tooltip=folium.Tooltip(escape(f"{label('walking_route', lg)}: {fmt_distance(length, lg)} · {name}"), sticky=True),
+            tooltip=folium.Tooltip(escape(f"{label('walking_route', lang)}: {fmt_distance(length, lang)} · {name}"), sticky=True),
         ).add_to(lines)
-    lines.add_to(m)
+    return lines
 
-    rows = [[(label("code", lg), s.code),
-             (label("levels", lg), ", ".join(level_label(v, lg) for v in s.levels)),
-             (label("distance", lg), fmt_distance(_distance(s, served, nearest_only), lg)),
-             (label("enrolment", lg), fmt_int(s.enrolment, lg))] for s in schools]
-    styles = [{"radius": 7, "weight": 2.5, "fillColor": "#ffffff" if s.code in served else "#dddddd"} for s in schools]
-    registry["schools"] = school_layer(schools, lang=lg, rows=rows, styles=styles, search=False, m=m)
 
+def _point_marker(result: LookupResult, schools: Sequence[School], lang: Lang) -> folium.CircleMarker:
     # The address label goes on the side away from the schools, clear of the distance labels.
     east = sum(s.lon - result.lon for s in schools)
     side = "left" if east > 0 else "right"
-    registry["point"] = folium.CircleMarker(
+    return folium.CircleMarker(
         location=[result.lat, result.lon], radius=8, color="#ffffff", weight=3, fill=True, fill_color=POINT_COLOUR,
         fill_opacity=1.0, class_name="catchment-point",
-        tooltip=folium.Tooltip(escape(label("your_address", lg)), permanent=True, direction=side,
+        tooltip=folium.Tooltip(escape(label("your_address", lang)), permanent=True, direction=side,
                                offset=(-10 if side == "left" else 10, 0), class_name="catchment-label"),
-    ).add_to(m)
+    )
 
-    if explanation is not None:
-        add_info_box(m, f"<div style='max-width:300px'>{escape(pick_text(explanation, lg))}</div>")
-    items = [LegendItem("circle", POINT_COLOUR, label("your_address", lg))]
-    for lv in dict.fromkeys(lv for lv, _ in hits):
-        items.append(LegendItem("fill", fills[lv], f"{label('your_zone', lg)}: {level_label(lv, lg)}"))
+
+def lookup_legend(hit_levels: Sequence[str], fills: Mapping[str, str], *, faded: bool, routes: bool, served: bool,
+                  lang: Lang) -> list[LegendItem]:
+    """The lookup legend: the address, the zones hit per level, nearby zones, lines, routes, schools."""
+    items = [LegendItem("circle", POINT_COLOUR, label("your_address", lang))]
+    for lv in dict.fromkeys(hit_levels):
+        items.append(LegendItem("fill", fills[lv], f"{label('your_zone', lang)}: {level_label(lv, lang)}"))
     if faded:
-        items.append(LegendItem("fill", FADED_FILL, label("nearby_zones", lg)))
-    items.append(LegendItem("dash", LINE_COLOUR, label("straight_line", lg)))
-    if route_lines:
-        items.append(LegendItem("line", ROUTE_COLOUR, label("walking_route", lg)))
-    items.append(LegendItem("circle", "#ffffff", label("school", lg) if served else label("nearest_school", lg)))
-    add_legend(m, label("your_zone", lg) if hits else label("nearest_school", lg), items)
-    register_layers(m, registry)
-    return m
+        items.append(LegendItem("fill", FADED_FILL, label("nearby_zones", lang)))
+    items.append(LegendItem("dash", LINE_COLOUR, label("straight_line", lang)))
+    if routes:
+        items.append(LegendItem("line", ROUTE_COLOUR, label("walking_route", lang)))
+    items.append(LegendItem("circle", "#ffffff", label("school", lang) if served else label("nearest_school", lang)))
+    return items
 
 
 def _distance(s: School, *groups: Mapping[str, tuple[str, SchoolDistance]]) -> float:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import folium
 
@@ -144,36 +144,54 @@ def overcrowding_map(
     tol = display_tolerance_deg(bounds) if tolerance_deg is None else tolerance_deg
     m = base_map(bounds=bounds, lang=lg, tiles=tiles)
 
+    zone_group = folium.FeatureGroup(name=escape(f"{label('zones', lg)}: {level_label(report.level, lg)}"))
+    zone_layer = _zones_layer(m, report, zones, rows, by_code, basis=basis, scale=scale, lang=lg, tol=tol)
+    zone_layer.add_to(zone_group)
+    zone_group.add_to(m)
+    styles, breached = _school_styles(report, shown, rows, basis=basis, scale=scale, lang=lg)
+    layer = school_layer(shown, lang=lg, rows=[school_rows(rows[s.code], lg, basis, scale) for s in shown], styles=styles, m=m)
+    add_legend(m, f"{label('overcrowding_title', lg)} — {level_label(report.level, lg)}",
+               overcrowding_legend(scale, breached=breached, lang=lg))
+    add_layer_control(m)
+    register_layers(m, {"zones": zone_layer, "schools": layer})
+    return m
+
+
+def _zones_layer(m: folium.Map, report: CapacityReport, zones: Sequence[Zone], rows: Mapping[str, CapacityRow],
+                 by_code: Mapping[str, School], *, basis: Basis, scale: BandScale, lang: Lang, tol: float) -> LightGeoJson:
+    """Zones filled by their pooled utilisation band, with seats spare or short in the popup."""
     fills, zone_rows = [], []
     for z in zones:
         members = [rows[c] for c in z.school_codes if c in rows]
         u = pooled_utilisation(rows, z.school_codes, basis=basis)
         fills.append(band_colour(scale, scale.classify(u)) if u is not None else NO_DATA_COLOUR)
-        zrows = [(label("levels", lg), level_label(report.level, lg))]
+        zrows = [(label("levels", lang), level_label(report.level, lang))]
         for r in members:
-            zrows.append((label("school", lg), f"{r.name} ({r.code})"))
-        zrows.append((label("utilisation", lg),
-                      f"{fmt_share(u)} · {band_label(scale.classify(u), lg)}" if u is not None else label("no_data", lg)))
+            zrows.append((label("school", lang), f"{r.name} ({r.code})"))
+        zrows.append((label("utilisation", lang),
+                      f"{fmt_share(u)} · {band_label(scale.classify(u), lang)}" if u is not None else label("no_data", lang)))
         if u is not None:
             gap = sum(r.capacity or 0.0 for r in members) - sum(_pupils(r, basis) or 0.0 for r in members)
-            zrows.append((label("seats_spare" if gap >= 0 else "seats_short", lg), fmt_int(abs(gap), lg)))
+            zrows.append((label("seats_spare" if gap >= 0 else "seats_short", lang), fmt_int(abs(gap), lang)))
         zone_rows.append(zrows)
-    zone_group = folium.FeatureGroup(name=escape(f"{label('zones', lg)}: {level_label(report.level, lg)}"))
-    zone_layer = LightGeoJson(
-        [z.geometry for z in zones], names=[zone_title(z, by_code) for z in zones],
+    by = dict(by_code)
+    return LightGeoJson(
+        [z.geometry for z in zones], names=[zone_title(z, by) for z in zones],
         styles=zone_styles(m, fills, hatch=[len(z.school_codes) > 1 for z in zones], opacity=0.6),
         rows=zone_rows, tolerance_deg=tol,
     )
-    zone_layer.add_to(zone_group)
-    zone_group.add_to(m)
 
+
+def _school_styles(report: CapacityReport, shown: Sequence[School], rows: Mapping[str, CapacityRow], *, basis: Basis,
+                   scale: BandScale, lang: Lang) -> tuple[list[dict[str, Any]], bool]:
+    """School circles sized by enrolment, coloured by band, ringed where a standard is breached; and whether any is."""
     largest = max((r.enrolment or 0.0 for r in report.rows), default=0.0)
-    styles, popup_rows, n_breach = [], [], 0
+    styles, n_breach = [], 0
     for s in shown:
         r = rows[s.code]
         pupils = _pupils(r, basis)
         u = pupils / r.capacity if pupils is not None and r.capacity else None
-        broken = bool(breaches(r, lg))
+        broken = bool(breaches(r, lang))
         n_breach += broken
         styles.append({
             "radius": marker_radius(r.enrolment, largest),
@@ -183,18 +201,16 @@ def overcrowding_map(
             "weight": 3.5 if broken else 1.0,
             "className": "catchment-school catchment-breach" if broken else "catchment-school",
         })
-        popup_rows.append(school_rows(r, lg, basis, scale))
-    layer = school_layer(shown, lang=lg, rows=popup_rows, styles=styles, m=m)
+    return styles, n_breach > 0
 
-    title = label("overcrowding_title", lg)
-    items = band_legend(scale, lg) + [LegendItem("fill", NO_DATA_COLOUR, label("no_data", lg)),
-                                      LegendItem("circle", "#ffffff", label("marker_size", lg))]
-    if n_breach:
-        items.append(LegendItem("ring", BREACH_RING, label("breach_legend", lg)))
-    add_legend(m, f"{title} — {level_label(report.level, lg)}", items)
-    add_layer_control(m)
-    register_layers(m, {"zones": zone_layer, "schools": layer})
-    return m
+
+def overcrowding_legend(scale: BandScale, *, breached: bool, lang: Lang) -> list[LegendItem]:
+    """The overcrowding legend: the bands, no data, marker size, and the breach ring when any school has it."""
+    items = band_legend(scale, lang) + [LegendItem("fill", NO_DATA_COLOUR, label("no_data", lang)),
+                                        LegendItem("circle", "#ffffff", label("marker_size", lang))]
+    if breached:
+        items.append(LegendItem("ring", BREACH_RING, label("breach_legend", lang)))
+    return items
 
 
 def _profile_bands(profile_key: str) -> BandScale:

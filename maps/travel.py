@@ -13,7 +13,7 @@ from typing import Literal
 
 import folium
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from geo.errors import InvalidInput
 from geo.models import School
@@ -121,6 +121,36 @@ def travel_map(
         Simplification tolerance for polygon units; default from the extent.
     """
     lg = check_lang(lang)
+    c, w = _checked(units, cost, pupils, assigned=assigned, unit=unit, mode=mode)
+    scale = bands or (distance_bands(standard) if unit == "m" else time_bands(standard))
+    by_code: Mapping[str, School] = {s.code: s for s in schools}
+    geoms = [u.geometry for u in units]
+    bounds = bounds_of(geoms, points=[(s.lon, s.lat) for s in schools] if not geoms else ())
+    tol = display_tolerance_deg(bounds) if tolerance_deg is None else tolerance_deg
+    m = base_map(bounds=bounds, lang=lg, tiles=tiles)
+
+    unit_layer = _units_layer(units, c, w, scale, by_code, assigned=assigned, unit=unit, lang=lg, tol=tol)
+    group = folium.FeatureGroup(name=label("demand_units", lg))
+    unit_layer.add_to(group)
+    group.add_to(m)
+    ring_text = f"{label('service_radius', lg)} ({fmt_distance(standard, lg)})"
+    if rings and unit == "m":
+        _rings(schools, standard, ring_text).add_to(m)
+    school_rows = [[(label("code", lg), s.code), (label("enrolment", lg), fmt_int(s.enrolment, lg))] for s in schools]
+    layer = school_layer(schools, lang=lg, rows=school_rows, m=m)
+    summary = summarise_costs(np.where(np.isfinite(c), c, np.inf), weights=w, within=standard, unit=unit)
+    add_info_box(m, summary_html(summary, standard=standard, unit=unit, mode=mode, lang=lg, pupils=float(w.sum()),
+                                 level=level))
+    add_legend(m, label("travel_title" if unit == "m" else "travel_time_title", lg),
+               travel_legend(scale, rings=ring_text if rings and unit == "m" else None, lang=lg))
+    add_layer_control(m)
+    register_layers(m, {"units": unit_layer, "schools": layer})
+    return m
+
+
+def _checked(units: Sequence[DemandUnit], cost: ArrayLike, pupils: ArrayLike, *, assigned: Sequence[str | None] | None,
+             unit: str, mode: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Cost and pupils as arrays, one value per unit, with a known unit and mode; else InvalidInput."""
     c = np.asarray(cost, dtype=float)
     w = np.asarray(pupils, dtype=float)
     if c.shape != (len(units),) or w.shape != (len(units),) or (assigned is not None and len(assigned) != len(units)):
@@ -129,13 +159,13 @@ def travel_map(
     if unit not in ("m", "s") or mode not in ("straight", "walk", "drive"):
         msg = f"unit {unit!r} / mode {mode!r}: use unit m or s and mode straight, walk or drive"
         raise InvalidInput(msg, where="mode")
-    scale = bands or (distance_bands(standard) if unit == "m" else time_bands(standard))
-    by_code: Mapping[str, School] = {s.code: s for s in schools}
-    geoms = [u.geometry for u in units]
-    bounds = bounds_of(geoms, points=[(s.lon, s.lat) for s in schools] if not geoms else ())
-    tol = display_tolerance_deg(bounds) if tolerance_deg is None else tolerance_deg
-    m = base_map(bounds=bounds, lang=lg, tiles=tiles)
+    return c, w
 
+
+def _units_layer(units: Sequence[DemandUnit], c: NDArray[np.float64], w: NDArray[np.float64], scale: BandScale,
+                 by_code: Mapping[str, School], *, assigned: Sequence[str | None] | None, unit: Unit, lang: Lang,
+                 tol: float) -> LightGeoJson:
+    """The demand units coloured by their band of travel (points sized by pupils), with popups."""
     largest = float(w.max()) if w.size else 0.0
     styles, rows = [], []
     for i, u in enumerate(units):
@@ -150,35 +180,31 @@ def travel_map(
             st.update({"radius": 2.0 + (6.0 * math.sqrt(w[i] / largest) if largest > 0 else 0.0),
                        "color": LINE_COLOUR, "weight": 0.5})
         styles.append(st)
-        r = [(label("pupils", lg), f"{w[i]:,.1f}"), (label("distance" if unit == "m" else "time", lg), _fmt(float(c[i]), unit, lg))]
+        r = [(label("pupils", lang), f"{w[i]:,.1f}"),
+             (label("distance" if unit == "m" else "time", lang), _fmt(float(c[i]), unit, lang))]
         if assigned is not None and assigned[i]:
             s = by_code.get(str(assigned[i]))
-            r.append((label("assigned_school", lg), f"{s.name} ({s.code})" if s else str(assigned[i])))
+            r.append((label("assigned_school", lang), f"{s.name} ({s.code})" if s else str(assigned[i])))
         rows.append(r)
+    geoms = [u.geometry for u in units]
     polygons = all(g.geom_type in ("Polygon", "MultiPolygon") for g in geoms)
-    group = folium.FeatureGroup(name=label("demand_units", lg))
-    unit_layer = LightGeoJson(geoms, names=[u.id for u in units], styles=styles, rows=rows,
-                              tolerance_deg=tol if polygons else 0.0, coverage=polygons, highlight=polygons)
-    unit_layer.add_to(group)
-    group.add_to(m)
+    return LightGeoJson(geoms, names=[u.id for u in units], styles=styles, rows=rows,
+                        tolerance_deg=tol if polygons else 0.0, coverage=polygons, highlight=polygons)
 
-    if rings and unit == "m":
-        ring_group = folium.FeatureGroup(name=f"{label('service_radius', lg)} ({fmt_distance(standard, lg)})")
-        for s in schools:
-            folium.Circle(location=[s.lat, s.lon], radius=float(standard), color=LINE_COLOUR, weight=1.2,
-                          dash_array="4 4", fill=False, interactive=False, class_name="catchment-ring").add_to(ring_group)
-        ring_group.add_to(m)
 
-    school_rows = [[(label("code", lg), s.code), (label("enrolment", lg), fmt_int(s.enrolment, lg))] for s in schools]
-    layer = school_layer(schools, lang=lg, rows=school_rows, m=m)
-    summary = summarise_costs(np.where(np.isfinite(c), c, np.inf), weights=w, within=standard, unit=unit)
-    add_info_box(m, summary_html(summary, standard=standard, unit=unit, mode=mode, lang=lg, pupils=float(w.sum()),
-                                 level=level))
-    items = band_legend(scale, lg) + [LegendItem("fill", NO_DATA_COLOUR, label("unreachable", lg))]
-    if rings and unit == "m":
-        items.append(LegendItem("dash", LINE_COLOUR, f"{label('service_radius', lg)} ({fmt_distance(standard, lg)})"))
-    items.append(LegendItem("circle", "#ffffff", label("school", lg)))
-    add_legend(m, label("travel_title" if unit == "m" else "travel_time_title", lg), items)
-    add_layer_control(m)
-    register_layers(m, {"units": unit_layer, "schools": layer})
-    return m
+def _rings(schools: Sequence[School], standard: float, name: str) -> folium.FeatureGroup:
+    """A circle of the service radius around each school."""
+    ring_group = folium.FeatureGroup(name=name)
+    for s in schools:
+        folium.Circle(location=[s.lat, s.lon], radius=float(standard), color=LINE_COLOUR, weight=1.2,
+                      dash_array="4 4", fill=False, interactive=False, class_name="catchment-ring").add_to(ring_group)
+    return ring_group
+
+
+def travel_legend(scale: BandScale, *, rings: str | None, lang: Lang) -> list[LegendItem]:
+    """The travel legend: the bands, unreachable units, the service radius when drawn, schools."""
+    items = band_legend(scale, lang) + [LegendItem("fill", NO_DATA_COLOUR, label("unreachable", lang))]
+    if rings is not None:
+        items.append(LegendItem("dash", LINE_COLOUR, rings))
+    items.append(LegendItem("circle", "#ffffff", label("school", lang)))
+    return items

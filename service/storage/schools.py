@@ -32,7 +32,8 @@ class SchoolStore:
         self._audit = audit
 
     def _school_where(self, bbox: tuple[float, float, float, float] | None, level: str | None) -> tuple[str, list[Any]]:
-        clauses, params = [], []
+        clauses: list[str] = []
+        params: list[Any] = []
         if bbox is not None:
             clauses.append(self.db._school_bbox_sql())
             params.extend(self.db._school_bbox_params(bbox))

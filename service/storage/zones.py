@@ -88,7 +88,7 @@ class ZoneStore:
         marks = ["?"] * 7 + [self.db._geom_in_sql()] + ["?"] * len(extra)
         sets = ", ".join(f"{c} = {m}" for c, m in zip(names, marks, strict=True))
         insert = f"INSERT INTO zones ({', '.join(names)}) VALUES ({', '.join(marks)}) RETURNING id"
-        link_rows = []
+        link_rows: list[tuple[int, str]] = []
 
         def vals(z: Zone) -> tuple[Any, ...]:
             return (plan_id, z.name, json_text(list(z.school_codes)), None if z.grades is None else json_text(list(z.grades)),
