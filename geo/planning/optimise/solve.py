@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from geo.planning.optimise.dive import dive, held
+from geo.planning.optimise.eject import eject
 from geo.planning.optimise.highs import Progress, Relaxation, Solution, _highs, solve_highs
 from geo.planning.optimise.local import improve, repair
 from geo.planning.optimise.model import Model
@@ -107,7 +108,7 @@ def search(model: Model, *, time_limit_s: float, gap: float, threads: int, warm:
             offer(sub.values)
             break
     if best_v is not None and left() > 0.5:
-        offer(improve(model, best_v, time_limit_s=min(left(), 10.0)))
+        offer(improve(model, eject(model, best_v, time_limit_s=min(left() / 4, 10.0)), time_limit_s=min(left(), 10.0)))
     rings = 3
     while best_v is not None and _gap(float(model.cost @ best_v), bound) > gap and left() > 3:
         if cancel is not None and cancel():
@@ -118,6 +119,8 @@ def search(model: Model, *, time_limit_s: float, gap: float, threads: int, warm:
         sub = solve_highs(model, time_limit_s=min(left(), 20.0), gap=gap / 2, threads=threads, warm=best_v,
                           progress=report, cancel=cancel, col_lo=lo)
         offer(sub.values)
+        if _overflow(model, best_v) > 1e-6 and left() > 1:
+            offer(improve(model, eject(model, best_v, time_limit_s=min(left() / 4, 5.0)), time_limit_s=min(left(), 5.0)))
         if float(model.cost @ best_v) >= before - 1e-6:
             rings += 2  # nothing better this close to the trouble: look wider
     best = None if best_v is None else Solution("highs " + h.version(), "", best_v, float(model.cost @ best_v), None, None, 0.0, ())
@@ -130,6 +133,10 @@ def search(model: Model, *, time_limit_s: float, gap: float, threads: int, warm:
     status = "optimal" if g <= gap + 1e-9 else ("cancelled" if cancelled else ("time_limit" if left() <= 1 else "feasible"))
     return Solution(best.solver + " (LP, fix, branch and cut)", status, best.values, best.objective, bound, g, seconds,
                     tuple(trace)), relax
+
+
+def _overflow(model: Model, v: NDArray[np.float64]) -> float:
+    return float(v[model.n_pairs: model.n_pairs + model.over_s.size].sum())
 
 
 def _gap(obj: float, bound: float) -> float:
