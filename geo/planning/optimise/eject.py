@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from itertools import pairwise
 
 import numpy as np
 from numpy.typing import NDArray
@@ -167,7 +168,7 @@ def eject(model: Model, v: NDArray[np.float64], *, time_limit_s: float, max_chai
         before = st.objective()
         start_load = st.load.copy()
         done: list[int] = []
-        for i, (a, b) in enumerate(zip(path, path[1:], strict=False)):
+        for i, (a, b) in enumerate(pairwise(path)):
             # the source sheds its overflow; a school on the way passes on what it was given
             need = st.load[a] - (st.lim[a] if i == 0 else max(st.lim[a], start_load[a]))
             if need <= 1e-6:

@@ -94,7 +94,10 @@ def search(model: Model, *, time_limit_s: float, gap: float, threads: int, warm:
             report(Progress(0.0, float(model.cost @ v), bound, 0.0))
 
     if warm is not None:
-        offer(improve(model, repair(model, warm), time_limit_s=max(1.0, left() / 10)))
+        fixed = improve(model, repair(model, warm), time_limit_s=max(1.0, left() / 10))
+        offer(fixed)
+        if _overflow(model, fixed) > 1e-6:
+            offer(improve(model, eject(model, fixed, time_limit_s=min(2.0, left() / 8)), time_limit_s=max(1.0, left() / 10)))
     dived, x_last = dive(model, h, relax.values, time_limit_s=min(25.0, left() / 3))
     offer(dived)
     for rings in (1, 3):
@@ -102,7 +105,7 @@ def search(model: Model, *, time_limit_s: float, gap: float, threads: int, warm:
             break
         lo = model.col_lo.copy()
         lo[np.flatnonzero(_fixings(model, x_last, rings))] = 1.0
-        sub = solve_highs(model, time_limit_s=min(left(), max(5.0, left() / 2)), gap=gap / 2, threads=threads,
+        sub = solve_highs(model, time_limit_s=min(left(), max(5.0, left() / 2), 15.0), gap=gap / 2, threads=threads,
                           warm=None, progress=report, cancel=cancel, col_lo=lo)
         if sub.values is not None:
             offer(sub.values)
