@@ -7,13 +7,16 @@ So, in order, each step offering its plan and the best kept:
 
 1. the relaxation (dual simplex; from the last basis on a re-solve): its objective bounds every
    plan from below, so the reported gap is a true optimality gap;
-2. the warm start repaired by single-unit moves (``local.py``);
+2. the warm start repaired by single-unit moves (``local.py``), then ejection chains for 2 s;
 3. LP diving (``dive.py``): round a batch of fractional columns that are already joined to their
    school, re-solve from the basis, until the relaxation is integral or time runs short;
 4. branch and cut on the units the last relaxation left fractional (and their neighbours), the
    rest fixed where the relaxation holds them whole through whole neighbours;
-5. the repair again, then, with time left and the gap above target, branch and cut once more
-   around the disagreements, warm-started from the best plan.
+5. ejection chains (``eject.py``: overflow routed through full neighbouring zones to a school
+   with seats left, one boundary unit per hop) and the repair again, then, with time left and
+   the gap above target, branch and cut once more around the over-full schools (or the
+   disagreements), warm-started from the best plan, with ejection chains after each round
+   while overflow is left.
 
 Fixing a unit the relaxation holds whole only through two half neighbours would be a trap (the
 relaxation's ribbons of halves have no integer completion: measured, the small problem was
@@ -29,6 +32,7 @@ import highspy
 import numpy as np
 from numpy.typing import NDArray
 
+from geo.planning.optimise.build import solution_vector
 from geo.planning.optimise.dive import dive, held
 from geo.planning.optimise.eject import eject
 from geo.planning.optimise.highs import Progress, Relaxation, Solution, _highs, solve_highs
@@ -96,6 +100,8 @@ def search(model: Model, *, time_limit_s: float, gap: float, threads: int, warm:
     if warm is not None:
         fixed = improve(model, repair(model, warm), time_limit_s=max(1.0, left() / 10))
         offer(fixed)
+        if best_v is None:  # the forced warm start could not be mended: start from today's plan
+            offer(improve(model, repair(model, solution_vector(model, model.start)), time_limit_s=max(1.0, left() / 10)))
         if _overflow(model, fixed) > 1e-6:
             offer(improve(model, eject(model, fixed, time_limit_s=min(2.0, left() / 8)), time_limit_s=max(1.0, left() / 10)))
     dived, x_last = dive(model, h, relax.values, time_limit_s=min(25.0, left() / 3))
