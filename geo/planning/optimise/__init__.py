@@ -33,7 +33,9 @@ by block demand, 6,068 pupils of overflow; 2 shared cores):
 The LP relaxation is fast and nearly integral, which CP-SAT cannot exploit as directly, so the
 search (``solve.py``) is HiGHS throughout: relaxation (bound), local repair of the warm start
 (``local.py``), LP diving from the relaxation's basis (``dive.py``), branch and cut on the
-units the dive left fractional, repair again, and the gap against the relaxation's bound. HiGHS
+units the dive left fractional, ejection chains that route overflow through full neighbouring
+zones to spare seats (``eject.py``; single-unit moves cannot, they only shift the overflow),
+repair again, and the gap against the relaxation's bound. HiGHS
 is already a dependency; ortools stays a benchmark peer (``bench/optimise_cpsat.py``). Small
 models (up to 5,000 columns) go straight to branch and cut, which proves their optimum.
 ``bench/bench_optimise.py`` measures ours against both peers and spopt's capacitated PMedian

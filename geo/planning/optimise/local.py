@@ -95,7 +95,8 @@ def repair(model: Model, v: NDArray[np.float64]) -> NDArray[np.float64]:
     A warm start with locks forced onto it (or an old proposal under new rows) can leave units
     cut off from their school. The starting plan satisfies every contiguity row, so reverting
     the cut-off units (and then any unit a reverted one held up) ends in a valid plan; each unit
-    reverts at most once. Locked units and schools' own units are not moved.
+    reverts at most once. Locked units and schools' own units are not moved; a locked unit cut
+    off brings back the neighbours that held it up in the starting plan.
     """
     n_p = model.n_pairs
     if not model.contiguity_rows:
@@ -110,6 +111,11 @@ def repair(model: Model, v: NDArray[np.float64]) -> NDArray[np.float64]:
         cut = np.flatnonzero(x & ~model.root & (count == 0))
         units = model.pair_u[cut]
         go = units[~pinned[units] & (start_col[units] >= 0) & (start_col[units] != cut)]
+        # a pinned unit cut off: bring back the neighbours that supported it in the starting plan
+        held_up = np.isin(head, cut[pinned[units]])
+        back = model.pair_u[supp[held_up]]
+        back = back[~pinned[back] & (start_col[back] == supp[held_up]) & ~x[supp[held_up]]]
+        go = np.union1d(go, back)
         if not go.size:
             break
         on = np.isin(model.pair_u, go) & x

@@ -7,13 +7,16 @@ So, in order, each step offering its plan and the best kept:
 
 1. the relaxation (dual simplex; from the last basis on a re-solve): its objective bounds every
    plan from below, so the reported gap is a true optimality gap;
-2. the warm start repaired by single-unit moves (``local.py``);
+2. the warm start repaired by single-unit moves (``local.py``), then ejection chains for 2 s;
 3. LP diving (``dive.py``): round a batch of fractional columns that are already joined to their
    school, re-solve from the basis, until the relaxation is integral or time runs short;
 4. branch and cut on the units the last relaxation left fractional (and their neighbours), the
    rest fixed where the relaxation holds them whole through whole neighbours;
-5. the repair again, then, with time left and the gap above target, branch and cut once more
-   around the disagreements, warm-started from the best plan.
+5. ejection chains (``eject.py``: overflow routed through full neighbouring zones to a school
+   with seats left, one boundary unit per hop) and the repair again, then, with time left and
+   the gap above target, branch and cut once more around the over-full schools (or the
+   disagreements), warm-started from the best plan, with ejection chains after each round
+   while overflow is left.
 
 Fixing a unit the relaxation holds whole only through two half neighbours would be a trap (the
 relaxation's ribbons of halves have no integer completion: measured, the small problem was
@@ -29,7 +32,9 @@ import highspy
 import numpy as np
 from numpy.typing import NDArray
 
+from geo.planning.optimise.build import solution_vector
 from geo.planning.optimise.dive import dive, held
+from geo.planning.optimise.eject import eject
 from geo.planning.optimise.highs import Progress, Relaxation, Solution, _highs, solve_highs
 from geo.planning.optimise.local import improve, repair
 from geo.planning.optimise.model import Model
@@ -93,7 +98,12 @@ def search(model: Model, *, time_limit_s: float, gap: float, threads: int, warm:
             report(Progress(0.0, float(model.cost @ v), bound, 0.0))
 
     if warm is not None:
-        offer(improve(model, repair(model, warm), time_limit_s=max(1.0, left() / 10)))
+        fixed = improve(model, repair(model, warm), time_limit_s=max(1.0, left() / 10))
+        offer(fixed)
+        if best_v is None:  # the forced warm start could not be mended: start from today's plan
+            offer(improve(model, repair(model, solution_vector(model, model.start)), time_limit_s=max(1.0, left() / 10)))
+        if _overflow(model, fixed) > 1e-6:
+            offer(improve(model, eject(model, fixed, time_limit_s=min(2.0, left() / 8)), time_limit_s=max(1.0, left() / 10)))
     dived, x_last = dive(model, h, relax.values, time_limit_s=min(25.0, left() / 3))
     offer(dived)
     for rings in (1, 3):
@@ -101,13 +111,13 @@ def search(model: Model, *, time_limit_s: float, gap: float, threads: int, warm:
             break
         lo = model.col_lo.copy()
         lo[np.flatnonzero(_fixings(model, x_last, rings))] = 1.0
-        sub = solve_highs(model, time_limit_s=min(left(), max(5.0, left() / 2)), gap=gap / 2, threads=threads,
+        sub = solve_highs(model, time_limit_s=min(left(), max(5.0, left() / 2), 15.0), gap=gap / 2, threads=threads,
                           warm=None, progress=report, cancel=cancel, col_lo=lo)
         if sub.values is not None:
             offer(sub.values)
             break
     if best_v is not None and left() > 0.5:
-        offer(improve(model, best_v, time_limit_s=min(left(), 10.0)))
+        offer(improve(model, eject(model, best_v, time_limit_s=min(left() / 4, 10.0)), time_limit_s=min(left(), 10.0)))
     rings = 3
     while best_v is not None and _gap(float(model.cost @ best_v), bound) > gap and left() > 3:
         if cancel is not None and cancel():
@@ -118,6 +128,8 @@ def search(model: Model, *, time_limit_s: float, gap: float, threads: int, warm:
         sub = solve_highs(model, time_limit_s=min(left(), 20.0), gap=gap / 2, threads=threads, warm=best_v,
                           progress=report, cancel=cancel, col_lo=lo)
         offer(sub.values)
+        if _overflow(model, best_v) > 1e-6 and left() > 1:
+            offer(improve(model, eject(model, best_v, time_limit_s=min(left() / 4, 5.0)), time_limit_s=min(left(), 5.0)))
         if float(model.cost @ best_v) >= before - 1e-6:
             rings += 2  # nothing better this close to the trouble: look wider
     best = None if best_v is None else Solution("highs " + h.version(), "", best_v, float(model.cost @ best_v), None, None, 0.0, ())
@@ -130,6 +142,10 @@ def search(model: Model, *, time_limit_s: float, gap: float, threads: int, warm:
     status = "optimal" if g <= gap + 1e-9 else ("cancelled" if cancelled else ("time_limit" if left() <= 1 else "feasible"))
     return Solution(best.solver + " (LP, fix, branch and cut)", status, best.values, best.objective, bound, g, seconds,
                     tuple(trace)), relax
+
+
+def _overflow(model: Model, v: NDArray[np.float64]) -> float:
+    return float(v[model.n_pairs: model.n_pairs + model.over_s.size].sum())
 
 
 def _gap(obj: float, bound: float) -> float:
