@@ -80,6 +80,41 @@ class RuleStoreProtocol(Protocol):
     def stamp(self) -> tuple[int, int]: ...
 
 
+class DistrictStatus(str, Enum):
+    PROPOSED = "proposed"    # a formation job's proposal, not in force
+    EFFECTIVE = "effective"  # in force from its school year
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDistrict:
+    """A 学区 as stored: ``schools`` lists the members, the lead first; ``report`` is the formation
+    report of a proposal (JSON-ready) or None for one made by hand."""
+
+    id: int | None
+    name: str
+    levels: tuple[str, ...]
+    school_year: int
+    lead: str
+    schools: tuple[str, ...]
+    status: DistrictStatus = DistrictStatus.EFFECTIVE
+    job_id: int | None = None
+    report: Any = None
+    version: int = 1
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class DistrictStoreProtocol(Protocol):
+    def create(self, district: StoredDistrict, *, actor: str) -> StoredDistrict: ...
+    def create_many(self, districts: Sequence[StoredDistrict], *, actor: str) -> list[StoredDistrict]: ...
+    def get(self, district_id: int) -> StoredDistrict: ...
+    def list(self, *, level: str | None = None, school_year: int | None = None, status: DistrictStatus | None = None,
+             job_id: int | None = None) -> list[StoredDistrict]: ...
+    def update(self, district: StoredDistrict, *, actor: str, expected_version: int | None = None) -> StoredDistrict: ...
+    def delete(self, district_id: int, *, actor: str, expected_version: int | None = None) -> None: ...
+    def stamp(self) -> tuple[int, int]: ...
+
+
 class Repository(Protocol):
     """Schools, plans, zones, keys and the audit log. Every write is one transaction and
     appends an audit event in that same transaction."""
@@ -89,6 +124,8 @@ class Repository(Protocol):
     jobs: JobStoreProtocol
     #: Zones published as address rules (see service/storage/rules.py).
     rules: RuleStoreProtocol
+    #: 学区 (school districts) as data (see service/storage/districts.py).
+    districts: DistrictStoreProtocol
 
     def close(self) -> None: ...
     def upgrade(self) -> list[str]: ...

@@ -23,6 +23,7 @@ from shapely.geometry import MultiPolygon
 from geo.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from geo.models import ApiKey, Plan, PlanStatus, Role, School, SchoolStatus, Zone
 from service.storage.base import Adoption, AuditEvent
+from service.storage.districts import DistrictStore
 from service.storage.jobs import JobStore
 from service.storage.rows import as_datetime, from_json, hash_secret, json_text, now
 from service.storage.rules import RuleStore
@@ -100,6 +101,11 @@ class SqlRepository(PlanningStores, ABC):
     def rules(self) -> RuleStore:
         """The address rules of plans (招生范围 as lists), composed over this backend's executor."""
         return RuleStore(self, audit=self._audit)
+
+    @cached_property
+    def districts(self) -> DistrictStore:
+        """学区 (school districts) as data, composed over this backend's executor."""
+        return DistrictStore(self, audit=self._audit)
 
     # ---- helpers -----------------------------------------------------------------------
     def _x(self, cur: Any, sql: str, params: Sequence[Any] = ()) -> Any:
