@@ -103,7 +103,7 @@ class DistrictStore:
             both = [c for c in d.schools if c in o.schools]
             if both and set(o.levels) & set(d.levels):
                 msg = (f"school {both[0]} is already in district {o.name!r} (id {o.id}) for level "
-                       f"{sorted(set(o.levels) & set(d.levels))[0]} in {d.school_year} / 学校 {both[0]} 已属于同学段同学年的学区 {o.name}")
+                       f"{min(set(o.levels) & set(d.levels))} in {d.school_year} / 学校 {both[0]} 已属于同学段同学年的学区 {o.name}")
                 raise InvalidInput(msg, where="schools")
 
     def _write_members(self, cur: Any, district_id: int, schools: Sequence[str]) -> None:
