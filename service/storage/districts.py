@@ -62,18 +62,6 @@ class DistrictStore:
             raise _missing(district_id)
         return got[0]
 
-    def list(self, *, level: str | None = None, school_year: int | None = None, status: DistrictStatus | None = None,
-             job_id: int | None = None) -> list[StoredDistrict]:
-        """Districts in school year and id order; ``level`` keeps those whose levels include it."""
-        conds, params = [], []
-        for col, val in (("school_year", school_year), ("status", status.value if status else None), ("job_id", job_id)):
-            if val is not None:
-                conds.append(f"{col} = ?")
-                params.append(val)
-        with self.db._read() as cur:
-            got = self._load(cur, ("WHERE " + " AND ".join(conds)) if conds else "", params)
-        return [d for d in got if level is None or level in d.levels]
-
     def stamp(self) -> tuple[int, int]:
         """(rows, highest version sum): changes whenever a district is written, for caches."""
         with self.db._read() as cur:
@@ -178,3 +166,15 @@ class DistrictStore:
             db._x(cur, "DELETE FROM districts WHERE id = ?", (district_id,))
             self._audit(cur, actor, "district.delete", f"district:{district_id}", district_audit(before), None)
             db._x(cur, "UPDATE meta SET value = value + 1 WHERE key = 'zone_version'")
+
+    def list(self, *, level: str | None = None, school_year: int | None = None, status: DistrictStatus | None = None,
+             job_id: int | None = None) -> list[StoredDistrict]:
+        """Districts in school year and id order; ``level`` keeps those whose levels include it."""
+        conds, params = [], []
+        for col, val in (("school_year", school_year), ("status", status.value if status else None), ("job_id", job_id)):
+            if val is not None:
+                conds.append(f"{col} = ?")
+                params.append(val)
+        with self.db._read() as cur:
+            got = self._load(cur, ("WHERE " + " AND ".join(conds)) if conds else "", params)
+        return [d for d in got if level is None or level in d.levels]
