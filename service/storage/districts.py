@@ -158,6 +158,34 @@ class DistrictStore:
             db._x(cur, "UPDATE meta SET value = value + 1 WHERE key = 'zone_version'")
         return got
 
+    def adopt(self, job_id: int, *, actor: str, replace_existing: bool = False) -> list[StoredDistrict]:
+        """Make a formation job's proposals effective, all or nothing; with ``replace_existing`` the
+        effective districts of the same school year sharing a level with them are deleted first."""
+        db = self.db
+        with db._tx() as cur:
+            proposals = self._load(cur, "WHERE job_id = ? AND status = 'proposed'", (job_id,))
+            if not proposals:
+                msg = f"job {job_id} has no proposed districts / 任务 {job_id} 没有待采用的学区方案"
+                raise NotFound(msg, where="job_id")
+            if replace_existing:
+                levels = {lv for d in proposals for lv in d.levels}
+                for o in self._load(cur, "WHERE school_year = ? AND status = 'effective'", (proposals[0].school_year,)):
+                    if set(o.levels) & levels:
+                        db._x(cur, "DELETE FROM district_schools WHERE district_id = ?", (o.id,))
+                        db._x(cur, "DELETE FROM districts WHERE id = ?", (o.id,))
+                        self._audit(cur, actor, "district.delete", f"district:{o.id}", district_audit(o), {"replaced_by_job": job_id})
+            out = []
+            for d in proposals:
+                d2 = replace(d, status=DistrictStatus.EFFECTIVE)
+                self._check(cur, d2)
+                db._x(cur, "UPDATE districts SET status = 'effective', version = version + 1, updated_at = ? WHERE id = ?",
+                      (db._ts(now()), d.id))
+                got = self._load(cur, "WHERE id = ?", (d.id,))[0]
+                self._audit(cur, actor, "district.adopt", f"district:{d.id}", district_audit(d), district_audit(got))
+                out.append(got)
+            db._x(cur, "UPDATE meta SET value = value + 1 WHERE key = 'zone_version'")
+        return out
+
     def delete(self, district_id: int, *, actor: str, expected_version: int | None = None) -> None:
         db = self.db
         with db._tx() as cur:

@@ -80,3 +80,24 @@ def test_a_bad_proposal_set_writes_nothing(repo: Repository) -> None:
         repo.districts.create_many([_d("a", "S1", "S1", "S2", status=DistrictStatus.PROPOSED),
                                     _d("b", "S9", "S9", status=DistrictStatus.PROPOSED)], actor="ann")
     assert repo.districts.list() == [] and repo.districts.stamp()[0] == 0
+
+
+def test_adopt_a_proposal_set(repo: Repository) -> None:
+    _schools(repo)
+    old = repo.districts.create(_d("旧学区", "S1", "S1", "S2"), actor="ann")
+    job = repo.jobs.create(kind="districts.form", owner="ann", params={})
+    props = [StoredDistrict(id=None, name=n, levels=("primary",), school_year=2026, lead=lead, schools=ms,
+                            status=DistrictStatus.PROPOSED, job_id=job.id) for n, lead, ms in
+             (("学区 1", "S1", ("S1", "S3")), ("学区 2", "S2", ("S2", "S4", "S5")))]
+    repo.districts.create_many(props, actor="ann")
+    with pytest.raises(InvalidInput) as exc:  # S1 and S2 are in 旧学区: nothing changes
+        repo.districts.adopt(job.id, actor="bob")
+    assert exc.value.where == "schools"
+    assert [d.status for d in repo.districts.list(job_id=job.id)] == [DistrictStatus.PROPOSED] * 2
+    got = repo.districts.adopt(job.id, actor="bob", replace_existing=True)
+    assert [(d.name, d.status, d.schools) for d in got] == [("学区 1", DistrictStatus.EFFECTIVE, ("S1", "S3")),
+                                                              ("学区 2", DistrictStatus.EFFECTIVE, ("S2", "S4", "S5"))]
+    assert [d.name for d in repo.districts.list(status=DistrictStatus.EFFECTIVE)] == ["学区 1", "学区 2"]
+    assert old.id not in {d.id for d in repo.districts.list()}
+    with pytest.raises(NotFound):
+        repo.districts.adopt(job.id, actor="bob")
