@@ -76,7 +76,7 @@ def lookup(lon: Annotated[float | None, typer.Argument(help="longitude (EPSG:432
 
     from service.operations.addresses import build_remote
     from service.operations.lookup import lookup as lookup_op
-    from service.schemas import LookupOut
+    from service.schemas_districts import LookupWithDistrictsOut as LookupOut
     from service.state import build_snapshot
 
     settings = Settings()

@@ -28,7 +28,7 @@ from geo.index.zones import ZoneIndex, build_index
 from geo.lookup.resolve import SchoolBook
 from geo.models import Plan
 from service.networks import MissingNetwork, NetworkLoader, Travel
-from service.storage.base import Repository
+from service.storage.base import DistrictStatus, Repository, StoredDistrict
 
 log = logging.getLogger("catchment")
 
@@ -48,6 +48,8 @@ class Snapshot:
     missing_networks: tuple[MissingNetwork, ...] = ()
     #: The address rules (招生范围 lists) of the adopted plans.
     rules: RuleBook = field(default_factory=lambda: RuleBook(()))
+    #: The 学区 (school districts) in force, for lookups and maps.
+    districts: tuple[StoredDistrict, ...] = ()
 
 
 def with_grid(snap: Snapshot) -> Snapshot:
@@ -84,8 +86,9 @@ def build_snapshot(repo: Repository, loader: NetworkLoader | None = None, previo
     else:
         gazetteer = Gazetteer(repo.addresses())
     rules = RuleBook(repo.rules.list([p.id for p in plans]))
+    districts = tuple(repo.districts.list(status=DistrictStatus.EFFECTIVE))
     return Snapshot(version, index, SchoolBook(schools), plans, time.monotonic(), travels, gazetteer, stamp, skipped, missing,
-                    rules)
+                    rules, districts)
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,6 +56,26 @@ class PlaceTravel:
 
 
 @dataclass(frozen=True, slots=True)
+class DistrictName:
+    """The 学区 (school district) a school belongs to, as a lookup says it."""
+
+    id: int
+    name: str
+    lead: str
+    lead_name: str = ""
+    lead_name_local: str | None = None
+
+    def sentence(self, code: str, school: str, school_local: str | None = None) -> dict[str, str]:
+        """What the explanation says of school ``code`` (its name, and its local name for the Chinese)."""
+        local = school_local or school
+        if code == self.lead:
+            return {"en": f"{school} leads the school district {self.name}.", "zh": f"{local}是{self.name}的学区长学校。"}
+        lead = self.lead_name or self.lead
+        return {"en": f"{school} is in the school district {self.name} (lead school {lead}).",
+                "zh": f"{local}属于{self.name}（学区长学校：{self.lead_name_local or lead}）。"}
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
     """Everything a lookup shows: the zones and schools, and what each school's line carries."""
 
@@ -67,6 +87,8 @@ class Answer:
     geocode: GeocodeResult | None = None
     #: Per level: rule or polygon, and whether they disagree (see :mod:`geo.lookup.decide`).
     decisions: Mapping[str, Decision] = field(default_factory=dict)
+    #: Zoned school code -> its 学区 in force (empty where the county has none).
+    districts: Mapping[str, DistrictName] = field(default_factory=dict)
 
     def band(self, level: str, code: str) -> Band | None:
         return self.bands.get((level, code))
@@ -119,7 +141,8 @@ def answer(index: ZoneIndex, schools: SchoolBook, lon: float, lat: float, *, pro
            level: str | None = None, grade: str | None = None, year: int | None = None,
            plans: Sequence[Plan] | None = None, near_m: float = 50.0, nearest_k: int = 3,
            nearest_max_m: float | None = None, travel: Sequence[PlaceTravel] = (),
-           geocode: GeocodeResult | None = None, rules: Sequence[AddressRule] = ()) -> Answer:
+           geocode: GeocodeResult | None = None, rules: Sequence[AddressRule] = (),
+           districts: Mapping[str, DistrictName] | None = None) -> Answer:
     """Resolve (lon, lat) and complete the answer.
 
     Parameters
@@ -135,6 +158,8 @@ def answer(index: ZoneIndex, schools: SchoolBook, lon: float, lat: float, *, pro
     rules
         The address rules (招生范围 lists) that cover the address; they decide their plan's level
         before the polygon does (:func:`geo.lookup.decide.decide`).
+    districts
+        School code -> its 学区 in force; the zoned schools' districts are carried and said.
 
     Returns
     -------
@@ -156,4 +181,10 @@ def answer(index: ZoneIndex, schools: SchoolBook, lon: float, lat: float, *, pro
         if said["en"]:
             words = {k: f"{words.get(k, '')} {said[k]}".strip() for k in ("en", "zh")} | {
                 k: v for k, v in words.items() if k not in ("en", "zh")}
-    return Answer(result, words, chains, bands, tuple(travel), geocode, decisions)
+    mine = {s.code: districts[s.code] for _, s in zoned if districts and s.code in districts}
+    for code, dn in mine.items():
+        school = schools.by_code.get(code)
+        said = dn.sentence(code, school.name, school.name_local) if school else dn.sentence(code, code)
+        words = {"en": f"{words.get('en', '')} {said['en']}".strip(), "zh": f"{words.get('zh', '')}{said['zh']}".strip()} | {
+            k: v for k, v in words.items() if k not in ("en", "zh")}
+    return Answer(result, words, chains, bands, tuple(travel), geocode, decisions, mine)

@@ -15,11 +15,12 @@ from typing import Any
 from geo.address.geocode import Geocoder, GeocodeResult
 from geo.address.rules import AddressRule, RuleAddress
 from geo.errors import InvalidInput
-from geo.lookup.answer import Answer, PlaceTravel, answer
+from geo.lookup.answer import Answer, DistrictName, PlaceTravel, answer
 from geo.models import check_slug, normalise_grade
 from geo.standards import get_profile
 from service.networks import costs_for_codes
 from service.operations.addresses import Located, locate
+from service.operations.districts import effective_for
 from service.settings import Settings
 from service.state import Snapshot
 
@@ -66,13 +67,28 @@ def matching_rules(snap: Snapshot, geocode: GeocodeResult | None) -> list[Addres
     return snap.rules.matching(RuleAddress.of(geocode.query, street=comps.get("street"), number=comps.get("number")))
 
 
+def district_names(snap: Snapshot, *, level: str | None, year: int) -> dict[str, DistrictName]:
+    """School code -> the 学区 in force for it in ``year`` (of ``level`` when given)."""
+    if not snap.districts:
+        return {}
+    best = effective_for(snap.districts, level=level, year=year)
+    by_code = snap.schools.by_code
+    out = {}
+    for code, d in best.items():
+        lead = by_code.get(d.lead)
+        out[code] = DistrictName(id=d.id or 0, name=d.name, lead=d.lead, lead_name=lead.name if lead else d.lead,
+                                 lead_name_local=lead.name_local if lead else None)
+    return out
+
+
 def answer_at(snap: Snapshot, settings: Settings, lon: float, lat: float, *, level: str | None, grade: str | None,
               year: int | None, geocode: Any = None) -> Answer:
     """The complete answer at an EPSG:4326 point (filters already cleaned); an address's rules first."""
     return answer(snap.index, snap.schools, lon, lat, profile=get_profile(settings.profile), level=level, grade=grade,
                   year=school_year(settings, year), plans=snap.plans, near_m=settings.lookup.near_boundary_m,
                   nearest_k=settings.lookup.nearest_k, nearest_max_m=settings.lookup.nearest_max_m,
-                  travel=place_travel(snap, lon, lat), geocode=geocode, rules=matching_rules(snap, geocode))
+                  travel=place_travel(snap, lon, lat), geocode=geocode, rules=matching_rules(snap, geocode),
+                  districts=district_names(snap, level=level, year=school_year(settings, year)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,8 @@ from service.deps import RemoteDep, SettingsDep, SnapDep
 from service.openapi import problems
 from service.operations import batch as batch_op
 from service.operations.lookup import lookup as lookup_op
-from service.schemas import BatchPoint, LookupOut
+from service.schemas import BatchPoint
+from service.schemas_districts import LookupWithDistrictsOut
 
 router = APIRouter(prefix="/v1/lookup", tags=["lookup"])
 
@@ -32,7 +33,7 @@ BATCH_OUT: dict[int | str, dict[str, Any]] = {200: {"description": "One row per 
     "text/csv": _CSV}}}
 
 
-@router.get("", response_model=LookupOut, summary="Which zones and schools serve an address, or (lon, lat)",
+@router.get("", response_model=LookupWithDistrictsOut, summary="Which zones and schools serve an address, or (lon, lat)",
             responses=problems(404, 409, 429))
 async def lookup(snap: SnapDep, settings: SettingsDep, remote: RemoteDep,
                  lon: Annotated[float | None, Query(description="longitude (EPSG:4326), or x in crs")] = None,
@@ -43,8 +44,8 @@ async def lookup(snap: SnapDep, settings: SettingsDep, remote: RemoteDep,
                  year: Annotated[int | None, Query(ge=1900, le=2200)] = None) -> Response:
     got = await lookup_op(snap, settings, remote=remote, lon=lon, lat=lat, address=address, crs=crs, level=level,
                           grade=grade, year=year)
-    out = LookupOut.from_answer(got.answer, input=got.at.input, in_crs=got.at.in_crs,
-                                missing_networks=got.missing_networks)
+    out = LookupWithDistrictsOut.from_answer(got.answer, input=got.at.input, in_crs=got.at.in_crs,
+                                             missing_networks=got.missing_networks)
     # Serialised once here: returning the model would make FastAPI validate it a second time.
     return Response(out.model_dump_json(), media_type="application/json")
 

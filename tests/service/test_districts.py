@@ -125,3 +125,23 @@ def test_cancel_a_formation_job(client: TestClient, keys: dict[str, str], repo: 
     end = _wait(client, job["id"], keys["planner"], lambda b: b["status"] in ("cancelled", "done", "failed"))
     assert end["status"] == "cancelled" and time.monotonic() - started < 30
     assert client.get(f"/v1/districts?job={job['id']}").json() == []  # nothing proposed
+
+
+def test_lookup_names_the_district(client: TestClient, keys: dict[str, str], repo: Repository) -> None:
+    plan, zone = next((p, z) for p, z in repo.adopted_zones() if p.level == "elementary" and len(z.school_codes) == 1)
+    pt = zone.geometry.representative_point()
+    code = zone.school_codes[0]
+    other = next(s.code for s in repo.list_schools(level="elementary") if s.code != code)
+    lead = repo.get_school(other)
+    before = client.get(f"/v1/lookup?lon={pt.x}&lat={pt.y}&level=elementary&year=2026").json()
+    assert before["districts"] == {} and "学区长学校" not in before["explanation"]["zh"]
+    body = {"name": "North <b>", "levels": ["elementary"], "school_year": 2025, "lead": other, "schools": [code, other]}
+    d = client.post("/v1/districts", json=body, headers=bearer(keys["planner"])).json()
+    got = client.get(f"/v1/lookup?lon={pt.x}&lat={pt.y}&level=elementary&year=2026").json()
+    assert got["districts"] == {code: {"id": d["id"], "name": "North <b>", "lead": other, "lead_name": lead.name,
+                                       "href": f"/v1/districts/{d['id']}"}}
+    assert f"is in the school district North <b> (lead school {lead.name})" in got["explanation"]["en"]
+    assert f"属于North <b>（学区长学校：{lead.name_local or lead.name}）" in got["explanation"]["zh"]
+    # Not yet in force for 2024, and proposals are never said.
+    assert client.get(f"/v1/lookup?lon={pt.x}&lat={pt.y}&level=elementary&year=2024").json()["districts"] == {}
+    assert plan.level == "elementary"
