@@ -29,6 +29,8 @@ from maps.base import (
     school_utilisation,
 )
 from maps.colouring import zone_colours
+from maps.districts import LABELS as DISTRICT_LABELS
+from maps.districts import DistrictGroup, add_districts
 from maps.geometry import ProblemAreas, bounds_of, display_tolerance_deg, find_problem_areas, to_metric
 from maps.layer import LightGeoJson
 from maps.styles import (
@@ -140,6 +142,7 @@ def coverage_map(
     find_problems: bool = True,
     min_problem_m2: float = 100.0,
     tolerance_deg: float | None = None,
+    districts: Sequence[DistrictGroup] | None = None,
 ) -> folium.Map:
     """The coverage map of one or more levels.
 
@@ -165,6 +168,9 @@ def coverage_map(
         Smallest computed gap or overlap shown, square metres.
     tolerance_deg
         Simplification tolerance; default from the extent (:func:`maps.geometry.display_tolerance_deg`).
+    districts
+        Colour by 学区 instead: the union of each district's member zones in its colour, lines from
+        members to the lead, one legend row per district (the zone layers start hidden).
 
     Returns
     -------
@@ -182,7 +188,7 @@ def coverage_map(
     any_multi = any_gap = any_overlap = False
     for n, (level, zones) in enumerate(levels.items()):
         name = level_label(level, lg)
-        group = folium.FeatureGroup(name=escape(f"{label('zones', lg)}: {name}"), show=n == 0)
+        group = folium.FeatureGroup(name=escape(f"{label('zones', lg)}: {name}"), show=n == 0 and districts is None)
         multi = [len(z.school_codes) > 1 for z in zones]
         any_multi |= any(multi)
         layer = LightGeoJson(
@@ -208,7 +214,12 @@ def coverage_map(
             registry[f"problems:{level}"] = player
     rows = [school_popup_rows(s, lg, utilisation=school_utilisation(s, utilisation)) for s in schools]
     registry["schools"] = school_layer(schools, lang=lg, rows=rows, m=m)
-    items = [LegendItem("fill", "palette", label("neighbours_differ", lg))]
+    if districts is not None:
+        zs = [z for zones in levels.values() for z in zones]
+        dlayer, district_items = add_districts(m, districts, zs, by_code, lang=lg, tolerance_deg=tol)
+        if dlayer is not None:
+            registry["districts"] = dlayer
+    items = district_items if districts is not None else [LegendItem("fill", "palette", label("neighbours_differ", lg))]
     if any_multi:
         items.append(LegendItem("hatch", ZONE_PALETTE[0], label("several_schools", lg)))
     if any_gap:
@@ -216,7 +227,8 @@ def coverage_map(
     if any_overlap:
         items.append(LegendItem("overlap", OVERLAP_COLOUR, label("overlap", lg)))
     items.append(LegendItem("circle", SCHOOL_FILL, label("school", lg)))
-    add_legend(m, label("coverage_title", lg), items, palette=ZONE_PALETTE)
+    title = label("districts", lg, table=DISTRICT_LABELS) if districts is not None else label("coverage_title", lg)
+    add_legend(m, title, items, palette=ZONE_PALETTE)
     add_layer_control(m)
     register_layers(m, registry)
     return m

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections.abc import Callable
@@ -145,3 +146,27 @@ def test_lookup_names_the_district(client: TestClient, keys: dict[str, str], rep
     # Not yet in force for 2024, and proposals are never said.
     assert client.get(f"/v1/lookup?lon={pt.x}&lat={pt.y}&level=elementary&year=2024").json()["districts"] == {}
     assert plan.level == "elementary"
+
+
+def _shown(text: str, html: str) -> bool:
+    """``text`` is on the page as itself or inside a script's JSON string (the legend travels so)."""
+    js = json.dumps(text)[1:-1].replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return text in html or js in html
+
+
+def test_coverage_map_by_district(client: TestClient, keys: dict[str, str], repo: Repository) -> None:
+    es = sorted(s.code for s in repo.list_schools(level="elementary"))
+    lead = repo.get_school(es[0])
+    for name, members in (("North <script>alert(1)</script>", es[:4]), ("南区 & co", es[4:8])):
+        body = {"name": name, "levels": ["elementary"], "school_year": 2024, "lead": members[0], "schools": members}
+        assert client.post("/v1/districts", json=body, headers=bearer(keys["planner"])).status_code == 201
+    html = client.get("/v1/maps/coverage?level=elementary&district=fairfax&year=2026&by=district&tiles=none").text
+    # The legend is escaped HTML carried in a JSON string; hover names and popups are text nodes.
+    assert "<script>alert" not in html and _shown("North &lt;script&gt;alert(1)", html)
+    assert _shown("南区 &amp; co", html) and _shown("School districts", html) and 'window.catchmentLayers["districts"]' in html
+    assert html.count("catchment-district-link") == 6  # 3 members to their lead in each district
+    assert f"{lead.name}" in html
+    zh = client.get("/v1/maps/coverage?level=elementary&district=fairfax&year=2026&by=district&tiles=none&lang=zh").text
+    assert _shown("<h4>学区</h4>", zh) and _shown("成员学校—学区长学校", zh)
+    plain = client.get("/v1/maps/coverage?level=elementary&district=fairfax&year=2026&tiles=none").text
+    assert "catchment-district-link" not in plain
