@@ -12,6 +12,7 @@ import typer
 
 from geo.models import Role
 from service.cli_common import CLI_ACTOR, DbOpt, console, errors, open_repo, progress_bar
+from service.cli_districts import districts_app
 from service.cli_files import export_app, import_app
 from service.settings import Settings
 from service.storage import network_dir, open_repository
@@ -27,6 +28,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
 app.add_typer(network_app, name="network")
 app.add_typer(plans_app, name="plans")
+app.add_typer(districts_app, name="districts")
 
 
 @app.command()

@@ -23,7 +23,7 @@ from geo.errors import Cancelled, InvalidInput
 from geo.models import School, SchoolStatus, check_slug
 from geo.standards import StandardsProfile, get_profile
 from service.operations.jobs import JobCancelled, JobContext, JobRunner
-from service.storage.base import DistrictStatus, Job, Repository, StoredDistrict
+from service.storage.base import DistrictStatus, Job, JobStatus, Repository, StoredDistrict
 
 URBAN = {"1", "true", "yes", "urban", "town", "城镇", "城区", "城市", "镇区"}
 RURAL = {"0", "false", "no", "rural", "country", "乡村", "农村"}
@@ -159,3 +159,22 @@ def submit_formation(runner: JobRunner, *, level: str, school_year: int, score: 
 
 def adopt_proposals(repo: Repository, job_id: int, *, actor: str, replace_existing: bool) -> list[StoredDistrict]:
     return repo.districts.adopt(job_id, actor=actor, replace_existing=replace_existing)
+
+
+def form_now(repo: Repository, *, level: str, school_year: int, score: str | None, urban_column: str | None,
+             options: DistrictOptions, profile: str, actor: str, progress: Any = None) -> dict[str, Any]:
+    """Form the districts in this process (the CLI), recorded as a finished job like one run by the
+    service, so its proposals are adopted the same way (``POST /v1/districts/proposals/{job}/adopt``)."""
+    prof = get_profile(profile)
+    schools = formation_input(repo, level=level, score=score, urban_column=urban_column, profile=prof)
+    lv = check_slug(level, what="level")
+    job = repo.jobs.start(repo.jobs.create(kind="districts.form", owner=actor, params={"level": lv, "school_year": school_year,
+                                                                                       "score": score, "via": "cli"}).id)
+    try:
+        result = run_formation(repo, schools, options, level=lv, school_year=school_year, profile=prof, actor=actor,
+                               job_id=job.id, progress=progress)
+    except Exception as exc:
+        repo.jobs.finish(job.id, JobStatus.FAILED, error={"type": type(exc).__name__, "detail": str(exc)})
+        raise
+    repo.jobs.finish(job.id, JobStatus.DONE, result=result)
+    return result | {"job_id": job.id}

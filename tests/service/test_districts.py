@@ -170,3 +170,24 @@ def test_coverage_map_by_district(client: TestClient, keys: dict[str, str], repo
     assert _shown("<h4>学区</h4>", zh) and _shown("成员学校—学区长学校", zh)
     plain = client.get("/v1/maps/coverage?level=elementary&district=fairfax&year=2026&tiles=none").text
     assert "catchment-district-link" not in plain
+
+
+def test_cli_form_json(db_url: str, repo: Repository) -> None:
+    from typer.testing import CliRunner
+
+    from service.cli import app as cli
+
+    _line(repo)
+    r = CliRunner().invoke(cli, ["districts", "form", "--level", "town", "--max-schools", "3", "--score", "q", "--strong-share", "0.34",
+                                 "--districts", "2", "--time-limit", "30", "--year", "2026", "--json", "--database", db_url])
+    assert r.exit_code == 0, r.output
+    got = json.loads(r.stdout)
+    assert {frozenset(d["schools"]) for d in got["districts"]} == {frozenset({"t-A", "t-B", "t-E"}), frozenset({"t-C", "t-D", "t-F"})}
+    assert all(d["name"] and d["lead"] in d["schools"] for d in got["districts"])
+    assert got["between_cv"] == pytest.approx(5 / 195) and got["gap"] is not None and got["seconds"] >= 0
+    assert [d.status.value for d in repo.districts.list(job_id=got["job_id"])] == ["proposed", "proposed"]
+    text = CliRunner().invoke(cli, ["districts", "form", "--level", "town", "--max-schools", "3", "--score", "q",
+                                    "--strong-share", "0.34", "--districts", "2", "--time-limit", "30", "--database", db_url])
+    assert text.exit_code == 0 and "between-district CV 0.02564" in text.stdout
+    bad = CliRunner().invoke(cli, ["districts", "form", "--level", "town", "--score", "nope", "--database", db_url])
+    assert bad.exit_code == 2 and "nope" in bad.output
