@@ -19,7 +19,7 @@ from geo.districts.checks import max_schools_for, prepare
 from geo.districts.formation import form_districts
 from geo.districts.model import DistrictOptions, DistrictPlan, DistrictSchool, SolveProgress, geodesic_matrix
 from geo.districts.quality import attribute_quality, balance_quality, district_schools
-from geo.errors import Cancelled, InvalidInput
+from geo.errors import Cancelled, InvalidInput, NotFound
 from geo.models import School, SchoolStatus, check_slug
 from geo.standards import StandardsProfile, get_profile
 from service.operations.jobs import JobCancelled, JobContext, JobRunner
@@ -178,3 +178,36 @@ def form_now(repo: Repository, *, level: str, school_year: int, score: str | Non
         raise
     repo.jobs.finish(job.id, JobStatus.DONE, result=result)
     return result | {"job_id": job.id}
+
+
+# ---- reports ---------------------------------------------------------------------------------
+def districts_report_json(repo: Repository, *, level: str, year: int, profile: str) -> dict[str, Any]:
+    """Per district the 差异系数 of each indicator among its members, between districts, and the
+    teacher moves (轮岗) bringing every member up to the profile's per-100-pupil threshold."""
+    from geo.districts.report import districts_report
+    from geo.districts.rotation import teacher_moves
+    from service.operations.jsonable import to_jsonable
+
+    prof = get_profile(profile)
+    lv = check_slug(level, what="level")
+    chosen = {d.id: d for d in effective_for(repo.districts.list(status=DistrictStatus.EFFECTIVE), level=lv, year=year).values()}
+    if not chosen:
+        msg = f"no school district is in force for level {lv!r} in {year} / {year} 学年该学段没有生效的学区"
+        raise NotFound(msg, where="level")
+    members = {d.lead: d.schools for d in chosen.values()}
+    schools = repo.list_schools(level=lv)
+    report = districts_report(schools, members, level=lv, profile=prof)
+    out: dict[str, Any] = {"profile": prof.key, "level": lv, "year": year,
+                           "districts": [{"id": d.id, "name": d.name, "lead": d.lead, "schools": list(d.schools)}
+                                         for d in chosen.values()],
+                           "report": to_jsonable(report)}
+    try:
+        rot = teacher_moves(schools, members, level=lv, profile=prof)
+    except InvalidInput as exc:
+        out["teacher_moves"] = None
+        out["teacher_moves_note"] = exc.message
+    else:
+        out["teacher_moves"] = rot.rows()
+        out["teacher_short"] = [to_jsonable(s) for s in rot.short]
+        out["teacher_moves_text"] = dict(rot.text)
+    return out

@@ -3,7 +3,8 @@ form as a job and adopt a job's proposals. Thin adapters over service.operations
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from datetime import date
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Header, Path, Query, Response
 from fastapi.responses import JSONResponse
@@ -17,7 +18,8 @@ from service.operations.versions import etag, parse_if_match
 from service.schemas import JobOut
 from service.schemas_districts import AdoptIn, DistrictIn, DistrictOut, FormIn
 
-router = APIRouter(prefix="/v1/districts", tags=["districts"])
+router = APIRouter(tags=["districts"])
+P = "/v1/districts"
 
 DistrictId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 JobId = Annotated[int, Path(ge=1, le=2**63 - 1)]
@@ -28,7 +30,16 @@ def _version(if_match: str | None) -> int | None:
     return parse_if_match(if_match) if if_match is not None else None
 
 
-@router.get("", response_model=list[DistrictOut], summary="Districts (学区), by level, school year, status or formation job")
+@router.get("/v1/reports/districts", responses=problems(404),
+            summary="Per 学区 the 差异系数 of each indicator, the between-district CV, teacher exchange (轮岗) moves")
+def report(repo: RepoDep, settings: SettingsDep, level: Annotated[str, Query(min_length=1, max_length=64)],
+           year: Annotated[int | None, Query(ge=1900, le=2200)] = None) -> dict[str, Any]:
+    """Which profile was used is in ``profile``; ``teacher_moves`` is a from/to/count table (null with
+    ``teacher_moves_note`` when the profile sets no teacher threshold)."""
+    return ops.districts_report_json(repo, level=level, year=year or date.today().year, profile=settings.profile)
+
+
+@router.get(P, response_model=list[DistrictOut], summary="Districts (学区), by level, school year, status or formation job")
 def list_districts(repo: RepoDep, level: Annotated[str | None, Query(max_length=64)] = None,
                    year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
                    status: Annotated[Literal["proposed", "effective"] | None, Query()] = None,
@@ -37,14 +48,14 @@ def list_districts(repo: RepoDep, level: Annotated[str | None, Query(max_length=
     return [DistrictOut.from_domain(d) for d in ops.list_districts(repo, level=level, school_year=year, status=status, job_id=job)]
 
 
-@router.get("/{district_id:int}", response_model=DistrictOut, summary="One district; its ETag is its version")
+@router.get(P + "/{district_id:int}", response_model=DistrictOut, summary="One district; its ETag is its version")
 def get_district(district_id: DistrictId, repo: RepoDep, response: Response) -> DistrictOut:
     d = repo.districts.get(district_id)
     response.headers["ETag"] = etag(d.version)
     return DistrictOut.from_domain(d)
 
 
-@router.post("", response_model=DistrictOut, status_code=201, responses=problems(409, 422),
+@router.post(P, response_model=DistrictOut, status_code=201, responses=problems(409, 422),
              summary="Create a district by hand (planners; audited)")
 def create_district(body: DistrictIn, repo: RepoDep, holder: HolderDep, settings: SettingsDep, user: PlannerDep,
                     response: Response) -> DistrictOut:
@@ -55,7 +66,7 @@ def create_district(body: DistrictIn, repo: RepoDep, holder: HolderDep, settings
     return DistrictOut.from_domain(d)
 
 
-@router.put("/{district_id:int}", response_model=DistrictOut, responses=problems(409, 412, 422),
+@router.put(P + "/{district_id:int}", response_model=DistrictOut, responses=problems(409, 412, 422),
             summary="Replace a district's name, levels, year, lead, members or status (planners; audited)")
 def update_district(district_id: DistrictId, body: DistrictIn, repo: RepoDep, holder: HolderDep, settings: SettingsDep,
                     user: PlannerDep, response: Response, if_match: IfMatch = None) -> DistrictOut:
@@ -66,7 +77,7 @@ def update_district(district_id: DistrictId, body: DistrictIn, repo: RepoDep, ho
     return DistrictOut.from_domain(d)
 
 
-@router.delete("/{district_id:int}", status_code=204, responses=problems(412),
+@router.delete(P + "/{district_id:int}", status_code=204, responses=problems(412),
                summary="Delete a district (planners; audited)")
 def delete_district(district_id: DistrictId, repo: RepoDep, holder: HolderDep, user: PlannerDep, if_match: IfMatch = None) -> Response:
     repo.districts.delete(district_id, actor=actor(user), expected_version=_version(if_match))
@@ -74,7 +85,7 @@ def delete_district(district_id: DistrictId, repo: RepoDep, holder: HolderDep, u
     return Response(status_code=204)
 
 
-@router.post("/form", response_model=JobOut, status_code=202, responses=problems(422),
+@router.post(P + "/form", response_model=JobOut, status_code=202, responses=problems(422),
              summary="Form balanced districts (强弱搭配、相对就近) as a job; its result is a proposal set with the report")
 def form(body: Annotated[FormIn, Body()], runner: JobsDep, settings: SettingsDep, user: PlannerDep) -> Response:
     """202 with the job (``GET /v1/jobs/{id}``: progress, then the districts and the report;
@@ -89,7 +100,7 @@ def form(body: Annotated[FormIn, Body()], runner: JobsDep, settings: SettingsDep
     return JSONResponse(out.model_dump(mode="json"), status_code=202, headers={"Location": out.href})
 
 
-@router.post("/proposals/{job_id:int}/adopt", response_model=list[DistrictOut], responses=problems(404, 422),
+@router.post(P + "/proposals/{job_id:int}/adopt", response_model=list[DistrictOut], responses=problems(404, 422),
              summary="Put a formation job's proposed districts in force, all or nothing (planners; audited)")
 def adopt(job_id: JobId, repo: RepoDep, holder: HolderDep, user: PlannerDep,
           body: Annotated[AdoptIn | None, Body()] = None) -> list[DistrictOut]:

@@ -191,3 +191,19 @@ def test_cli_form_json(db_url: str, repo: Repository) -> None:
     assert text.exit_code == 0 and "between-district CV 0.02564" in text.stdout
     bad = CliRunner().invoke(cli, ["districts", "form", "--level", "town", "--score", "nope", "--database", db_url])
     assert bad.exit_code == 2 and "nope" in bad.output
+
+
+def test_districts_report(client: TestClient, keys: dict[str, str], repo: Repository) -> None:
+    es = sorted(s.code for s in repo.list_schools(level="elementary"))
+    for name, members in (("North", es[:4]), ("South", es[4:8])):
+        body = {"name": name, "levels": ["elementary"], "school_year": 2024, "lead": members[0], "schools": members}
+        assert client.post("/v1/districts", json=body, headers=bearer(keys["planner"])).status_code == 201
+    r = client.get("/v1/reports/districts?level=elementary&year=2026")
+    assert r.status_code == 200, r.text
+    got = r.json()
+    assert got["profile"].startswith("generic") and got["level"] == "elementary"
+    assert [(d["name"], d["lead"]) for d in got["districts"]] == [("North", es[0]), ("South", es[4])]
+    assert [d["lead"] for d in got["report"]["districts"]] == [es[0], es[4]]
+    assert "between" in got["report"] and ("teacher_moves_note" in got or isinstance(got["teacher_moves"], list))
+    none = client.get("/v1/reports/districts?level=middle&year=2026")
+    assert none.status_code == 404 and none.headers["content-type"].startswith("application/problem+json")
