@@ -30,6 +30,8 @@ from maps.base import (
     school_utilisation,
 )
 from maps.colouring import zone_colours
+from maps.districts import LABELS as DISTRICT_LABELS
+from maps.districts import DistrictGroup, add_districts
 from maps.geometry import ProblemAreas, bounds_of, display_tolerance_deg, find_problem_areas, to_metric
 from maps.layer import LightGeoJson
 from maps.styles import (
@@ -141,6 +143,7 @@ def coverage_map(
     find_problems: bool = True,
     min_problem_m2: float = 100.0,
     tolerance_deg: float | None = None,
+    districts: Sequence[DistrictGroup] | None = None,
 ) -> folium.Map:
     """The coverage map of one or more levels.
 
@@ -166,6 +169,9 @@ def coverage_map(
         Smallest computed gap or overlap shown, square metres.
     tolerance_deg
         Simplification tolerance; default from the extent (:func:`maps.geometry.display_tolerance_deg`).
+    districts
+        Colour by 学区 instead: the union of each district's member zones in its colour, lines from
+        members to the lead, one legend row per district (the zone layers start hidden).
 
     Returns
     -------
@@ -185,11 +191,19 @@ def coverage_map(
         found = (problems or {}).get(level)
         if found is None and find_problems:
             found = find_problem_areas(zones, min_area_m2=min_problem_m2)
-        registry |= _level_layers(m, level, zones, found, first=n == 0, lang=lg, by_code=by_code,
+        registry |= _level_layers(m, level, zones, found, first=n == 0 and districts is None, lang=lg, by_code=by_code,
                                   utilisation=utilisation, tol=tol, shown=shown)
     rows = [school_popup_rows(s, lg, utilisation=school_utilisation(s, utilisation)) for s in schools]
     registry["schools"] = school_layer(schools, lang=lg, rows=rows, m=m)
-    add_legend(m, label("coverage_title", lg), coverage_legend(shown, lg), palette=ZONE_PALETTE)
+    if districts is None:
+        add_legend(m, label("coverage_title", lg), coverage_legend(shown, lg), palette=ZONE_PALETTE)
+    else:
+        dlayer, items = add_districts(m, districts, [z for zones in levels.values() for z in zones], by_code, lang=lg,
+                                      tolerance_deg=tol)
+        if dlayer is not None:
+            registry["districts"] = dlayer
+        items += coverage_legend(shown, lg)[1:]  # what the zone layers drew, but the palette row
+        add_legend(m, label("districts", lg, table=DISTRICT_LABELS), items, palette=ZONE_PALETTE)
     add_layer_control(m)
     register_layers(m, registry)
     return m

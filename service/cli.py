@@ -13,6 +13,7 @@ import typer
 from geo.models import Role
 from service.cli_admission import register as register_admission
 from service.cli_common import CLI_ACTOR, DbOpt, console, errors, open_repo, progress_bar
+from service.cli_districts import districts_app
 from service.cli_files import export_app, import_app
 from service.cli_optimise import plans_optimise
 from service.settings import Settings
@@ -31,6 +32,7 @@ app.add_typer(network_app, name="network")
 app.add_typer(plans_app, name="plans")
 register_admission(app, import_app)
 plans_app.command("optimise")(plans_optimise)
+app.add_typer(districts_app, name="districts")
 
 
 @app.command()
@@ -87,7 +89,7 @@ def lookup(lon: Annotated[float | None, typer.Argument(help="longitude (EPSG:432
 
     from service.operations.addresses import build_remote
     from service.operations.lookup import lookup as lookup_op
-    from service.schemas_admission import LookupWithOddsOut
+    from service.schemas_districts import LookupWithDistrictsOut
     from service.state import build_snapshot
 
     settings = Settings()
@@ -100,7 +102,7 @@ def lookup(lon: Annotated[float | None, typer.Argument(help="longitude (EPSG:432
         finally:
             if remote is not None:
                 remote.close()
-    out = LookupWithOddsOut.from_answer(got.answer, input=got.at.input, in_crs=got.at.in_crs, missing_networks=got.missing_networks)
+    out = LookupWithDistrictsOut.from_answer(got.answer, input=got.at.input, in_crs=got.at.in_crs, missing_networks=got.missing_networks)
     sys.stdout.write(out.model_dump_json(indent=2) + "\n")
 
 

@@ -25,6 +25,7 @@ from service.routes import (
     addresses,
     admin,
     admission,
+    districts,
     docs,
     editor,
     health,
@@ -109,7 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # planning before plans: /v1/plans/compare must win over /v1/plans/{plan_id}.
     # lookup_zones and workspace before lookup and travel: their paths extend /v1/lookup and /v1/reports/travel.
     for module in (health, schools, planning, rules, plans, lookup_zones, lookup, addresses, imports, workspace, reports, travel,
-                   maps, editor, jobs, optimise, ogc, admin, admission):
+                   maps, editor, jobs, optimise, districts, ogc, admin, admission):
         declare_errors(module.router, repo=get_repo, user=get_user, remote=get_remote)
         app.include_router(module.router)
     openapi.install(app)

@@ -30,7 +30,7 @@ from geo.lookup.resolve import SchoolBook
 from geo.models import Plan, Zone
 from service.networks import MissingNetwork, NetworkLoader, Travel
 from service.operations.admission import plan_odds
-from service.storage.base import AdmissionData, Repository
+from service.storage.base import AdmissionData, DistrictStatus, Repository, StoredDistrict
 
 log = logging.getLogger("catchment")
 
@@ -53,6 +53,8 @@ class Snapshot:
     #: Admission odds of the adopted plans' shared zones (多校划片), and the data they came from.
     odds: dict[OddsKey, ZoneOdds] = field(default_factory=dict)
     admission: dict[int, tuple[AdmissionData, dict[OddsKey, ZoneOdds]]] = field(default_factory=dict)
+    #: The 学区 (school districts) in force, for lookups and maps.
+    districts: tuple[StoredDistrict, ...] = ()
 
 
 def with_grid(snap: Snapshot) -> Snapshot:
@@ -91,8 +93,9 @@ def build_snapshot(repo: Repository, loader: NetworkLoader | None = None, previo
     rules = RuleBook(repo.rules.list([p.id for p in plans]))
     admission = admission_odds(repo, index, previous)
     odds = {k: z for _, got in admission.values() for k, z in got.items()}
+    districts = tuple(repo.districts.list(status=DistrictStatus.EFFECTIVE))
     return Snapshot(version, index, SchoolBook(schools), plans, time.monotonic(), travels, gazetteer, stamp, skipped, missing,
-                    rules, odds, admission)
+                    rules, odds, admission, districts)
 
 
 def admission_odds(repo: Repository, index: ZoneIndex,

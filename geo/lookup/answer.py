@@ -57,6 +57,26 @@ class PlaceTravel:
 
 
 @dataclass(frozen=True, slots=True)
+class DistrictName:
+    """The 学区 (school district) a school belongs to, as a lookup says it."""
+
+    id: int
+    name: str
+    lead: str
+    lead_name: str = ""
+    lead_name_local: str | None = None
+
+    def sentence(self, code: str, school: str, school_local: str | None = None) -> dict[str, str]:
+        """What the explanation says of school ``code`` (its name, and its local name for the Chinese)."""
+        local = school_local or school
+        if code == self.lead:
+            return {"en": f"{school} leads the school district {self.name}.", "zh": f"{local}是{self.name}的学区长学校。"}
+        lead = self.lead_name or self.lead
+        return {"en": f"{school} is in the school district {self.name} (lead school {lead}).",
+                "zh": f"{local}属于{self.name}（学区长学校：{self.lead_name_local or lead}）。"}
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
     """Everything a lookup shows: the zones and schools, and what each school's line carries."""
 
@@ -70,6 +90,8 @@ class Answer:
     decisions: Mapping[str, Decision] = field(default_factory=dict)
     #: Per level: the admission odds of each shared zone covering the place (多校划片 with a lottery).
     odds: Mapping[str, tuple[ZoneOdds, ...]] = field(default_factory=dict)
+    #: Zoned school code -> its 学区 in force (empty where the county has none).
+    districts: Mapping[str, DistrictName] = field(default_factory=dict)
 
     def band(self, level: str, code: str) -> Band | None:
         return self.bands.get((level, code))
@@ -123,7 +145,8 @@ def answer(index: ZoneIndex, schools: SchoolBook, lon: float, lat: float, *, pro
            plans: Sequence[Plan] | None = None, near_m: float = 50.0, nearest_k: int = 3,
            nearest_max_m: float | None = None, travel: Sequence[PlaceTravel] = (),
            geocode: GeocodeResult | None = None, rules: Sequence[AddressRule] = (),
-           odds: Mapping[OddsKey, ZoneOdds] | None = None) -> Answer:
+           odds: Mapping[OddsKey, ZoneOdds] | None = None,
+           districts: Mapping[str, DistrictName] | None = None) -> Answer:
     """Resolve (lon, lat) and complete the answer.
 
     Parameters
@@ -142,6 +165,8 @@ def answer(index: ZoneIndex, schools: SchoolBook, lon: float, lat: float, *, pro
     odds
         Admission odds of shared zones (computed by the caller from ``geo.admission``), keyed by
         :func:`geo.lookup.odds.odds_key`; those of the zones covering the place are carried and said.
+    districts
+        School code -> its 学区 in force; the zoned schools' districts are carried and said.
 
     Returns
     -------
@@ -150,17 +175,18 @@ def answer(index: ZoneIndex, schools: SchoolBook, lon: float, lat: float, *, pro
     result = resolve(index, schools, lon, lat, level=level, grade=grade, year=year, plans=plans, near_m=near_m,
                      nearest_k=nearest_k, nearest_max_m=nearest_max_m)
     return complete(result, schools, profile=profile, year=year, plans=plans, travel=travel, geocode=geocode, rules=rules,
-                    odds=odds)
+                    odds=odds, districts=districts)
 
 
 def complete(result: LookupResult, schools: SchoolBook, *, profile: StandardsProfile, year: int | None = None,
              plans: Sequence[Plan] | None = None, travel: Sequence[PlaceTravel] = (),
              geocode: GeocodeResult | None = None, rules: Sequence[AddressRule] = (),
-             odds: Mapping[OddsKey, ZoneOdds] | None = None) -> Answer:
+             odds: Mapping[OddsKey, ZoneOdds] | None = None,
+             districts: Mapping[str, DistrictName] | None = None) -> Answer:
     """Everything :func:`answer` adds to a resolved ``result`` (same parameters).
 
     The answer depends on the place only through ``result`` (its point and distances), ``travel``
-    and ``geocode`` (the odds are per zone, not per point): the service's per-cell answer cache (``service.operations.lookup_cache``)
+    and ``geocode`` (the odds are per zone and the districts per school, not per point): the service's per-cell answer cache (``service.operations.lookup_cache``)
     relies on it, completing a result once and filling in each point's distances.
     """
     zoned = [(a.level, sd.school) for a in result.levels for h in a.hits for sd in h.schools]
@@ -183,4 +209,10 @@ def complete(result: LookupResult, schools: SchoolBook, *, profile: StandardsPro
         for z in zs:
             said = odds_sentence(z, schools.by_code)
             words = {**words, "en": f"{words.get('en', '')} {said['en']}".strip(), "zh": f"{words.get('zh', '')}{said['zh']}"}
-    return Answer(result, words, chains, bands, tuple(travel), geocode, decisions, found)
+    mine = {s.code: districts[s.code] for _, s in zoned if districts and s.code in districts}
+    for code, dn in mine.items():
+        school = schools.by_code.get(code)
+        said = dn.sentence(code, school.name, school.name_local) if school else dn.sentence(code, code)
+        words = {"en": f"{words.get('en', '')} {said['en']}".strip(), "zh": f"{words.get('zh', '')}{said['zh']}".strip()} | {
+            k: v for k, v in words.items() if k not in ("en", "zh")}
+    return Answer(result, words, chains, bands, tuple(travel), geocode, decisions, found, mine)

@@ -20,8 +20,9 @@ from geo.models import check_slug, normalise_grade
 from geo.standards import get_profile
 from service.networks import costs_for_codes
 from service.operations.addresses import Located, locate
+from service.operations.district_names import district_names
 from service.operations.lookup_cache import AnswerCache, encode
-from service.schemas_admission import LookupWithOddsOut
+from service.schemas_districts import LookupWithDistrictsOut
 from service.settings import Settings
 from service.state import Snapshot
 
@@ -75,7 +76,7 @@ def answer_at(snap: Snapshot, settings: Settings, lon: float, lat: float, *, lev
                   year=school_year(settings, year), plans=snap.plans, near_m=settings.lookup.near_boundary_m,
                   nearest_k=settings.lookup.nearest_k, nearest_max_m=settings.lookup.nearest_max_m,
                   travel=place_travel(snap, lon, lat), geocode=geocode, rules=matching_rules(snap, geocode),
-                  odds=snap.odds)
+                  odds=snap.odds, districts=district_names(snap, level=level, year=school_year(settings, year)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +131,7 @@ async def lookup_json(snap: Snapshot, settings: Settings, cache: AnswerCache | N
 
     def slow() -> bytes:
         got = answer_at(snap, settings, at.lon, at.lat, level=lv, grade=g, year=year, geocode=at.geocode)
-        out = LookupWithOddsOut.from_answer(got, input=at.input, in_crs=at.in_crs, missing_networks=missing_networks(snap, at.lon, at.lat))
+        out = LookupWithDistrictsOut.from_answer(got, input=at.input, in_crs=at.in_crs, missing_networks=missing_networks(snap, at.lon, at.lat))
         return encode(out.model_dump(mode="json"))
 
     if cache is not None:

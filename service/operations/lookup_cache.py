@@ -13,7 +13,7 @@ marker value), serialises it, and cuts the bytes at every value that depends on 
 template. Later lookups in any cell with the same cell answer compute the distances (the same
 vectorised geodesic call as :func:`geo.lookup.resolve.resolve`) and fill them in. The template
 is generic over the answer: whatever :func:`~geo.lookup.answer.complete` and
-:class:`service.schemas_admission.LookupWithOddsOut` add flows through. Before a template is kept, it is filled
+:class:`service.schemas_admission.LookupWithDistrictsOut` add flows through. Before a template is kept, it is filled
 for the point that built it and compared byte for byte with the answer computed the ordinary
 way; a template that differs (an addition that depends on the point in a way not cut out here)
 is not used, and its key answers the ordinary way from then on.
@@ -44,8 +44,9 @@ from geo.lookup.resolve import resolve
 from geo.models import LookupResult, SchoolDistance
 from geo.standards import get_profile
 from service.operations.addresses import Located
+from service.operations.district_names import district_names
 from service.schemas import InCrsOut
-from service.schemas_admission import LookupWithOddsOut
+from service.schemas_districts import LookupWithDistrictsOut
 from service.settings import Settings
 from service.state import Snapshot
 
@@ -142,7 +143,7 @@ class AnswerCache:
         nearest = tuple(min(range(a, b), key=dists.__getitem__) - a for a, b in cell.shared)
         template = cell.templates.get(nearest, UNCACHEABLE)
         if template is UNCACHEABLE:
-            built = build_template(snap, settings, cell, nearest, year=year)
+            built = build_template(snap, settings, cell, nearest, level=level, year=year)
             body = built.fill(at, dists)
             if body != slow():
                 cell.templates[nearest] = None
@@ -212,15 +213,17 @@ def _marked(cell: CellAnswer, nearest: tuple[int, ...]) -> LookupResult:
     return replace(cell.result, levels=tuple(levels))
 
 
-def build_template(snap: Snapshot, settings: Settings, cell: CellAnswer, nearest: tuple[int, ...], *, year: int) -> Template:
+def build_template(snap: Snapshot, settings: Settings, cell: CellAnswer, nearest: tuple[int, ...], *, level: str | None,
+                   year: int) -> Template:
     """Complete the marked result, serialise it, and cut it at every value of the point."""
     marked = _marked(cell, nearest)
     order = list(range(len(cell.schools)))
     for (a, b), n in zip(cell.shared, nearest, strict=True):
         order[a:b] = [a + n] + [k for k in range(a, b) if k != a + n]
     rank_to_flat = dict(enumerate(order))
-    got = complete(marked, snap.schools, profile=get_profile(settings.profile), year=year, plans=snap.plans, odds=snap.odds)
-    out = LookupWithOddsOut.from_answer(got, input={}, in_crs=None, missing_networks={}).model_dump(mode="json")
+    got = complete(marked, snap.schools, profile=get_profile(settings.profile), year=year, plans=snap.plans, odds=snap.odds,
+                   districts=district_names(snap, level=level, year=year))
+    out = LookupWithDistrictsOut.from_answer(got, input={}, in_crs=None, missing_networks={}).model_dump(mode="json")
     token = secrets.token_hex(6)
     slots: list[Callable[[Located, Sequence[float]], Any]] = []
 

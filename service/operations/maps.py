@@ -20,17 +20,19 @@ from maps.assets import render_html
 from maps.base import parse_tiles
 from maps.compare import compare_map
 from maps.coverage import coverage_map
+from maps.districts import DistrictGroup
 from maps.lookup import lookup_map
 from maps.overcrowding import overcrowding_map
 from maps.travel import travel_map
 from service.operations.context import plan_context, schools_of
-from service.operations.lookup import LookupAnswer, lookup
+from service.operations.districts import effective_for
+from service.operations.lookup import LookupAnswer, lookup, school_year
 from service.operations.reports import demand_for
 from service.operations.travel import Places, travel_run
 from service.problem_cache import ProblemCache
 from service.settings import Settings
 from service.state import Snapshot
-from service.storage.base import Repository
+from service.storage.base import DistrictStatus, Repository
 
 
 def tiles_for(settings: Settings, given: str | None) -> Any:
@@ -62,8 +64,9 @@ def adopted_levels(repo: Repository, *, level: str | None, year: int | None, dis
 
 def coverage_page(repo: Repository, settings: Settings, problems: ProblemCache, *, level: str | None = None,
                   year: int | None = None, plan: int | None = None, district: str | None = None, lang: str = "en",
-                  tiles: str | None = None, nonce: str | None = None) -> str:
-    """Every zone by school, one layer per level (or one plan's zones with ``plan``)."""
+                  tiles: str | None = None, nonce: str | None = None, by: str = "school") -> str:
+    """Every zone by school, one layer per level (or one plan's zones with ``plan``); ``by="district"``
+    colours them by the 学区 in force for the year instead."""
     if plan is not None:
         p = repo.get_plan(plan)
         plans = {p.level: p}
@@ -75,8 +78,18 @@ def coverage_page(repo: Repository, settings: Settings, problems: ProblemCache, 
     schools = schools_of(repo, zones, next(iter(levels)))
     named = {c for z in zones for c in z.school_codes} | {s.code for s in schools}
     extra = [repo.get_school(c) for c in named - {s.code for s in schools}]
-    m = coverage_map(levels, schools + extra, lang=lang, tiles=tiles_for(settings, tiles), problems=found)
+    groups = district_groups(repo, settings, levels=list(levels), year=year, named=named) if by == "district" else None
+    m = coverage_map(levels, schools + extra, lang=lang, tiles=tiles_for(settings, tiles), problems=found, districts=groups)
     return page(m, settings, nonce)
+
+
+def district_groups(repo: Repository, settings: Settings, *, levels: list[str], year: int | None,
+                    named: set[str]) -> list[DistrictGroup]:
+    """The 学区 in force for the year of any of ``levels`` that hold a school on the map, by name."""
+    y = school_year(settings, year)
+    found = repo.districts.list(status=DistrictStatus.EFFECTIVE)
+    chosen = {d.id: d for lv in levels for d in effective_for(found, level=lv, year=y).values() if set(d.schools) & named}
+    return [DistrictGroup(d.name, d.lead, d.schools) for d in sorted(chosen.values(), key=lambda d: (d.name, d.id or 0))]
 
 
 def overcrowding_page(repo: Repository, settings: Settings, *, level: str | None = None, year: int | None = None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
@@ -22,9 +22,12 @@ Year = Annotated[int | None, Query(ge=1900, le=2200)]
 @router.get("/coverage", response_class=HTMLResponse, summary="Every zone by school, one layer per level",
             responses=problems(404))
 def coverage(repo: RepoDep, settings: SettingsDep, problems: ProblemsDep, level: str | None = None, year: Year = None,
-             plan: Id | None = None, district: str | None = None, lang: Lang = "en", tiles: Tiles = None) -> HTMLResponse:
+             plan: Id | None = None, district: str | None = None, lang: Lang = "en", tiles: Tiles = None,
+             by: Annotated[Literal["school", "district"], Query(description="colour zones by school, or by 学区 (school "
+                                                                "district: member zones united, members linked to the lead)")] = "school",
+             ) -> HTMLResponse:
     return map_response(lambda nonce: ops.coverage_page(repo, settings, problems, level=level, year=year, plan=plan, district=district,
-                                          lang=lang, tiles=tiles, nonce=nonce), settings)
+                                          lang=lang, tiles=tiles, nonce=nonce, by=by), settings)
 
 
 @router.get("/plan/{plan_id}", response_class=HTMLResponse, summary="One plan's zones")

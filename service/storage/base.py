@@ -79,6 +79,8 @@ class JobStoreProtocol(Protocol):
     def finish(self, job_id: int, status: JobStatus, *, result: Any = None, error: Any = None) -> Job: ...
     def cancel(self, job_id: int, *, actor: str) -> Job: ...
     def sweep(self, *, stale_after_s: float) -> int: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Adoption:
     """An adopted plan and the ids of the adopted plans its adoption archived."""
@@ -170,6 +172,8 @@ class AdmissionStoreProtocol(Protocol):
     def draws(self, plan_id: int) -> list[LotteryDraw]: ...
     def replace_enrolments(self, levels: Sequence[str], rows: Sequence[EnrolmentRecord], *, actor: str) -> int: ...
     def enrolments(self, level: str) -> list[EnrolmentRecord]: ...
+
+
 class AssetStoreProtocol(Protocol):
     """Binary assets (street networks as compressed arrays) every host loads from the database."""
 
@@ -180,6 +184,40 @@ class AssetStoreProtocol(Protocol):
     def stamp(self) -> tuple[tuple[str, str, str], ...]: ...
     def put_network(self, name: str, data: bytes, *, mode: str, source: str | None, stats: dict[str, Any],
                     actor: str) -> Asset: ...
+class DistrictStatus(str, Enum):
+    PROPOSED = "proposed"    # a formation job's proposal, not in force
+    EFFECTIVE = "effective"  # in force from its school year
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDistrict:
+    """A 学区 as stored: ``schools`` lists the members, the lead first; ``report`` is the formation
+    report of a proposal (JSON-ready) or None for one made by hand."""
+
+    id: int | None
+    name: str
+    levels: tuple[str, ...]
+    school_year: int
+    lead: str
+    schools: tuple[str, ...]
+    status: DistrictStatus = DistrictStatus.EFFECTIVE
+    job_id: int | None = None
+    report: Any = None
+    version: int = 1
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class DistrictStoreProtocol(Protocol):
+    def create(self, district: StoredDistrict, *, actor: str) -> StoredDistrict: ...
+    def create_many(self, districts: Sequence[StoredDistrict], *, actor: str) -> list[StoredDistrict]: ...
+    def get(self, district_id: int) -> StoredDistrict: ...
+    def list(self, *, level: str | None = None, school_year: int | None = None, status: DistrictStatus | None = None,
+             job_id: int | None = None) -> list[StoredDistrict]: ...
+    def update(self, district: StoredDistrict, *, actor: str, expected_version: int | None = None) -> StoredDistrict: ...
+    def delete(self, district_id: int, *, actor: str, expected_version: int | None = None) -> None: ...
+    def adopt(self, job_id: int, *, actor: str, replace_existing: bool = False) -> list[StoredDistrict]: ...
+    def stamp(self) -> tuple[int, int]: ...
 
 
 class Repository(Protocol):
@@ -195,6 +233,8 @@ class Repository(Protocol):
     admission: AdmissionStoreProtocol
     #: Street networks' bytes, shared by every host (see service/storage/assets.py).
     assets: AssetStoreProtocol
+    #: 学区 (school districts) as data (see service/storage/districts.py).
+    districts: DistrictStoreProtocol
 
     def close(self) -> None: ...
     def upgrade(self) -> list[str]: ...

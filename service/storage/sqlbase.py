@@ -22,6 +22,7 @@ from service.storage.admission import AdmissionStore
 from service.storage.assets import AssetStore
 from service.storage.base import Adoption, AuditEvent
 from service.storage.demand import DemandStore
+from service.storage.districts import DistrictStore
 from service.storage.executor import SqlBackend
 from service.storage.history import PlanHistoryStore
 from service.storage.jobs import JobStore
@@ -67,6 +68,11 @@ class SqlRepository(SqlBackend):
     def admission(self) -> AdmissionStore:
         """Admission data, lottery draws and enrolments, composed over this backend's executor."""
         return AdmissionStore(self, audit=self._audit)
+
+    @cached_property
+    def districts(self) -> DistrictStore:
+        """学区 (school districts) as data, composed over this backend's executor."""
+        return DistrictStore(self, audit=self._audit)
 
     @cached_property
     def school_store(self) -> SchoolStore:
