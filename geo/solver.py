@@ -40,3 +40,27 @@ def new_highs(*, threads: int, time_limit_s: float, gap: float, seed: int = 0) -
     h.setOptionValue("mip_rel_gap", float(gap))
     h.setOptionValue("random_seed", int(seed))
     return h
+
+
+#: Model statuses that mean the solver itself failed (not the model's answer).
+_FAILED = frozenset({highspy.HighsModelStatus.kSolveError, highspy.HighsModelStatus.kNotset,
+                     highspy.HighsModelStatus.kLoadError, highspy.HighsModelStatus.kPresolveError,
+                     highspy.HighsModelStatus.kPostsolveError})
+
+
+def run_highs(h: highspy.Highs) -> highspy.HighsModelStatus:
+    """``h.run()``, once more on a fresh process scheduler if HiGHS failed to solve at all.
+
+    A solve made in another thread with another thread count (a job, a CLI run, a test before)
+    can leave the process scheduler unusable for this one: the run then ends at once with an
+    error status and no solution, which a caller would read as "nothing found in time".
+    """
+    h.run()
+    status = h.getModelStatus()
+    if status in _FAILED:
+        with _lock:
+            highspy.Highs.resetGlobalScheduler(True)
+            _threads[:] = [int(h.getOptionValue("threads")[1])]
+        h.run()
+        status = h.getModelStatus()
+    return status

@@ -38,7 +38,7 @@ from geo.capacity.balance import unweighted_cv, weighted_cv
 from geo.districts.checks import Prepared, prepare
 from geo.districts.model import District, DistrictOptions, DistrictPlan, DistrictSchool, SolveProgress, travel_text
 from geo.errors import Cancelled, Infeasible
-from geo.solver import new_highs
+from geo.solver import new_highs, run_highs
 from geo.standards import StandardsProfile
 
 ProgressFn = Callable[[SolveProgress], None]
@@ -176,9 +176,8 @@ def form_districts(
         raise Cancelled(msg)
     start = time.perf_counter()
     stopped = _callbacks(h, start, progress, cancel)
-    h.run()
+    status = run_highs(h)
     elapsed = time.perf_counter() - start
-    status = h.getModelStatus()
     if stopped[0]:
         msg = "district formation cancelled"
         raise Cancelled(msg)

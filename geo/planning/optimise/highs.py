@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from geo.planning.optimise.model import Model
-from geo.solver import new_highs
+from geo.solver import new_highs, run_highs
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,9 +117,9 @@ def solve_highs(model: Model, *, time_limit_s: float, gap: float, threads: int, 
         sol.col_value = list(map(float, warm))
         sol.value_valid = True
         h.setSolution(sol)
-    h.run()
+    model_status = run_highs(h)
     seconds = time.perf_counter() - started
-    status = _STATUS.get(h.getModelStatus().name, h.getModelStatus().name)
+    status = _STATUS.get(model_status.name, model_status.name)
     info = h.getInfo()
     has = info.primal_solution_status == 2
     values = np.asarray(h.getSolution().col_value, dtype=float) if has else None
