@@ -91,3 +91,24 @@ def test_teacher_moves_and_cvs_by_hand(cn_client: TestClient, keys: dict[str, st
     assert between["cv_weighted"] == pytest.approx(CV_BETWEEN, rel=1e-9)
     assert between["values"] == pytest.approx({"p-A1": 10 / 9, "p-B1": 11 / 9}, rel=1e-9)
     assert "5" in got["teacher_moves_text"]["en"] and "5" in got["teacher_moves_text"]["zh"]
+
+
+def test_nearest_donor_and_shortfall(cn_client: TestClient, keys: dict[str, str], repo: Repository) -> None:
+    """Made-up schools again. District C has two donors, 50 km apart, each next to one taker: the
+    least-travel transfer pairs each taker with its neighbour. District D has no surplus: its taker is
+    reported short by 1 and no move is invented."""
+    rows = {  # code: (lead, lon, enrolment, backbone teachers); all need ceil(100 / 100) = 1
+        "p-C1": ("p-C1", 0.0, 100, 2), "p-C2": ("p-C1", 0.01, 100, 0),
+        "p-C3": ("p-C1", 0.5, 100, 2), "p-C4": ("p-C1", 0.51, 100, 0),
+        "p-D1": ("p-D1", 2.0, 100, 1), "p-D2": ("p-D1", 2.01, 100, 0),
+    }
+    repo.import_schools([School(code=c, name=f"Made-up {c}", levels=("primary",), lon=x, lat=30.0, enrolment=n,
+                                attributes={"backbone_teachers": t}) for c, (_, x, n, t) in rows.items()], actor="t")
+    for lead, name in (("p-C1", "丙学区"), ("p-D1", "丁学区")):
+        members = sorted(c for c, v in rows.items() if v[0] == lead)
+        body = {"name": name, "levels": ["primary"], "school_year": 2026, "lead": lead, "schools": members}
+        assert cn_client.post("/v1/districts", json=body, headers=bearer(keys["planner"])).status_code == 201
+    got = cn_client.get("/v1/reports/districts?level=primary&year=2026").json()
+    moves = sorted((m["district"], m["from_school"], m["to_school"], m["count"]) for m in got["teacher_moves"])
+    assert moves == [("p-C1", "p-C1", "p-C2", 1), ("p-C1", "p-C3", "p-C4", 1)]
+    assert [(s["lead"], s["school"], s["teachers_short"]) for s in got["teacher_short"]] == [("p-D1", "p-D2", 1)]
