@@ -15,7 +15,7 @@ from maps.styles import Lang, escape, label
 PROPOSAL_LABELS: Mapping[str, Mapping[Lang, str]] = {
     "title": {"en": "Proposal from plan {id}", "zh": "由方案 {id} 生成的草案"},
     "moved_n": {"en": "{n} blocks move ({p} pupils); the parent's zones are dashed.",
-                "zh": "{n} 个生源单元调整（{p} 名学生）；虚线为原方案学区。"},
+                "zh": "{n} 个生源单元调整（{p} 名学生）；虚线为原方案招生片区。"},
     "locked_n": {"en": "Locked blocks: {n}", "zh": "已锁定生源单元：{n}"},
     "lock_hint": {"en": "Lock blocks from their popup, then run the optimiser again.",
                   "zh": "在生源单元弹窗中锁定，然后重新优化。"},

@@ -62,7 +62,7 @@ def _hit(h: ZoneHit, *, many: bool = False, walk_m: Mapping[str, float] | None =
     if h.zone.phasing:
         # A zone that phases in: say from when, grade by grade, so "2026" in the plan name does not mislead.
         en_p, zh_p = _phasing(h.zone.grade_start_years)
-        plan, plan_zh = f"{plan}; new zone: {en_p}", f"{plan_zh}；新学区：{zh_p}"
+        plan, plan_zh = f"{plan}; new zone: {en_p}", f"{plan_zh}；新招生片区：{zh_p}"
     if many and h.zone.grades is not None:
         g = _grade_ranges(h.zone.grades)
         plan, plan_zh = f"{plan}; grade{'s' if len(h.zone.grades) > 1 else ''} {g}", f"{plan_zh}；{g} 年级"
@@ -71,7 +71,7 @@ def _hit(h: ZoneHit, *, many: bool = False, walk_m: Mapping[str, float] | None =
         zh = f"该地址属于多校划片区域，对应学校：{names_zh}{far_zh}（{plan_zh}）"
     else:
         en = f"this address is in the zone of {names}{far_en} ({plan})"
-        zh = f"该地址属于 {names_zh} 的学区{far_zh}（{plan_zh}）"
+        zh = f"该地址属于 {names_zh} 的招生片区{far_zh}（{plan_zh}）"
     return en, zh
 
 
@@ -83,30 +83,30 @@ def _level(a: LevelAnswer, walk_m: Mapping[str, float] | None = None) -> tuple[s
             n = a.nearest[0]
             en = (f"{a.level}: no zone covers this address; the nearest {a.level} school is {n.school.name} "
                   f"({_distances(n, zh=False, walk_m=walk_m)}): ask the education office which school will take you")
-            zh = (f"{zh_level}：该地址不在任何学区内；最近的学校是 {n.school.name_local or n.school.name}"
+            zh = (f"{zh_level}：该地址不在任何招生片区内；最近的学校是 {n.school.name_local or n.school.name}"
                   f"（{_distances(n, zh=True, walk_m=walk_m)}），请向教育主管部门咨询入学安排")
         elif a.nearest_within_m is not None:
             en = (f"{a.level}: no zone covers this address and no {a.level} school is within "
                   f"{_km(a.nearest_within_m)}: ask the education office")
-            zh = f"{zh_level}：该地址不在任何学区内，{_zh_km(a.nearest_within_m)}范围内也没有该学段的学校，请向教育主管部门咨询"
+            zh = f"{zh_level}：该地址不在任何招生片区内，{_zh_km(a.nearest_within_m)}范围内也没有该学段的学校，请向教育主管部门咨询"
         else:
             en = f"{a.level}: no zone covers this address and no school of this level is known"
-            zh = f"{zh_level}：该地址不在任何学区内，也没有该学段的学校信息"
+            zh = f"{zh_level}：该地址不在任何招生片区内，也没有该学段的学校信息"
         return en, zh
     parts = [_hit(h, many=len(a.hits) > 1, walk_m=walk_m) for h in a.hits]
     en = f"{a.level}: " + "; ".join(p[0] for p in parts)
     zh = f"{zh_level}：" + "；".join(p[1] for p in parts)
     if any(h.on_boundary for h in a.hits):
         en += "; the address lies on a boundary between zones: confirm with the schools or the education office"
-        zh += "；该地址位于学区边界上，请向学校或教育主管部门确认"
+        zh += "；该地址位于招生片区边界上，请向学校或教育主管部门确认"
     elif len(a.hits) > 1:
         # Overlapping zones (not a boundary: the flags say so): name the grades each serves when known.
         en += "; several zones cover this address: ask the schools which one takes your child"
-        zh += "；该地址同时属于多个学区：请向学校确认孩子应就读哪一所"
+        zh += "；该地址同时属于多个招生片区：请向学校确认孩子应就读哪一所"
     elif any(h.near_boundary_m is not None for h in a.hits):
         m = min(h.near_boundary_m for h in a.hits if h.near_boundary_m is not None)
         en += f"; it is {_km(m)} from the zone boundary: check the exact address with the school"
-        zh += f"；距离学区边界约 {_zh_km(m)}，请以学校核实的准确门牌为准"
+        zh += f"；距离招生片区边界约 {_zh_km(m)}，请以学校核实的准确门牌为准"
     return en, zh
 
 
@@ -128,7 +128,7 @@ def _address(g: GeocodeResult) -> tuple[str, str]:
         zh += g.explanation.get("zh", "").rstrip("。") + "。"
     if g.precision in (Precision.STREET, Precision.LOCALITY):
         en += " The point is approximate, so the zone may differ for the exact house: give the full address with its house number."
-        zh += "该位置为近似定位，实际门牌所属学区可能不同：请提供含门牌号的完整地址。"
+        zh += "该位置为近似定位，实际门牌所属招生片区可能不同：请提供含门牌号的完整地址。"
     return en, zh
 
 
@@ -171,7 +171,7 @@ def explain(result: LookupResult, *, geocode: GeocodeResult | None = None,
     """
     if not result.levels:
         en, zh = ("No catchment data covers this place, and no school is near enough to suggest.",
-                  "此处没有学区数据，附近也没有可推荐的学校。")
+                  "此处没有招生片区数据，附近也没有可推荐的学校。")
     else:
         parts = [_level(a, walk_m) for a in result.levels]
         en = ". ".join(p[0][0].upper() + p[0][1:] for p in parts) + "."

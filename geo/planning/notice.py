@@ -43,7 +43,7 @@ class AreaChange:
 
 def _names(codes: SchoolSet, schools: Mapping[str, School], *, zh: bool) -> str:
     if not codes:
-        return "没有学区" if zh else "no zone"
+        return "没有招生片区" if zh else "no zone"
     names = [(schools[c].name_local or schools[c].name) if zh and c in schools else (schools[c].name if c in schools else c)
              for c in codes]
     return "、".join(names) if zh else " / ".join(names)
@@ -56,12 +56,12 @@ def _sentence(f: SchoolSet, t: SchoolSet, area: float, schools: Mapping[str, Sch
     src_zh, dst_zh = _names(f, schools, zh=True), _names(t, schools, zh=True)
     if not f:
         return {"en": f"An area of {area_text(area)} not zoned before is zoned for {dst_en}{when_en}.",
-                "zh": f"原未划片的 {area_text_zh(area)} 区域{when_zh}划入 {dst_zh} 学区。"}
+                "zh": f"原未划片的 {area_text_zh(area)} 区域{when_zh}划入 {dst_zh} 招生片区。"}
     if not t:
         return {"en": f"An area of {area_text(area)} zoned for {src_en} is no longer in any zone{when_en}.",
-                "zh": f"原属 {src_zh} 学区的 {area_text_zh(area)} 区域{when_zh}不再属于任何学区。"}
+                "zh": f"原属 {src_zh} 招生片区的 {area_text_zh(area)} 区域{when_zh}不再属于任何招生片区。"}
     return {"en": f"An area of {area_text(area)} moves from {src_en} to {dst_en}{when_en}.",
-            "zh": f"原属 {src_zh} 学区的 {area_text_zh(area)} 区域{when_zh}划入 {dst_zh} 学区。"}
+            "zh": f"原属 {src_zh} 招生片区的 {area_text_zh(area)} 区域{when_zh}划入 {dst_zh} 招生片区。"}
 
 
 def _by_set(zones: Sequence[Zone]) -> dict[SchoolSet, MultiPolygon]:
@@ -146,9 +146,9 @@ def notice_text(changes: Sequence[AreaChange], *, plan_name: str, year: int | No
     when_zh = f"，自 {year} 学年起生效" if year is not None else ""
     if not changes:
         return {"en": f"Zoning change notice: {plan_name}{when_en}. No area changes school.",
-                "zh": f"学区调整公告：{plan_name}{when_zh}。没有区域调整就读学校。"}
+                "zh": f"招生片区调整公告：{plan_name}{when_zh}。没有区域调整就读学校。"}
     en = [f"Zoning change notice: {plan_name}{when_en}. {len(changes)} area(s) change school:"]
-    zh = [f"学区调整公告：{plan_name}{when_zh}。共 {len(changes)} 处区域调整就读学校："]
+    zh = [f"招生片区调整公告：{plan_name}{when_zh}。共 {len(changes)} 处区域调整就读学校："]
     en.extend(f"{i}. {c.text['en']}" for i, c in enumerate(changes, 1))
     zh.extend(f"{i}. {c.text['zh']}" for i, c in enumerate(changes, 1))
     return {"en": "\n".join(en), "zh": "\n".join(zh)}

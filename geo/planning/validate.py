@@ -116,14 +116,14 @@ def _check_geometry(ctx: _Plan) -> None:
         if g is None or g.is_empty or g.geom_type not in {"Polygon", "MultiPolygon"}:
             kind = "empty" if g is None or g.is_empty else g.geom_type
             ctx.add("invalid_geometry", Severity.ERROR, f"zone {label} has no polygon ({kind})",
-                    f"学区 {label} 没有多边形（{kind}）", location=None, zones=[i], reason=kind)
+                    f"招生片区 {label} 没有多边形（{kind}）", location=None, zones=[i], reason=kind)
             ctx.usable[i] = False
             continue
         x0, y0, x1, y1 = g.bounds
         if not (np.isfinite([x0, y0, x1, y1]).all() and -180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
             ctx.add("invalid_geometry", Severity.ERROR,
                     f"zone {label} has coordinates outside lon/lat range (zones must be EPSG:4326, lon then lat)",
-                    f"学区 {label} 的坐标超出经纬度范围（须为 EPSG:4326，先经度后纬度）",
+                    f"招生片区 {label} 的坐标超出经纬度范围（须为 EPSG:4326，先经度后纬度）",
                     location=None, zones=[i], reason="outside lon/lat range")
             ctx.usable[i] = False
             continue
@@ -136,7 +136,7 @@ def _check_geometry(ctx: _Plan) -> None:
         ctx.geoms[i] = fixed
         ctx.usable[i] = not fixed.is_empty
         ctx.add("invalid_geometry", Severity.ERROR, f"zone {label} is not a valid polygon: {reason}",
-                f"学区 {label} 的多边形无效：{reason}", location=where, zones=[i], reason=reason,
+                f"招生片区 {label} 的多边形无效：{reason}", location=where, zones=[i], reason=reason,
                 repaired=not fixed.is_empty)
 
 
@@ -148,11 +148,11 @@ def _check_schools(ctx: _Plan) -> None:
             school = ctx.schools.get(code)
             if school is None:
                 ctx.add("unknown_school", Severity.ERROR, f"zone {label} names school code {code}, which is not known",
-                        f"学区 {label} 指向未知的学校代码 {code}", location=_zone_point(ctx.geoms[i]),
+                        f"招生片区 {label} 指向未知的学校代码 {code}", location=_zone_point(ctx.geoms[i]),
                         zones=[i], schools=[code])
             elif school.status is SchoolStatus.CLOSED:
                 ctx.add("closed_school", Severity.ERROR, f"zone {label} names {school.name} ({code}), which is closed",
-                        f"学区 {label} 指向已关闭的学校 {school.name}（{code}）", location=Point(school.lon, school.lat),
+                        f"招生片区 {label} 指向已关闭的学校 {school.name}（{code}）", location=Point(school.lon, school.lat),
                         zones=[i], schools=[code])
             elif ctx.usable[i] and ctx.in_force[i]:
                 homes[code].append(i)
@@ -165,7 +165,7 @@ def _check_schools(ctx: _Plan) -> None:
         dist = float(shapely.distance(to_metric(pt, ctx.tr), to_metric(union_polygons(ctx.geoms[pos]), ctx.tr)))
         ctx.add("school_outside_zone", Severity.WARNING,
                 f"{school.name} ({code}) lies {dist:.0f} m outside its own zone",
-                f"{school.name}（{code}）位于本校学区之外约 {dist:.0f} 米", location=pt, zones=positions,
+                f"{school.name}（{code}）位于本校招生片区之外约 {dist:.0f} 米", location=pt, zones=positions,
                 schools=[code], distance_m=round(dist, 1))
 
 
@@ -182,7 +182,7 @@ def _check_parts(ctx: _Plan) -> None:
         label = ctx.labels[i]
         if a.sum() < ctx.sliver_m2:
             ctx.add("sliver", Severity.WARNING, f"zone {label} covers only {area_text(a.sum())}",
-                    f"学区 {label} 面积仅 {area_text_zh(a.sum())}", location=ctx.geoms[i], zones=[i],
+                    f"招生片区 {label} 面积仅 {area_text_zh(a.sum())}", location=ctx.geoms[i], zones=[i],
                     area_m2=float(a.sum()), kind="zone")
             continue
         if mine.size < 2:
@@ -193,13 +193,13 @@ def _check_parts(ctx: _Plan) -> None:
         if small:
             area = float(areas[small].sum())
             ctx.add("sliver", Severity.WARNING, f"zone {label} has {len(small)} tiny detached piece(s), {area_text(area)} in all",
-                    f"学区 {label} 有 {len(small)} 块细碎的分离部分，共 {area_text_zh(area)}",
+                    f"招生片区 {label} 有 {len(small)} 块细碎的分离部分，共 {area_text_zh(area)}",
                     location=MultiPolygon(list(parts[small])), zones=[i], area_m2=area, kind="part")
         if detached:
             area = float(areas[detached].sum())
             ctx.add("not_contiguous", Severity.WARNING,
                     f"zone {label} is in {len(detached) + 1} separate parts ({area_text(area)} away from the main part)",
-                    f"学区 {label} 由 {len(detached) + 1} 块不相连的部分组成（主体之外 {area_text_zh(area)}）",
+                    f"招生片区 {label} 由 {len(detached) + 1} 块不相连的部分组成（主体之外 {area_text_zh(area)}）",
                     location=MultiPolygon(list(parts[detached])), zones=[i], area_m2=area,
                     parts=len(detached) + 1, part_areas_m2=[round(float(areas[m]), 1) for m in detached])
 
@@ -248,11 +248,11 @@ def _check_overlaps(ctx: _Plan) -> None:
         codes = tuple(dict.fromkeys(ctx.zones[x].school_codes + ctx.zones[y].school_codes))
         if area < ctx.sliver_m2:
             ctx.add("sliver", Severity.WARNING, f"zones {la} and {lb} overlap in a sliver of {area_text(area)}",
-                    f"学区 {la} 与 {lb} 有 {area_text_zh(area)} 的细碎重叠", location=loc, zones=[x, y],
+                    f"招生片区 {la} 与 {lb} 有 {area_text_zh(area)} 的细碎重叠", location=loc, zones=[x, y],
                     schools=codes, area_m2=area, kind="overlap")
         elif ctx.grades[x] == ctx.grades[y]:
             ctx.add("overlap", Severity.ERROR, f"zones {la} and {lb} overlap over {area_text(area)}",
-                    f"学区 {la} 与 {lb} 重叠 {area_text_zh(area)}", location=loc, zones=[x, y],
+                    f"招生片区 {la} 与 {lb} 重叠 {area_text_zh(area)}", location=loc, zones=[x, y],
                     schools=codes, area_m2=area)
         else:
             g = shared[k]
@@ -283,10 +283,10 @@ def _check_gaps(ctx: _Plan, area: shapely.Geometry | None, union: MultiPolygon) 
         touching = live[zi[gi == k]]
         if a < ctx.sliver_m2:
             ctx.add("sliver", Severity.WARNING, f"a sliver of {area_text(a)} is in no zone",
-                    f"有 {area_text_zh(a)} 的细碎空隙不属于任何学区", location=piece, zones=touching, area_m2=float(a), kind="gap")
+                    f"有 {area_text_zh(a)} 的细碎空隙不属于任何招生片区", location=piece, zones=touching, area_m2=float(a), kind="gap")
         else:
             ctx.add("gap", Severity.ERROR, f"{area_text(a)} inside the plan's area is in no zone",
-                    f"规划范围内有 {area_text_zh(a)} 不属于任何学区", location=piece, zones=touching, area_m2=float(a))
+                    f"规划范围内有 {area_text_zh(a)} 不属于任何招生片区", location=piece, zones=touching, area_m2=float(a))
 
 
 def _check_grades(ctx: _Plan, level_grades: Sequence[str] | None) -> None:
@@ -300,7 +300,7 @@ def _check_grades(ctx: _Plan, level_grades: Sequence[str] | None) -> None:
     if nowhere:
         text = grades_text(nowhere)
         ctx.add("grade_missing", Severity.ERROR, f"no zone of this plan serves grade(s) {text}",
-                f"本方案没有任何学区招收 {text} 年级", location=None, grades=nowhere)
+                f"本方案没有任何招生片区招收 {text} 年级", location=None, grades=nowhere)
     if not known:
         return  # every zone serves every grade: nothing can be missing in places
     groups: dict[tuple[int, ...], list[str]] = defaultdict(list)
@@ -330,7 +330,7 @@ def _check_grades(ctx: _Plan, level_grades: Sequence[str] | None) -> None:
         area = float(areas.sum())
         text = grades_text(grades)
         ctx.add("grade_missing", Severity.ERROR, f"no zone serves grade(s) {text} over {area_text(area)}",
-                f"{area_text_zh(area)} 范围内没有学区招收 {text} 年级", location=loc, zones=zones, area_m2=area,
+                f"{area_text_zh(area)} 范围内没有招生片区招收 {text} 年级", location=loc, zones=zones, area_m2=area,
                 schools=tuple(dict.fromkeys(c for p in zones for c in ctx.zones[p].school_codes)), grades=grades)
 
 

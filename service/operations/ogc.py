@@ -29,7 +29,7 @@ from geo.models import Plan, PlanStatus, School, Zone
 from geo.planning.demand import DemandUnit
 from service.storage.base import Repository
 
-TITLE = "Catchment: schools and school zones / 学校与学区"
+TITLE = "Catchment: schools and school zones / 学校与招生片区"
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",

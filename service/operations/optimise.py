@@ -182,7 +182,7 @@ def setup(repo: Repository, plan_id: int, req: OptimiseRequest, *, travels: Any 
         raise InvalidInput(f"cost must be one of {', '.join(COSTS)}, not {req.cost!r}", where="options.cost")
     zones = repo.zones(plan.id)
     if not zones:
-        raise InvalidInput(f"plan {plan.id} has no zones to start from / 方案 {plan.id} 没有学区", where="plan_id")
+        raise InvalidInput(f"plan {plan.id} has no zones to start from / 方案 {plan.id} 没有招生片区", where="plan_id")
     try:
         name, all_units = pick_demand(repo, zones, req.demand)
     except NotFound as exc:

@@ -85,7 +85,7 @@ def test_labels_in_chinese_and_english() -> None:
     cfg = config_of(page)
     assert cfg["labels"]["conflict"] == "其他人修改了此草案——请重新加载以查看其修改。" and cfg["lang"] == "zh"
     assert cfg["labels"]["conflict"] in page
-    assert cfg["layerNames"]["zones"] == "学区"
+    assert cfg["layerNames"]["zones"] == "招生片区"
     # An adopted plan opens with a warning: the API refuses its edits.
     assert "已采用" in page or "\\u5df2\\u91c7\\u7528" in page  # the panel's HTML may be JSON-escaped
     with pytest.raises(InvalidInput):

@@ -103,7 +103,7 @@ def test_unknown_language_is_refused() -> None:
 
 
 def test_coverage_labels_follow_the_language() -> None:
-    for lang, title in (("en", "Catchment zones"), ("zh", "学区划分")):
+    for lang, title in (("en", "Catchment zones"), ("zh", "招生片区划分")):
         page = render_html(coverage_map({"es": data.fairfax_es()}, data.fairfax_schools(), lang=lang, tiles="none"))
         assert js_text(title) in page
 

@@ -207,3 +207,17 @@ def test_districts_report(client: TestClient, keys: dict[str, str], repo: Reposi
     assert "between" in got["report"] and ("teacher_moves_note" in got or isinstance(got["teacher_moves"], list))
     none = client.get("/v1/reports/districts?level=middle&year=2026")
     assert none.status_code == 404 and none.headers["content-type"].startswith("application/problem+json")
+
+
+def test_lookup_zh_says_zone_and_district_apart(client: TestClient, keys: dict[str, str], repo: Repository) -> None:
+    """The zone is a 招生片区, the grouping a 学区: a lookup never calls the zone 学区 (issue #18)."""
+    _plan, zone = next((p, z) for p, z in repo.adopted_zones() if p.level == "elementary" and len(z.school_codes) == 1)
+    pt = zone.geometry.representative_point()
+    code = zone.school_codes[0]
+    other = next(s.code for s in repo.list_schools(level="elementary") if s.code != code)
+    school = repo.get_school(code)
+    body = {"name": "North", "levels": ["elementary"], "school_year": 2025, "lead": code, "schools": [code, other]}
+    assert client.post("/v1/districts", json=body, headers=bearer(keys["planner"])).status_code == 201
+    zh = client.get(f"/v1/lookup?lon={pt.x}&lat={pt.y}&level=elementary&year=2026").json()["explanation"]["zh"]
+    assert "的招生片区" in zh and f"{school.name_local or school.name}是North的学区长学校" in zh
+    assert zh.count("学区") == zh.count("学区长学校") == 1  # 学区 only for the district

@@ -293,7 +293,7 @@ def test_walking_distance_boundary_warning_and_nearest_schools(browser: Any, ser
     tab.open("/?lon=151.32&lat=-33.8&lang=zh")
     tab.page.wait_for_selector("#answer:not([hidden])")
     tab.idle()
-    assert "该位置不在任何学区内" in tab.text("#answer")
+    assert "该位置不在任何招生片区内" in tab.text("#answer")
     nearest = [s["name"] for lv in far["levels"] for s in lv["nearest_schools"]]
     assert nearest and _shown_schools(tab) == nearest
     tab.close()

@@ -56,7 +56,7 @@ def test_readme_example_year_7_moves_in_2027_year_10_stays(shared_client: TestCl
     zone = y7_2027["levels"][0]["zones"][0]
     assert zone["grade_start_years"] == {g: int(row[c]) for g, c in (("7", "YEAR7"), ("8", "YEAR8"), ("9", "YEAR9"), ("10", "YEAR10"))}
     assert "new zone: grades 7-8 from 2027, 9-10 from 2028" in y7_2027["explanation"]["en"]
-    assert "新学区" in y7_2027["explanation"]["zh"]
+    assert "新招生片区" in y7_2027["explanation"]["zh"]
 
 
 def test_every_phasing_zone_answers_by_grade_and_year(shared_client: TestClient, sample_db: Path) -> None:
@@ -192,7 +192,7 @@ def test_overlapping_zones_are_not_called_a_boundary(shared_client: TestClient) 
     assert len(zones) == 2 and not any(z["on_boundary"] for z in zones)
     en, zh = body["explanation"]["en"], body["explanation"]["zh"]
     assert "boundary" not in en and "边界" not in zh
-    assert "several zones cover this address" in en and "多个学区" in zh
+    assert "several zones cover this address" in en and "多个招生片区" in zh
 
 
 def test_chinese_explanation_names_levels_in_chinese(shared_client: TestClient) -> None:

@@ -186,7 +186,7 @@ def test_change_notice_lists_the_area(move: tuple[Zone, Zone, list[str], list[Zo
     names = schools()[src.school_codes[0]].name, schools()[dst.school_codes[0]].name
     assert all(n in c.text["en"] and n in c.text["zh"] for n in names) and "2025" in c.text["zh"]
     text = notice_text(changes, plan_name="FCPS elementary draft", year=2025)
-    assert text["en"].count("\n") == 1 and "学区调整公告" in text["zh"]
+    assert text["en"].count("\n") == 1 and "招生片区调整公告" in text["zh"]
     feature = json.loads(json.dumps(c.as_feature()))
     assert feature["geometry"]["type"] == "MultiPolygon"
     assert not changed_areas(zones(), list(zones()), schools=schools())
