@@ -89,7 +89,7 @@ def lookup(lon: Annotated[float | None, typer.Argument(help="longitude (EPSG:432
 
     from service.operations.addresses import build_remote
     from service.operations.lookup import lookup as lookup_op
-    from service.schemas_districts import LookupWithDistrictsOut
+    from service.schemas import LookupOut
     from service.state import build_snapshot
 
     settings = Settings()
@@ -102,7 +102,7 @@ def lookup(lon: Annotated[float | None, typer.Argument(help="longitude (EPSG:432
         finally:
             if remote is not None:
                 remote.close()
-    out = LookupWithDistrictsOut.from_answer(got.answer, input=got.at.input, in_crs=got.at.in_crs, missing_networks=got.missing_networks)
+    out = LookupOut.from_answer(got.answer, input=got.at.input, in_crs=got.at.in_crs, missing_networks=got.missing_networks)
     sys.stdout.write(out.model_dump_json(indent=2) + "\n")
 
 

@@ -6,60 +6,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from geo.lookup.answer import Answer
-from geo.lookup.odds import ZoneOdds
-from service import schemas as base_schemas
-from service.schemas import LookupOut
-
-
-class SchoolOddsOut(BaseModel):
-    category: str = Field(description="priority category key")
-    label_en: str = ""
-    label_zh: str = ""
-    school: str = Field(description="the first choice (school code)")
-    applicants: int = Field(description="applicants of this category whose first choice it is")
-    probability: float = Field(description="chance of admission at that school, 0..1")
-    stderr: float | None = Field(default=None, description="standard error (Monte Carlo only)")
-
-
-class ZoneOddsOut(BaseModel):
-    """Admission odds of one shared zone covering the place."""
-
-    level: str
-    plan_id: int
-    schools: list[str] = Field(description="the zone's schools (codes)")
-    method: Literal["exact", "monte_carlo"]
-    runs: int | None = Field(default=None, description="Monte Carlo draws (None for exact)")
-    places: dict[str, int] = Field(description="places per school")
-    applicants: int
-    odds: list[SchoolOddsOut]
-
-    @classmethod
-    def from_domain(cls, level: str, z: ZoneOdds) -> ZoneOddsOut:
-        return cls(level=level, plan_id=z.plan_id, schools=list(z.schools), method=z.method, runs=z.runs,  # type: ignore[arg-type]
-                   places=dict(z.places), applicants=z.applicants,
-                   odds=[SchoolOddsOut(category=o.category, label_en=o.label_en, label_zh=o.label_zh, school=o.school,
-                                       applicants=o.applicants, probability=round(o.probability, 6),
-                                       stderr=None if o.stderr is None else round(o.stderr, 6)) for o in z.odds])
-
-
-class LookupWithOddsOut(LookupOut):
-    """The lookup answer with, in a shared zone whose plan has admission data, the odds per category and school."""
-
-    admission: list[ZoneOddsOut] = Field(default_factory=list, description="odds of each shared zone covering the place "
-                                         "(多校划片 with a lottery); empty elsewhere")
-
-    @classmethod
-    def from_answer(cls, a: Answer, *, input: dict[str, Any], in_crs: dict[str, Any] | None,
-                    missing_networks: dict[str, dict[str, Any]] | None = None) -> LookupWithOddsOut:
-        base = LookupOut.from_answer(a, input=input, in_crs=in_crs, missing_networks=missing_networks)
-        odds = [ZoneOddsOut.from_domain(level, z) for level, zs in a.odds.items() for z in zs]
-        return cls(**dict(base), admission=odds)
-
-
-# LookupOut's fields name models defined after it in service.schemas: resolve them there.
-LookupWithOddsOut.model_rebuild(_types_namespace=vars(base_schemas))
-
 
 class AdmissionIn(BaseModel):
     """A plan's admission data (replaces what it had)."""

@@ -7,11 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field
 
-from geo.lookup.answer import Answer
 from geo.models import check_slug
 from service.params import SchoolCode
-from service.schemas import GeocodeOut, InCrsOut, LevelOut
-from service.schemas_admission import LookupWithOddsOut, ZoneOddsOut
 from service.storage.base import DistrictStatus, StoredDistrict
 
 Level = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(lambda v: check_slug(v, what="level"))]
@@ -83,33 +80,3 @@ class FormIn(BaseModel):
 class AdoptIn(BaseModel):
     replace_existing: bool = Field(default=False, description="delete the effective districts of the same year and "
                                    "levels first (else a school already in one is a 422)")
-
-
-class DistrictRefOut(BaseModel):
-    """The 学区 a zoned school belongs to."""
-
-    id: int
-    name: str
-    lead: str = Field(description="the lead school's code (学区长学校)")
-    lead_name: str
-    href: str
-
-
-class LookupWithDistrictsOut(LookupWithOddsOut):
-    """The lookup answer (with the odds of shared zones), and the 学区 in force of each zoned school."""
-
-    districts: dict[str, DistrictRefOut] = Field(default_factory=dict, description="zoned school code -> its school district "
-                                                 "(学区) in force for the year; empty where there are none")
-
-    @classmethod
-    def from_answer(cls, a: Answer, *, input: dict[str, Any], in_crs: dict[str, Any] | None,
-                    missing_networks: dict[str, dict[str, Any]] | None = None) -> LookupWithDistrictsOut:
-        base = LookupWithOddsOut.from_answer(a, input=input, in_crs=in_crs, missing_networks=missing_networks)
-        districts = {code: DistrictRefOut(id=d.id, name=d.name, lead=d.lead, lead_name=d.lead_name, href=f"/v1/districts/{d.id}")
-                     for code, d in a.districts.items()}
-        return cls(**dict(base), districts=districts)
-
-
-# LookupOut names models service.schemas defines after it; resolve them here.
-LookupWithDistrictsOut.model_rebuild(_types_namespace={"GeocodeOut": GeocodeOut, "InCrsOut": InCrsOut, "LevelOut": LevelOut,
-                                                                "ZoneOddsOut": ZoneOddsOut})

@@ -22,7 +22,7 @@ from service.networks import costs_for_codes
 from service.operations.addresses import Located, locate
 from service.operations.district_names import district_names
 from service.operations.lookup_cache import AnswerCache, encode
-from service.schemas_districts import LookupWithDistrictsOut
+from service.schemas import LookupOut
 from service.settings import Settings
 from service.state import Snapshot
 
@@ -131,7 +131,7 @@ async def lookup_json(snap: Snapshot, settings: Settings, cache: AnswerCache | N
 
     def slow() -> bytes:
         got = answer_at(snap, settings, at.lon, at.lat, level=lv, grade=g, year=year, geocode=at.geocode)
-        out = LookupWithDistrictsOut.from_answer(got, input=at.input, in_crs=at.in_crs, missing_networks=missing_networks(snap, at.lon, at.lat))
+        out = LookupOut.from_answer(got, input=at.input, in_crs=at.in_crs, missing_networks=missing_networks(snap, at.lon, at.lat))
         return encode(out.model_dump(mode="json"))
 
     if cache is not None:

@@ -13,7 +13,7 @@ marker value), serialises it, and cuts the bytes at every value that depends on 
 template. Later lookups in any cell with the same cell answer compute the distances (the same
 vectorised geodesic call as :func:`geo.lookup.resolve.resolve`) and fill them in. The template
 is generic over the answer: whatever :func:`~geo.lookup.answer.complete` and
-:class:`service.schemas_admission.LookupWithDistrictsOut` add flows through. Before a template is kept, it is filled
+:class:`service.schemas.LookupOut` add flows through. Before a template is kept, it is filled
 for the point that built it and compared byte for byte with the answer computed the ordinary
 way; a template that differs (an addition that depends on the point in a way not cut out here)
 is not used, and its key answers the ordinary way from then on.
@@ -45,8 +45,7 @@ from geo.models import LookupResult, SchoolDistance
 from geo.standards import get_profile
 from service.operations.addresses import Located
 from service.operations.district_names import district_names
-from service.schemas import InCrsOut
-from service.schemas_districts import LookupWithDistrictsOut
+from service.schemas import InCrsOut, LookupOut
 from service.settings import Settings
 from service.state import Snapshot
 
@@ -223,7 +222,7 @@ def build_template(snap: Snapshot, settings: Settings, cell: CellAnswer, nearest
     rank_to_flat = dict(enumerate(order))
     got = complete(marked, snap.schools, profile=get_profile(settings.profile), year=year, plans=snap.plans, odds=snap.odds,
                    districts=district_names(snap, level=level, year=year))
-    out = LookupWithDistrictsOut.from_answer(got, input={}, in_crs=None, missing_networks={}).model_dump(mode="json")
+    out = LookupOut.from_answer(got, input={}, in_crs=None, missing_networks={}).model_dump(mode="json")
     token = secrets.token_hex(6)
     slots: list[Callable[[Located, Sequence[float]], Any]] = []
 

@@ -18,8 +18,7 @@ from service.openapi import problems
 from service.operations import batch as batch_op
 from service.operations.lookup import lookup_json
 from service.query import lookup_query
-from service.schemas import BatchPoint
-from service.schemas_districts import LookupWithDistrictsOut
+from service.schemas import BatchPoint, LookupOut
 
 router = APIRouter(prefix="/v1/lookup", tags=["lookup"])
 
@@ -38,7 +37,7 @@ BATCH_OUT: dict[int | str, dict[str, Any]] = {200: {"description": "One row per 
     "text/csv": _CSV}}}
 
 
-@router.get("", response_model=LookupWithDistrictsOut, summary="Which zones and schools serve an address, or (lon, lat)",
+@router.get("", response_model=LookupOut, summary="Which zones and schools serve an address, or (lon, lat)",
             responses=problems(404, 409, 429))
 async def lookup(request: Request, snap: SnapDep, settings: SettingsDep, remote: RemoteDep,
                  lon: Annotated[float | None, Query(description="longitude (EPSG:4326), or x in crs")] = None,

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from geo.address.geocode import GeocodeResult, Suggestion
 from geo.address.rules import rule_label
 from geo.lookup.answer import Answer, Feeder
+from geo.lookup.odds import ZoneOdds
 from geo.models import (
     LevelAnswer,
     LookupResult,
@@ -131,6 +132,47 @@ class LevelOut(BaseModel):
                    decided_by=d.decided_by if d is not None else "polygon", rule=rule)
 
 
+class SchoolOddsOut(BaseModel):
+    category: str = Field(description="priority category key")
+    label_en: str = ""
+    label_zh: str = ""
+    school: str = Field(description="the first choice (school code)")
+    applicants: int = Field(description="applicants of this category whose first choice it is")
+    probability: float = Field(description="chance of admission at that school, 0..1")
+    stderr: float | None = Field(default=None, description="standard error (Monte Carlo only)")
+
+
+class ZoneOddsOut(BaseModel):
+    """Admission odds of one shared zone covering the place."""
+
+    level: str
+    plan_id: int
+    schools: list[str] = Field(description="the zone's schools (codes)")
+    method: Literal["exact", "monte_carlo"]
+    runs: int | None = Field(default=None, description="Monte Carlo draws (None for exact)")
+    places: dict[str, int] = Field(description="places per school")
+    applicants: int
+    odds: list[SchoolOddsOut]
+
+    @classmethod
+    def from_domain(cls, level: str, z: ZoneOdds) -> ZoneOddsOut:
+        return cls(level=level, plan_id=z.plan_id, schools=list(z.schools), method=z.method, runs=z.runs,  # type: ignore[arg-type]
+                   places=dict(z.places), applicants=z.applicants,
+                   odds=[SchoolOddsOut(category=o.category, label_en=o.label_en, label_zh=o.label_zh, school=o.school,
+                                       applicants=o.applicants, probability=round(o.probability, 6),
+                                       stderr=None if o.stderr is None else round(o.stderr, 6)) for o in z.odds])
+
+
+class DistrictRefOut(BaseModel):
+    """The 学区 a zoned school belongs to."""
+
+    id: int
+    name: str
+    lead: str = Field(description="the lead school's code (学区长学校)")
+    lead_name: str
+    href: str
+
+
 class LookupOut(BaseModel):
     lon: float = Field(description="EPSG:4326 longitude of the point looked up")
     lat: float = Field(description="EPSG:4326 latitude of the point looked up")
@@ -141,6 +183,10 @@ class LookupOut(BaseModel):
     geocode: GeocodeOut | None = Field(default=None, description="when an address was given: what it matched, how precisely, by which geocoder")
     in_crs: InCrsOut | None = Field(default=None, description="when crs= was given: the point in that crs and how far the conversion moved it")
     input: dict[str, Any] = Field(default_factory=dict, description="the query as given")
+    admission: list[ZoneOddsOut] = Field(default_factory=list, description="odds of each shared zone covering the place "
+                                         "(多校划片 with a lottery); empty elsewhere")
+    districts: dict[str, DistrictRefOut] = Field(default_factory=dict, description="zoned school code -> its school district "
+                                                 "(学区) in force for the year; empty where there are none")
 
     @classmethod
     def from_domain(cls, r: LookupResult, **extra: Any) -> LookupOut:
@@ -156,7 +202,10 @@ class LookupOut(BaseModel):
         return cls(lon=r.lon, lat=r.lat, levels=[LevelOut.from_domain(lv, answer=a) for lv in r.levels],
                    explanation=a.explanation, input=input, networks=networks,
                    geocode=GeocodeOut.from_domain(a.geocode) if a.geocode else None,
-                   in_crs=InCrsOut(**in_crs) if in_crs else None)
+                   in_crs=InCrsOut(**in_crs) if in_crs else None,
+                   admission=[ZoneOddsOut.from_domain(level, z) for level, zs in a.odds.items() for z in zs],
+                   districts={code: DistrictRefOut(id=d.id, name=d.name, lead=d.lead, lead_name=d.lead_name,
+                                                   href=f"/v1/districts/{d.id}") for code, d in a.districts.items()})
 
 
 class GeocodeOut(BaseModel):
