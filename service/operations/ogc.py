@@ -6,7 +6,10 @@ or HTML) and set the headers. Collections:
 * ``schools``: every school (points);
 * ``zones-<plan id>``: the zones of each adopted plan, with its school year and the grades each
   zone serves that year; drafts and proposals too for a planner's key;
-* ``demand-<name>``: each demand set (census blocks, compounds), with its children per level.
+* ``demand-<name>``: each demand set (census blocks, compounds), with its children per level;
+* ``districts``: the 学区 in force (proposals too for a planner's key): the union of the member
+  schools' zones in the adopted plans of the district's levels, or the member schools' points
+  where no adopted zone names them.
 
 Coordinates are CRS84 (lon, lat) unless ``crs`` asks for EPSG:4326 or EPSG:4490 (both lat, lon,
 as their authority orders them) or EPSG:3857.
@@ -27,7 +30,7 @@ from geo.crs import CRS84_URI, OGC_CRS_URIS, ogc_transformers
 from geo.errors import InvalidInput, NotFound
 from geo.models import Plan, PlanStatus, School, Zone
 from geo.planning.demand import DemandUnit
-from service.storage.base import Repository
+from service.storage.base import DistrictStatus, Repository, StoredDistrict
 
 TITLE = "Catchment: schools and school zones / 学校与招生片区"
 CONFORMANCE = [
@@ -48,10 +51,11 @@ class CollectionRef:
     id: str
     title: str
     description: str
-    kind: str  # "schools", "zones" or "demand"
+    kind: str  # "schools", "zones", "demand" or "districts"
     plan: Plan | None = None
     demand: str | None = None
     bbox: tuple[float, float, float, float] | None = None
+    planner: bool = False  # whether the caller sees proposals too (districts)
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,10 @@ def _plan_visible(plan: Plan, planner: bool) -> bool:
     return plan.status is PlanStatus.ADOPTED or (planner and plan.status in (PlanStatus.DRAFT, PlanStatus.PROPOSED))
 
 
+def _district_visible(d: StoredDistrict, planner: bool) -> bool:
+    return d.status is DistrictStatus.EFFECTIVE or planner
+
+
 def collection_refs(repo: Repository, *, planner: bool) -> list[CollectionRef]:
     """Every collection the caller may see (drafts and proposals only with a planner's key)."""
     refs = [CollectionRef("schools", "Schools / 学校", "Every school: code, name, levels, capacity, enrolment, status", "schools")]
@@ -94,6 +102,11 @@ def collection_refs(repo: Repository, *, planner: bool) -> list[CollectionRef]:
             refs.append(CollectionRef(f"zones-{p.id}", f"{p.name} ({p.status.value}, {p.school_year})",
                                       f"Zones of plan {p.id}: {p.district}, {p.level}, school year {p.school_year} / "
                                       f"{p.school_year}学年招生范围", "zones", plan=p))
+    if any(_district_visible(d, planner) for d in repo.districts.list()):
+        refs.append(CollectionRef("districts", "School districts / 学区",
+                                  "学区: name, levels, school year, lead school and members; the area is the union of the "
+                                  "member schools' adopted zones / 学区名称、学段、学年、学区长学校与成员学校", "districts",
+                                  planner=planner))
     for s in repo.demand_sets():
         bbox = (s.get("report") or {}).get("bbox")
         refs.append(CollectionRef(f"demand-{s['name']}", f"Demand: {s['name']} / 生源单元", f"Demand units ({s['kind']})",
@@ -149,8 +162,41 @@ def _features(repo: Repository, ref: CollectionRef) -> list[tuple[str | int, sha
         assert plan is not None
         names = {s.code: s.name for s in repo.list_schools(level=plan.level)}
         return [(int(z.id or 0), z.geometry, _zone_props(z, plan, names)) for z in repo.zones(plan.id)]
+    if ref.kind == "districts":
+        return _district_features(repo, planner=ref.planner)
     assert ref.demand is not None
     return [(u.id, u.geometry, _unit_props(u)) for u in repo.demand_units(ref.demand)]
+
+
+def _district_features(repo: Repository, *, planner: bool) -> list[tuple[str | int, shapely.Geometry, dict[str, Any]]]:
+    """Each visible 学区 with its area: the member schools' zones in the adopted plans of its levels
+    (the plan in force in the district's school year, else the latest adopted), or their points."""
+    schools = {s.code: s for s in repo.list_schools()}
+    adopted = [p for p in repo.list_plans(status=PlanStatus.ADOPTED)]
+    zones_of: dict[int, list[Zone]] = {}
+    out: list[tuple[str | int, shapely.Geometry, dict[str, Any]]] = []
+    for d in sorted(repo.districts.list(), key=lambda d: d.id or 0):
+        if not _district_visible(d, planner):
+            continue
+        members = set(d.schools)
+        parts: list[shapely.Geometry] = []
+        for level in d.levels:
+            plans = [p for p in adopted if p.level == level]
+            now = [p for p in plans if p.school_year <= d.school_year] or plans
+            for p in sorted(now, key=lambda p: p.school_year)[-1:] if now else []:
+                if p.id not in zones_of:
+                    zones_of[p.id] = list(repo.zones(p.id))
+                parts += [z.geometry for z in zones_of[p.id] if members & set(z.school_codes)]
+        if parts:
+            geom = shapely.union_all(parts)
+        else:
+            geom = shapely.MultiPoint([(schools[c].lon, schools[c].lat) for c in d.schools if c in schools])
+        out.append((int(d.id or 0), geom, {
+            "district_id": d.id, "name": d.name, "levels": list(d.levels), "school_year": d.school_year,
+            "lead": d.lead, "lead_name": schools[d.lead].name if d.lead in schools else d.lead,
+            "school_codes": list(d.schools), "schools": [schools[c].name if c in schools else c for c in d.schools],
+            "status": d.status.value, "area_from": "zones" if parts else "schools"}))
+    return out
 
 
 def _school_props(s: School) -> dict[str, Any]:

@@ -61,7 +61,7 @@ def conformance(request: Request, f: Format = None) -> Response:
     return _answer(request, f, ops.conformance(), title="Conformance / 符合性")
 
 
-@router.get("/collections", summary="The collections: schools, zones of each adopted plan (drafts for planners), demand units",
+@router.get("/collections", summary="The collections: schools, zones of each adopted plan (drafts for planners), demand units, 学区",
             responses=problems(401, 404) | ok_as("text/html"))
 def collections(request: Request, repo: RepoDep, user: OptionalUserDep, f: Format = None) -> Response:
     return _answer(request, f, ops.collections_doc(repo, _base(request), planner=_planner(user)), title="Collections / 数据集")

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from pyproj import Transformer
 
 from geo.models import PlanStatus
-from service.storage.base import Repository
+from service.storage.base import DistrictStatus, Repository, StoredDistrict
 from tests.conftest import bearer
 
 EPSG4326 = "http://www.opengis.net/def/crs/EPSG/0/4326"
@@ -131,3 +131,50 @@ def test_drafts_only_for_planners_and_html_escapes_stored_names(client: TestClie
     assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     listing = client.get("/ogc/collections", params={"f": "html"}, headers=bearer(keys["planner"])).text
     assert "<img src=x" not in listing and "&lt;img src=x onerror=alert(1)&gt;" in listing
+
+
+def _primary_codes(repo: Repository, plan_id: int, n: int) -> list[str]:
+    """The first ``n`` single-school zones' schools of a plan, in zone order."""
+    return [z.school_codes[0] for z in repo.zones(plan_id) if len(z.school_codes) == 1][:n]
+
+
+def test_districts_collection_is_the_union_of_member_zones(client: TestClient, repo: Repository, keys: dict[str, str]) -> None:
+    plan = _adopted(client, "primary", "nsw")
+    assert "districts" not in {c["id"] for c in client.get("/ogc/collections").json()["collections"]}
+    codes = _primary_codes(repo, plan["id"], 4)
+    body = {"name": "<b>第一学区</b>", "levels": ["primary"], "school_year": plan["school_year"], "lead": codes[0],
+            "schools": codes[:3]}
+    made = client.post("/v1/districts", json=body, headers=bearer(keys["planner"]))
+    assert made.status_code == 201, made.text
+    cols = {c["id"]: c for c in client.get("/ogc/collections").json()["collections"]}
+    assert "districts" in cols and "学区" in cols["districts"]["title"]
+    page = client.get("/ogc/collections/districts/items").json()
+    assert page["numberMatched"] == 1
+    f = page["features"][0]
+    assert f["properties"]["school_codes"] == codes[:3] and f["properties"]["lead"] == codes[0]
+    assert f["properties"]["area_from"] == "zones" and f["properties"]["name"] == "<b>第一学区</b>"
+    members = [z.geometry for z in repo.zones(plan["id"]) if set(z.school_codes) & set(codes[:3])]
+    assert shapely.equals_exact(shapely.normalize(shapely.geometry.shape(f["geometry"])),
+                                shapely.normalize(shapely.union_all(members)), tolerance=1e-9)
+    html = client.get(f"/ogc/collections/districts/items/{f['id']}", params={"f": "html"}).text
+    assert "<b>第一学区" not in html and "&lt;b&gt;第一学区" in html
+    # a district of schools that no adopted zone names is drawn as their points
+    lone = {"code": "X-9", "name": "Lone school", "lon": 151.0, "lat": -33.9, "levels": ["primary"]}
+    assert client.post("/v1/schools", json=lone, headers=bearer(keys["admin"])).status_code == 201
+    body2 = body | {"name": "Two", "lead": "X-9", "schools": ["X-9"]}
+    assert client.post("/v1/districts", json=body2, headers=bearer(keys["planner"])).status_code == 201
+    feats = client.get("/ogc/collections/districts/items").json()["features"]
+    two = next(x for x in feats if x["properties"]["name"] == "Two")
+    assert two["geometry"]["type"] == "MultiPoint" and two["properties"]["area_from"] == "schools"
+    assert two["geometry"]["coordinates"] == [[151.0, -33.9]]
+
+
+def test_proposed_districts_only_for_planners(client: TestClient, repo: Repository, keys: dict[str, str]) -> None:
+    plan = _adopted(client, "primary", "nsw")
+    codes = _primary_codes(repo, plan["id"], 2)
+    repo.districts.create(StoredDistrict(id=None, name="Proposed", levels=("primary",), school_year=plan["school_year"],
+                                         lead=codes[0], schools=tuple(codes), status=DistrictStatus.PROPOSED), actor="test")
+    assert "districts" not in {c["id"] for c in client.get("/ogc/collections").json()["collections"]}
+    assert client.get("/ogc/collections/districts/items").status_code == 404
+    seen = client.get("/ogc/collections/districts/items", headers=bearer(keys["planner"])).json()
+    assert [f["properties"]["status"] for f in seen["features"]] == ["proposed"]

@@ -16,7 +16,7 @@ import pytest
 import shapely
 
 from geo.models import PlanStatus
-from service.storage.base import Repository
+from service.storage.base import Repository, StoredDistrict
 from tests.support.server import running_service
 
 pytestmark = pytest.mark.gdal
@@ -65,3 +65,22 @@ def test_gdal_lists_and_copies_collections(gdal: None, db_url: str, repo: Reposi
     for row in schools.itertuples():
         s = by_code[row.code]
         assert (row.name, round(row.geometry.x, 9), round(row.geometry.y, 9)) == (s.name, round(s.lon, 9), round(s.lat, 9))
+
+
+def test_gdal_copies_the_districts(gdal: None, db_url: str, repo: Repository, tmp_path: Path) -> None:
+    fairfax = next(p for p in repo.list_plans(status=PlanStatus.ADOPTED) if p.district == "fairfax" and p.level == "elementary")
+    zones = [z for z in repo.zones(fairfax.id) if len(z.school_codes) == 1]
+    groups = [[z.school_codes[0] for z in zones[i:i + 5]] for i in (0, 5)]
+    for i, g in enumerate(groups):
+        repo.districts.create(StoredDistrict(id=None, name=f"学区 {i + 1}", levels=("elementary",), school_year=fairfax.school_year,
+                                             lead=g[0], schools=tuple(g)), actor="test")
+    with running_service(db_url) as base:
+        assert "districts" in _run("ogrinfo", "-ro", "-q", f"OAPIF:{base}/ogc")
+        out = tmp_path / "districts.gpkg"
+        _run("ogr2ogr", "-f", "GPKG", str(out), f"OAPIF:{base}/ogc", "districts")
+    got = pyogrio.read_dataframe(out, layer="districts").sort_values("name")
+    assert list(got["name"]) == ["学区 1", "学区 2"]
+    for row, g in zip(got.itertuples(), groups, strict=True):
+        assert _string_list(row.school_codes) == g and row.lead == g[0]
+        union = shapely.union_all([z.geometry for z in zones if z.school_codes[0] in g])
+        assert shapely.equals_exact(shapely.normalize(row.geometry), shapely.normalize(union), tolerance=1e-9)
