@@ -2,8 +2,8 @@
 
 * ``Content-Security-Policy``: API answers may load nothing; map pages run only the scripts
   that carry the response's nonce (see :func:`page_csp`), so a stored name that slipped
-  through escaping still could not run; ``/docs`` and ``/redoc`` may load Swagger UI and
-  ReDoc from their CDN. ``frame-ancestors`` comes from :class:`~service.settings.HttpSettings`.
+  through escaping still could not run; ``/docs`` and ``/redoc`` load Swagger UI and ReDoc
+  from the service's own static files. ``frame-ancestors`` comes from :class:`~service.settings.HttpSettings`.
 * ``X-Content-Type-Options: nosniff``, ``Referrer-Policy``, and ``X-Frame-Options`` for
   browsers that ignore frame-ancestors.
 * CORS is off unless ``CATCHMENT_HTTP_CORS_ORIGINS`` lists origins; preflights are answered.
