@@ -37,7 +37,7 @@ from geo.standards import CN
 DATA = Path(__file__).resolve().parents[1] / "data" / "boundaries"
 NSW = DATA / "nsw" / "greater_sydney_schools.geojson"
 CASES = (("Hawkesbury", 30_000.0, True), ("Blue Mountains", 25_000.0, True), ("Camden", 10_000.0, False),
-         ("Blacktown", 10_000.0, False), ("Fairfax ES", 10_000.0, False))
+         ("Blacktown", 10_000.0, False), ("Fairfax ES", 10_000.0, False), ("Greater Sydney", 60_000.0, False))
 
 
 def _fairfax() -> list[DistrictSchool]:
@@ -56,7 +56,10 @@ def _county(lga: str) -> list[DistrictSchool]:
                                                          "levels": "Level_of_schooling",
                                                          "enrolment": "latest_year_enrolment_FTE"},
                                level_map={"Primary School": ["primary"], "Infants School": ["primary"]})
-    chosen = [s for s in schools if s.attributes.get("LGA") == lga and "primary" in s.levels]
+    # "Greater Sydney": every primary school of the file at once (661 with an ICSEA), as a state-wide
+    # service would be asked without an area; the construction heuristic then gives the plan.
+    chosen = [s for s in schools if (lga == "Greater Sydney" or s.attributes.get("LGA") == lga) and "primary" in s.levels
+              and s.attributes.get("ICSEA_value") not in (None, "")]
     return district_schools(chosen, attribute_quality(chosen, "ICSEA_value"),
                             urban=lambda s: s.attributes.get("ASGS_remoteness") == "Major Cities of Australia")
 

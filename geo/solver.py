@@ -7,12 +7,35 @@ So the scheduler is reset whenever the count changes, here, for every caller.
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 
 import highspy
 
 _lock = threading.Lock()
 _threads: list[int] = []
+
+
+def _first_highs_quietly() -> None:
+    """Make the process's first HiGHS instance with standard output sent to standard error.
+
+    HiGHS writes its banner ("Running HiGHS ...") to file descriptor 1 when the first instance is
+    made, before any option can turn it off; on a command's standard output it would corrupt
+    ``--json``. Later instances print nothing.
+    """
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError):
+        highspy.Highs()
+        return
+    try:
+        os.dup2(2, 1)
+        highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def new_highs(*, threads: int, time_limit_s: float, gap: float, seed: int = 0) -> highspy.Highs:
@@ -30,6 +53,8 @@ def new_highs(*, threads: int, time_limit_s: float, gap: float, seed: int = 0) -
         Random seed (fixed, so runs repeat).
     """
     with _lock:
+        if not _threads:
+            _first_highs_quietly()
         if _threads and _threads[-1] != threads:
             highspy.Highs.resetGlobalScheduler(True)
         _threads[:] = [threads]

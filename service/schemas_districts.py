@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from geo.models import check_slug
 from service.params import SchoolCode
@@ -73,6 +73,12 @@ class FormIn(BaseModel):
     urban_column: str | None = Field(default=None, min_length=1, max_length=64,
                                      description="the school attribute saying urban (1/true/urban/城镇) or rural (0/false/rural/乡村)")
     districts: int | None = Field(default=None, ge=1, le=1000, description="exactly this many districts")
+    where: dict[Annotated[str, StringConstraints(min_length=1, max_length=64)],
+                Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=200)]], Field(min_length=1, max_length=200)]] | None = Field(
+        default=None, max_length=10, description="the area: only schools whose attribute has one of these values, e.g. "
+        '{"LGA": ["Hawkesbury"]}; several attributes must all match (a county forms its own 学区)')
+    bbox: Annotated[list[float], Field(min_length=4, max_length=4)] | None = Field(default=None, description="only schools inside [min lon, min lat, "
+                                                         "max lon, max lat], EPSG:4326")
     travel_weight: float = Field(default=0.05, ge=0, le=100)
     mip_rel_gap: float = Field(default=0.01, ge=0, le=1)
 

@@ -40,6 +40,17 @@ class Prepared:
     min_districts: int
 
 
+def required_groups(p: Prepared, o: DistrictOptions) -> list[NDArray[np.bool_]]:
+    """The groups every district needs a member of: strong, urban and rural, each level (``mix_levels``)."""
+    gs: list[NDArray[np.bool_]] = []
+    if o.strong_share is not None:
+        gs.append(p.strong)
+    if p.urban is not None:
+        gs.extend((p.urban, ~p.urban))
+    gs.extend(np.array([lv == level for lv in p.school_levels], dtype=bool) for level in p.levels)
+    return gs
+
+
 def max_schools_for(options: DistrictOptions, profile: StandardsProfile | None) -> int:
     """The size cap in force: the option, else the profile's number, else 10."""
     if options.max_schools is not None:

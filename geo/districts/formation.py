@@ -18,6 +18,10 @@ Model (``n`` schools, ``L`` the schools that may lead, ``q`` quality, ``qbar`` i
   the schools' mean absolute deviation from ``qbar`` and ``scale`` the travel cap (or the
   median travel), so the small travel term makes districts compact without outweighing balance.
 
+The solver starts from the partition :mod:`geo.districts.construct` builds (leads by greedy cover,
+a seat assignment, local search on the same objective), so a county too large to solve in the time
+limit still gets a plan that meets every rule, with the gap to the bound proved so far.
+
 The solve is deterministic (one thread, HiGHS's fixed seed) when it ends within its gap; a time
 limit ends it with the best partition found so far and the gap, which then depends on the
 machine's speed. A cancel check stops it (:class:`geo.errors.Cancelled`).
@@ -35,7 +39,8 @@ import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
 from geo.capacity.balance import unweighted_cv, weighted_cv
-from geo.districts.checks import Prepared, prepare
+from geo.districts.checks import Prepared, prepare, required_groups
+from geo.districts.construct import construct
 from geo.districts.model import District, DistrictOptions, DistrictPlan, DistrictSchool, SolveProgress, travel_text
 from geo.errors import Cancelled, Infeasible
 from geo.solver import new_highs, run_highs
@@ -81,12 +86,7 @@ def _model(p: Prepared, o: DistrictOptions) -> tuple[highspy.HighsLp, NDArray[np
     for ks in by_school:
         rows.add(ks, [1.0] * len(ks), 1.0, 1.0)
     dev = p.quality - p.quality.mean()
-    groups: list[NDArray[np.bool_]] = []
-    if o.strong_share is not None:
-        groups.append(p.strong)
-    if p.urban is not None:
-        groups.extend((p.urban, ~p.urban))
-    groups.extend(np.array([lv == level for lv in p.school_levels], dtype=bool) for level in p.levels)
+    groups = required_groups(p, o)
     for j, ks in enumerate(by_lead):
         y = y0 + j
         for k in ks:
@@ -168,13 +168,20 @@ def form_districts(
     """
     o = options or DistrictOptions()
     p = prepare(schools, travel, o, profile)
-    lp, ps, pl, _ = _model(p, o)
-    h = new_highs(threads=1, time_limit_s=float(o.time_limit_s), gap=float(o.mip_rel_gap), seed=0)
-    h.passModel(lp)
     if cancel is not None and cancel():
         msg = "district formation cancelled"
         raise Cancelled(msg)
     start = time.perf_counter()
+    first = construct(p, o, seconds=min(0.2 * float(o.time_limit_s), 10.0), cancel=cancel)
+    lp, ps, pl, leads = _model(p, o)
+    left = float(o.time_limit_s) - (time.perf_counter() - start)
+    h = new_highs(threads=1, time_limit_s=max(left, 0.1), gap=float(o.mip_rel_gap), seed=0)
+    h.passModel(lp)
+    start_obj = None
+    if first is not None:
+        start_obj = _mip_start(h, p, o, lp, first, ps, pl, leads)
+        if progress is not None:
+            progress(SolveProgress(time.perf_counter() - start, start_obj, None, None))
     stopped = _callbacks(h, start, progress, cancel)
     status = run_highs(h)
     elapsed = time.perf_counter() - start
@@ -185,16 +192,38 @@ def form_districts(
     has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
     if status == highspy.HighsModelStatus.kInfeasible:
         _raise_infeasible(p, o)
-    if not has_solution:
+    bound = _finite(info.mip_dual_bound)
+    if has_solution:
+        x = np.asarray(h.getSolution().col_value)[: len(ps)] > 0.5
+        s_idx, l_idx, objective, gap = ps[x], pl[x], float(info.objective_function_value), _finite(info.mip_gap)
+    elif first is not None and start_obj is not None:
+        # The solver ran out of time before it took the start in (a large county): the
+        # construction's partition stands, with the gap to whatever bound the solver proved.
+        s_idx, l_idx, objective = np.arange(len(first)), first, start_obj
+        gap = (objective - bound) / abs(objective) if bound is not None and objective else None
+    else:
         en = (f"no district partition found within the time limit of {o.time_limit_s:g} s; the options may still be "
               "feasible: allow more time or loosen them")
         zh = f"在 {o.time_limit_s:g} 秒时限内未找到学区划分方案；条件未必不可行：请延长时限或放宽条件"
         raise Infeasible(en, message_zh=zh, where="time_limit_s")
-    x = np.asarray(h.getSolution().col_value)[: len(ps)] > 0.5
-    optimal = status == highspy.HighsModelStatus.kOptimal
-    return _plan(p, o, ps[x], pl[x], profile=profile, status="optimal" if optimal else "time_limit",
-                 objective=float(info.objective_function_value), bound=_finite(info.mip_dual_bound),
-                 gap=_finite(info.mip_gap), solve_s=elapsed)
+    optimal = has_solution and status == highspy.HighsModelStatus.kOptimal
+    return _plan(p, o, s_idx, l_idx, profile=profile, status="optimal" if optimal else "time_limit",
+                 objective=objective, bound=bound, gap=gap, solve_s=elapsed)
+
+
+def _mip_start(h: highspy.Highs, p: Prepared, o: DistrictOptions, lp: highspy.HighsLp, first: NDArray[np.int64],
+               ps: NDArray[np.int64], pl: NDArray[np.int64], leads: NDArray[np.int64]) -> float:
+    """Give the solver the constructed partition as its first incumbent; its objective value."""
+    x = (first[ps] == pl).astype(float)
+    y = np.isin(leads, first).astype(float)
+    dev = p.quality - p.quality.mean()
+    d = np.array([abs(float(dev[first == l_].sum())) for l_ in leads])
+    col = np.concatenate([x, y, d])
+    sol = highspy.HighsSolution()
+    sol.col_value = col.tolist()
+    sol.value_valid = True
+    h.setSolution(sol)
+    return float(np.dot(np.asarray(lp.col_cost_), col))
 
 
 def _finite(v: float) -> float | None:

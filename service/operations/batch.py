@@ -17,6 +17,7 @@ import pandas as pd
 
 from geo.errors import InvalidInput, TooLarge, UnsupportedFile
 from geo.lookup.bulk import assign, zone_mask
+from geo.lookup.odds import ZoneOdds, odds_key
 from geo.lookup.table import ZoneColumns, assignment_columns
 from service.operations.lookup import clean_filters, school_year
 from service.settings import Settings
@@ -71,19 +72,50 @@ def _coords(frame: pd.DataFrame, limit: int) -> tuple[np.ndarray, np.ndarray]:
     return lons, lats
 
 
-def _rows(snap: Snapshot, lons: np.ndarray, lats: np.ndarray, mask: np.ndarray) -> Iterator[tuple[int, dict[str, tuple[list[int], list[str]]]]]:
-    """Per chunk: yield (point position, {level: (zone ids, school codes)})."""
+Slot = tuple[list[int], list[str], list[dict[str, Any]]]
+
+
+def entry_odds(snap: Snapshot) -> dict[int, ZoneOdds]:
+    """Index entry -> the admission odds of its shared zone (多校划片), where its plan has admission data."""
+    if not snap.odds:
+        return {}
+    out = {}
+    for i, e in enumerate(snap.index.entries):
+        if len(e.zone.school_codes) > 1 and e.plan.id is not None:
+            z = snap.odds.get(odds_key(e.plan.id, e.zone.school_codes))
+            if z is not None:
+                out[i] = z
+    return out
+
+
+def odds_json(z: ZoneOdds) -> dict[str, Any]:
+    """A shared zone's odds in a batch row: each category's chance at its first choice."""
+    return {"schools": list(z.schools), "method": z.method, "runs": z.runs,
+            "odds": [{"school": o.school, "category": o.category, "probability": round(o.probability, 6),
+                      "stderr": None if o.stderr is None else round(o.stderr, 6)} for o in z.odds]}
+
+
+def odds_cell(z: ZoneOdds) -> str:
+    """The same in one CSV cell: ``school/category=probability`` joined by ``;``."""
+    return ";".join(f"{o.school}/{o.category}={round(o.probability, 4):g}" for o in z.odds)
+
+
+def _rows(snap: Snapshot, lons: np.ndarray, lats: np.ndarray, mask: np.ndarray) -> Iterator[tuple[int, dict[str, Slot]]]:
+    """Per chunk: yield (point position, {level: (zone ids, school codes, odds of shared zones)})."""
     entries = snap.index.entries
     zone_ids = np.array([e.zone.id if e.zone.id is not None else -1 for e in entries])
+    odds = {i: odds_json(z) for i, z in entry_odds(snap).items()}
     for start in range(0, len(lons), CHUNK):
         stop = min(start + CHUNK, len(lons))
         ans = assign(snap.index, lons[start:stop], lats[start:stop], mask=mask)
-        per: dict[int, dict[str, tuple[list[int], list[str]]]] = {}
+        per: dict[int, dict[str, Slot]] = {}
         for p, z in zip(ans.point.tolist(), ans.zone.tolist(), strict=True):
             e = entries[z]
-            slot = per.setdefault(p, {}).setdefault(e.plan.level, ([], []))
+            slot = per.setdefault(p, {}).setdefault(e.plan.level, ([], [], []))
             slot[0].append(int(zone_ids[z]))
             slot[1].extend(e.zone.school_codes)
+            if z in odds:
+                slot[2].append(odds[z])
         for p in range(stop - start):
             yield start + p, per.get(p, {})
 
@@ -95,9 +127,14 @@ def _id(v: Any) -> Any:
 def _csv(snap: Snapshot, ids: np.ndarray, lons: np.ndarray, lats: np.ndarray, mask: np.ndarray,
          levels: list[str]) -> Iterator[str]:
     """CSV rows built a chunk at a time with pandas (no per-point Python); the same cells as the batch job's."""
-    head = ["id", "lon", "lat"] + [f"{lv}_{k}" for lv in levels for k in ("schools", "zones")]
-    yield ",".join(head) + "\n"
     cols = ZoneColumns(snap.index)
+    # Levels with shared zones that have admission data get an <level>_odds column, keyed by zone id.
+    odds: dict[str, dict[str, str]] = {}
+    for i, z in entry_odds(snap).items():
+        odds.setdefault(str(cols.level[i]), {})[str(cols.ids[i])] = odds_cell(z)
+    head = ["id", "lon", "lat"] + [f"{lv}_{k}" for lv in levels for k in ("schools", "zones", "odds")
+                                   if k != "odds" or lv in odds]
+    yield ",".join(head) + "\n"
     for start in range(0, len(lons), CHUNK):
         stop = min(start + CHUNK, len(lons))
         got = assignment_columns(snap.index, lons[start:stop], lats[start:stop], mask=mask, levels=levels, cols=cols)
@@ -105,6 +142,10 @@ def _csv(snap: Snapshot, ids: np.ndarray, lons: np.ndarray, lats: np.ndarray, ma
         for lv in levels:
             table[f"{lv}_schools"] = got[f"{lv}_schools"]
             table[f"{lv}_zones"] = got[f"{lv}_zones"]
+            if lv in odds:
+                by_zone = odds[lv]
+                table[f"{lv}_odds"] = [";".join(by_zone[z] for z in str(zs).split(";") if z in by_zone)
+                                       for zs in got[f"{lv}_zones"]]
         yield table.to_csv(index=False, header=False, lineterminator="\n")
 
 
@@ -118,7 +159,8 @@ def _json(snap: Snapshot, ids: np.ndarray, lons: np.ndarray, lats: np.ndarray, m
     parts: list[str] = []
     for p, answer in _rows(snap, lons, lats, mask):
         row = {"id": _id(ids[p]), "lon": float(lons[p]), "lat": float(lats[p]),
-               "levels": {lv: {"zones": z, "schools": list(dict.fromkeys(c))} for lv, (z, c) in answer.items()}}
+               "levels": {lv: {"zones": z, "schools": list(dict.fromkeys(c))} | ({"odds": o} if o else {})
+                          for lv, (z, c, o) in answer.items()}}
         parts.append(json.dumps(row, separators=(",", ":")))
         if len(parts) == 20_000:
             yield ("," if p >= 20_000 else "") + ",".join(parts)

@@ -19,6 +19,7 @@ from geo.districts.checks import max_schools_for, prepare
 from geo.districts.formation import form_districts
 from geo.districts.model import DistrictOptions, DistrictPlan, DistrictSchool, SolveProgress, geodesic_matrix
 from geo.districts.quality import attribute_quality, balance_quality, district_schools
+from geo.districts.select import Where, numeric_attributes, select_schools
 from geo.errors import Cancelled, InvalidInput, NotFound
 from geo.models import School, SchoolStatus, check_slug
 from geo.standards import StandardsProfile, get_profile
@@ -87,15 +88,41 @@ def _urban(column: str | None) -> Any:
 
 
 def formation_input(repo: Repository, *, level: str, score: str | None, urban_column: str | None,
-                    profile: StandardsProfile) -> list[DistrictSchool]:
-    """The open schools of ``level`` with their quality score (a column, or the profile's balance indicators)."""
+                    profile: StandardsProfile, where: Where | None = None,
+                    bbox: Sequence[float] | None = None) -> tuple[list[DistrictSchool], list[dict[str, str]]]:
+    """The open schools of ``level`` in the area (``where``, ``bbox``) with their quality score (a
+    column, or the profile's balance indicators), and the schools left out for want of a score."""
     lv = check_slug(level, what="level")
-    schools = [s for s in repo.list_schools(level=lv) if s.status is SchoolStatus.OPEN]
+    schools = select_schools([s for s in repo.list_schools(level=lv) if s.status is SchoolStatus.OPEN], where=where, bbox=bbox)
     if len(schools) < 2:
-        msg = f"level {lv!r} has {len(schools)} open school(s); districts need at least 2 / 该学段开办学校不足 2 所，无法组建学区"
+        msg = (f"level {lv!r} has {len(schools)} open school(s) in the selection; districts need at least 2 / "
+               "所选范围内该学段开办学校不足 2 所，无法组建学区")
         raise InvalidInput(msg, where="level")
-    quality = attribute_quality(schools, score) if score else balance_quality(schools, level=lv, profile=profile)
-    return district_schools(schools, quality, urban=_urban(urban_column))
+    left_out: list[dict[str, str]] = []
+    if score:
+        blank = [s for s in schools if str(s.attributes.get(score, "")).strip() in ("", "None", "nan")]
+        if len(blank) == len(schools):
+            raise InvalidInput(_score_hint(schools, f"no school of the selection has a {score!r} value"), where="score")
+        left_out = [{"code": s.code, "reason": f"no {score} value / 缺少 {score}"} for s in blank]
+        schools = [s for s in schools if s not in blank]
+        quality = attribute_quality(schools, score)
+    else:
+        try:
+            quality = balance_quality(schools, level=lv, profile=profile)
+        except InvalidInput as exc:
+            raise InvalidInput(_score_hint(schools, exc.message), where="score") from exc
+    return district_schools(schools, quality, urban=_urban(urban_column)), left_out
+
+
+def _score_hint(schools: Sequence[School], why: str) -> str:
+    """``why``, then the school attributes that could score quality (numbers on most schools)."""
+    found = numeric_attributes(schools)
+    if not found:
+        return (f"{why}; no school attribute holds numbers to score quality by: import one (e.g. a 'quality' column) / "
+                "学校属性中没有可作为质量评分的数值")
+    shown = ", ".join(f"{k} ({c} of {len(schools)} schools)" for k, c in found[:8])
+    return (f"{why}; score quality by a numeric school attribute (--score on the command line, \"score\" over HTTP), "
+            f"e.g. {shown} / 请用数值型学校属性作为质量评分（命令行 --score，接口 \"score\"），如 {found[0][0]}")
 
 
 def plan_json(plan: DistrictPlan, stored: Sequence[StoredDistrict], names: dict[str, str]) -> dict[str, Any]:
@@ -115,25 +142,28 @@ def plan_json(plan: DistrictPlan, stored: Sequence[StoredDistrict], names: dict[
 
 def run_formation(repo: Repository, schools: Sequence[DistrictSchool], options: DistrictOptions, *, level: str,
                   school_year: int, profile: StandardsProfile, actor: str, job_id: int | None,
-                  progress: Any = None, cancel: Any = None) -> dict[str, Any]:
+                  progress: Any = None, cancel: Any = None, left_out: Sequence[dict[str, str]] = ()) -> dict[str, Any]:
     """Solve, store the districts as a proposal of ``job_id``, return the result (districts + report)."""
     plan = form_districts(schools, geodesic_matrix(schools), options, profile=profile, progress=progress, cancel=cancel)
     names = {s.code: s.name_local or s.name for s in schools}
-    report = {k: v for k, v in plan_json(plan, [], names).items() if k != "districts"}
+    report = {k: v for k, v in plan_json(plan, [], names).items() if k != "districts"} | {"left_out": list(left_out)}
     proposals = [StoredDistrict(id=None, name=f"学区 {i} {names.get(d.lead, d.lead)}".strip()[:200], levels=(level,),
                                 school_year=school_year, lead=d.lead, schools=d.members, status=DistrictStatus.PROPOSED,
                                 job_id=job_id, report=report) for i, d in enumerate(plan.districts, 1)]
     stored = repo.districts.create_many(proposals, actor=actor)
-    return plan_json(plan, stored, names) | {"proposal": {"job_id": job_id, "status": "proposed",
+    return plan_json(plan, stored, names) | {"left_out": list(left_out),
+                                             "proposal": {"job_id": job_id, "status": "proposed",
                                                           "adopt": f"/v1/districts/proposals/{job_id}/adopt"}}
 
 
 def submit_formation(runner: JobRunner, *, level: str, school_year: int, score: str | None, urban_column: str | None,
-                     options: DistrictOptions, profile: str, actor: str) -> Job:
+                     options: DistrictOptions, profile: str, actor: str, where: Where | None = None,
+                     bbox: Sequence[float] | None = None) -> Job:
     """Check the input and the options now (422 with the reason), then form the districts as a job."""
     prof = get_profile(profile)
     repo = runner.repo
-    schools = formation_input(repo, level=level, score=score, urban_column=urban_column, profile=prof)
+    schools, left_out = formation_input(repo, level=level, score=score, urban_column=urban_column, profile=prof,
+                                        where=where, bbox=bbox)
     prepare(schools, geodesic_matrix(schools), options, prof)  # raises Infeasible (422) with why
     lv = check_slug(level, what="level")
     limit = float(options.time_limit_s)
@@ -147,13 +177,15 @@ def submit_formation(runner: JobRunner, *, level: str, school_year: int, score: 
 
         try:
             return run_formation(repo, schools, options, level=lv, school_year=school_year, profile=prof, actor=actor,
-                                 job_id=ctx.job.id, progress=progress, cancel=lambda: ctx.cancelled)
+                                 job_id=ctx.job.id, progress=progress, cancel=lambda: ctx.cancelled, left_out=left_out)
         except Cancelled as exc:
             raise JobCancelled(str(exc)) from exc
 
     params = {"level": lv, "school_year": school_year, "score": score, "urban_column": urban_column, "profile": prof.key,
               "max_schools": max_schools_for(options, prof), "time_limit_s": limit, "max_travel_m": options.max_travel,
-              "strong_share": options.strong_share, "mix_urban_rural": options.mix_urban_rural, "districts": options.districts}
+              "strong_share": options.strong_share, "mix_urban_rural": options.mix_urban_rural, "districts": options.districts,
+              "where": {k: list(v) for k, v in (where or {}).items()} or None, "bbox": list(bbox) if bbox else None,
+              "schools": len(schools)}
     return runner.submit(kind="districts.form", owner=actor, params=params, fn=run)
 
 
@@ -162,17 +194,21 @@ def adopt_proposals(repo: Repository, job_id: int, *, actor: str, replace_existi
 
 
 def form_now(repo: Repository, *, level: str, school_year: int, score: str | None, urban_column: str | None,
-             options: DistrictOptions, profile: str, actor: str, progress: Any = None) -> dict[str, Any]:
+             options: DistrictOptions, profile: str, actor: str, progress: Any = None, where: Where | None = None,
+             bbox: Sequence[float] | None = None) -> dict[str, Any]:
     """Form the districts in this process (the CLI), recorded as a finished job like one run by the
     service, so its proposals are adopted the same way (``POST /v1/districts/proposals/{job}/adopt``)."""
     prof = get_profile(profile)
-    schools = formation_input(repo, level=level, score=score, urban_column=urban_column, profile=prof)
+    schools, left_out = formation_input(repo, level=level, score=score, urban_column=urban_column, profile=prof,
+                                        where=where, bbox=bbox)
+    prepare(schools, geodesic_matrix(schools), options, prof)  # impossible options: no job recorded
     lv = check_slug(level, what="level")
-    job = repo.jobs.start(repo.jobs.create(kind="districts.form", owner=actor, params={"level": lv, "school_year": school_year,
-                                                                                       "score": score, "via": "cli"}).id)
+    params = {"level": lv, "school_year": school_year, "score": score, "via": "cli", "schools": len(schools),
+              "where": {k: list(v) for k, v in (where or {}).items()} or None, "bbox": list(bbox) if bbox else None}
+    job = repo.jobs.start(repo.jobs.create(kind="districts.form", owner=actor, params=params).id)
     try:
         result = run_formation(repo, schools, options, level=lv, school_year=school_year, profile=prof, actor=actor,
-                               job_id=job.id, progress=progress)
+                               job_id=job.id, progress=progress, left_out=left_out)
     except Exception as exc:
         repo.jobs.finish(job.id, JobStatus.FAILED, error={"type": type(exc).__name__, "detail": str(exc)})
         raise
@@ -204,9 +240,15 @@ def districts_report_json(repo: Repository, *, level: str, year: int, profile: s
     try:
         rot = teacher_moves(schools, members, level=lv, profile=prof)
     except InvalidInput as exc:
+        # The same keys as a computed table, so a client reads one shape: no table, and why.
+        zh = (f"标准 {prof.key} 未设定该学段每百名学生教师数的底线，无法给出教师交流轮岗建议"
+              if exc.where == "indicator" else f"无法给出教师交流轮岗建议：{exc.message}")
         out["teacher_moves"] = None
+        out["teacher_short"] = None
         out["teacher_moves_note"] = exc.message
+        out["teacher_moves_text"] = {"en": f"no teacher exchange suggested: {exc.message}", "zh": zh}
     else:
+        out["teacher_moves_note"] = None
         out["teacher_moves"] = rot.rows()
         out["teacher_short"] = [to_jsonable(s) for s in rot.short]
         out["teacher_moves_text"] = dict(rot.text)

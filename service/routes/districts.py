@@ -95,7 +95,8 @@ def form(body: Annotated[FormIn, Body()], runner: JobsDep, settings: SettingsDep
                               mix_urban_rural=body.mix_urban_rural, districts=body.districts, travel_weight=body.travel_weight,
                               time_limit_s=body.time_limit_s, mip_rel_gap=body.mip_rel_gap)
     job = ops.submit_formation(runner, level=body.level, school_year=body.school_year, score=body.score,
-                               urban_column=body.urban_column, options=options, profile=settings.profile, actor=actor(user))
+                               urban_column=body.urban_column, options=options, profile=settings.profile, actor=actor(user),
+                               where=body.where, bbox=body.bbox)
     out = JobOut.from_domain(job, status_of=status_for_name)
     return JSONResponse(out.model_dump(mode="json"), status_code=202, headers={"Location": out.href})
 

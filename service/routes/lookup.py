@@ -31,7 +31,11 @@ BATCH_IN: dict[str, Any] = {"requestBody": {"required": True, "content": {
     "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
                                        "properties": {"file": {"type": "string", "format": "binary",
                                                                "description": "CSV with lon, lat (and id) columns"}}}}}}}
-BATCH_OUT: dict[int | str, dict[str, Any]] = {200: {"description": "One row per point, in order: JSON or CSV", "content": {
+BATCH_OUT: dict[int | str, dict[str, Any]] = {200: {"description": (
+    "One row per point, in order: JSON rows `{id, lon, lat, levels: {<level>: {zones, schools, odds}}}` or CSV columns "
+    "`<level>_schools`, `<level>_zones`. In a shared zone (多校划片) whose plan has admission data, `odds` lists each "
+    "priority category's chance at its first-choice school (as `GET /v1/lookup`'s `admission`), and the CSV has a "
+    "`<level>_odds` column: `school/category=probability` joined by `;`"), "content": {
     "application/json": {"schema": {"type": "object", "properties": {"levels": {"type": "array", "items": {"type": "string"}},
                                                                      "rows": {"type": "array", "items": {"type": "object"}}}}},
     "text/csv": _CSV}}}

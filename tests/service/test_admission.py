@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -102,6 +103,26 @@ def test_cli_import_and_exact_odds_in_the_lookup(world: dict[str, object], clien
     assert "户籍和居住均在片区第一志愿漕溪小学：100%" in zh
     west = client.get("/v1/lookup", params={"lon": 121.425, "lat": 31.19}).json()
     assert west["admission"] == [] and "多校划片" not in west["explanation"]["zh"]
+
+
+def test_batch_and_map_carry_the_odds(world: dict[str, object], client: TestClient) -> None:
+    assert _put_csv(client, world, (DATA / "admission.csv").read_text()).status_code == 200
+    west = {"lon": 121.425, "lat": 31.19}
+    got = client.post("/v1/lookup/batch", json={"points": [{"id": "e", **EAST}, {"id": "w", **west}]}).json()
+    east_row, west_row = got["rows"]
+    [zone] = east_row["levels"]["primary"]["odds"]
+    assert zone["schools"] == ["A", "B"] and zone["method"] == "exact"
+    assert {(o["category"], o["school"]): o["probability"] for o in zone["odds"]} == {
+        ("hukou", "A"): 1.0, ("resident", "A"): 0.25, ("hukou", "B"): 1.0, ("resident", "B"): 0.5}
+    assert "odds" not in west_row["levels"]["primary"]  # a one-school zone has no lottery
+    text = client.post("/v1/lookup/batch", content=b"id,lon,lat\ne,121.437,31.19\nw,121.425,31.19\n",
+                       headers={"Content-Type": "text/csv", "Accept": "text/csv"}).text
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert rows[0]["primary_odds"] == "A/hukou=1;A/resident=0.25;B/hukou=1;B/resident=0.5" and rows[1]["primary_odds"] == ""
+    for lang, says in (("en", "Living in the zone choosing Huayuan Primary first: 25%"), ("zh", "居住在片区第一志愿华苑小学：25%")):
+        page = client.get("/v1/maps/lookup", params=EAST | {"tiles": "none", "lang": lang})
+        # The explanation box of the map carries the odds (written into the page's script, JSON-escaped).
+        assert page.status_code == 200 and (says in page.text or json.dumps(says)[1:-1] in page.text), lang
 
 
 def test_http_import_ranked_lists_and_bad_rows(world: dict[str, object], client: TestClient,
