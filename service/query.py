@@ -47,7 +47,12 @@ def lookup_query(query_string: bytes) -> dict[str, Any]:
     unknown names are ignored, as FastAPI does); RequestValidationError when one is not valid."""
     raw: dict[str, str] = {}
     if query_string:
-        for k, v in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True, encoding="utf-8", errors="replace"):
+        text = query_string.decode("latin-1")
+        if "%" in text or "+" in text or ";" in text:
+            pairs = parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="replace")
+        else:  # nothing to unquote (a plain lon/lat query): the same pairs parse_qsl gives, cheaper
+            pairs = [(k, v) for k, _, v in (part.partition("=") for part in text.split("&") if part)]
+        for k, v in pairs:
             if k in NAMES:
                 raw[k] = v
     out: dict[str, Any] = dict.fromkeys(NAMES)

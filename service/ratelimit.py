@@ -58,9 +58,15 @@ class MemoryWindow:
         self.events: dict[str, deque[float]] = {}
         self.longest_s = longest_s
         self._since_sweep = 0
+        self._keys: dict[tuple[RateLimitItem, tuple[str, ...]], str] = {}
 
     def _window(self, item: RateLimitItem, ids: Sequence[str], now: float) -> deque[float]:
-        key = item.key_for(*ids)
+        ids = tuple(ids)
+        key = self._keys.get((item, ids))
+        if key is None:
+            key = item.key_for(*ids)
+            if len(self._keys) < 100_000:  # clients come and go: the names are cheap to rebuild
+                self._keys[(item, ids)] = key
         times = self.events.get(key)
         if times is None:
             times = self.events[key] = deque()

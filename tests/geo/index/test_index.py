@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import shapely
+import shapely.ops
 from numpy.typing import NDArray
 
 from geo.index.grid_build import DEFAULT_EXPONENTS, build_grid
@@ -234,3 +235,35 @@ def test_build_index_leaves_out_a_plan_outside_lon_lat_and_indexes_the_rest() ->
     assert list(skipped) == [2] and "EPSG:3857" in skipped[2]
     assert [index.entries[i].plan.id for i in index.query(151.05, -33.85)] == [1]
     assert index.version == 3 and index.grid is not None
+
+
+def test_distance_to_the_boundary_matches_a_projected_reference(sydney: ZoneIndex) -> None:
+    """The edge distance (a box of the boundary in local metres, the foot measured geodesically)
+    against an independent reference: the boundary near the point, densified and projected to an azimuthal equidistant
+    frame centred on it (pyproj; distances from the centre are geodesic), then shapely's distance."""
+    from pyproj import Proj
+
+    from geo.distance import distance_to_boundary_m
+
+    rng = np.random.default_rng(8)
+    ex, ey = edge_points(sydney.geoms[rng.choice(len(sydney), size=40, replace=False)])
+    pick = rng.choice(ex.size, size=min(ex.size, 300), replace=False)
+    xs = ex[pick] + rng.normal(0, 0.0002, pick.size)  # within about 20 m of an edge
+    ys = ey[pick] + rng.normal(0, 0.0002, pick.size)
+    checked = 0
+    for x, y in zip(xs.tolist(), ys.tolist(), strict=True):
+        for z in sydney.query(x, y):
+            got = distance_to_boundary_m(sydney.geoms[z], x, y, within_m=50.0)
+            aeqd = Proj(f"+proj=aeqd +lat_0={y} +lon_0={x} +ellps=WGS84")
+            # Densified first: a straight line in degrees is curved in the projected frame.
+            near = shapely.segmentize(shapely.clip_by_rect(shapely.boundary(sydney.geoms[z]), x - 0.002, y - 0.002,
+                                                           x + 0.002, y + 0.002), 0.00002)
+            c = shapely.get_coordinates(near)
+            px, py = aeqd(c[:, 0], c[:, 1])
+            want = shapely.distance(shapely.Point(0, 0), shapely.transform(near, lambda _, px=px, py=py: np.column_stack((px, py))))
+            if want < 49.0:
+                assert got is not None and got == pytest.approx(want, rel=1e-5, abs=0.001), (x, y, z)
+                checked += 1
+            elif want > 51.0:
+                assert got is None
+    assert checked > 20
