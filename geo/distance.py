@@ -38,16 +38,17 @@ def geodesic_m(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLik
     return np.asarray(dist, dtype=float)
 
 
-_WGS84_A = 6_378_137.0
-_WGS84_E2 = 0.00669437999014
+#: WGS84 semi-major axis (m) and first eccentricity squared.
+WGS84_A = 6_378_137.0
+WGS84_E2 = 0.00669437999014
 
 
 def _metres_per_degree(lat: float) -> tuple[float, float]:
     """Metres per degree of longitude and of latitude at ``lat`` on WGS84."""
     phi = math.radians(lat)
-    w = 1.0 - _WGS84_E2 * math.sin(phi) ** 2
-    n = _WGS84_A / math.sqrt(w)  # prime vertical radius of curvature
-    m = _WGS84_A * (1.0 - _WGS84_E2) / w ** 1.5  # meridian radius of curvature
+    w = 1.0 - WGS84_E2 * math.sin(phi) ** 2
+    n = WGS84_A / math.sqrt(w)  # prime vertical radius of curvature
+    m = WGS84_A * (1.0 - WGS84_E2) / w ** 1.5  # meridian radius of curvature
     return max(math.radians(n * math.cos(phi)), 1e-6), math.radians(m)
 
 

@@ -53,18 +53,20 @@ def _pick_leads(p: Prepared, want: int, fixed: int | None) -> list[int] | None:
     leads: list[int] = []
     # Strongest first on ties: order candidates by quality once, argmax takes the first maximum.
     cand = cand[np.argsort(-p.quality[cand], kind="stable")]
+    free = np.ones(cand.size, dtype=bool)
     while not covered.all() or len(leads) < want:
-        free = np.array([c not in leads for c in cand])
         if not free.any():
             break
         if not covered.all():
             gain = (p.reach[:, cand] & ~covered[:, None]).sum(axis=0)
             gain[~free] = -1
-            best = int(cand[int(np.argmax(gain))])
+            j = int(np.argmax(gain))
         else:
             far = np.min(p.travel[np.ix_(cand, np.asarray(leads, dtype=np.int64))], axis=1)
             far[~free] = -np.inf
-            best = int(cand[int(np.argmax(far))])
+            j = int(np.argmax(far))
+        best = int(cand[j])
+        free[j] = False
         leads.append(best)
         covered |= p.reach[:, best]
     if not covered.all() or (fixed is not None and len(leads) > fixed):
@@ -78,16 +80,14 @@ def _assign(p: Prepared, o: DistrictOptions, leads: list[int], scale: float) -> 
     k = len(leads)
     if k * cap < n:
         return None
-    cost = np.full((n, k * cap), _FORBIDDEN)
-    for j, l_ in enumerate(leads):
-        seats = slice(j * cap, (j + 1) * cap)
-        col = np.where(p.reach[:, l_], p.travel[:, l_] / scale, _FORBIDDEN)
-        cost[:, seats] = col[:, None]
+    # Seat j * cap + i is the i-th of lead j's district: its first seat is the lead's own.
+    col = np.where(p.reach[:, leads], p.travel[:, leads] / scale, _FORBIDDEN)
+    cost = np.repeat(col, cap, axis=1)
+    for j in range(k):
         cost[:, j * cap + 1: j * cap + o.min_schools] -= _REQUIRED
-        cost[leads, seats] = _FORBIDDEN  # a lead sits in its own first seat only
-        cost[l_, j * cap] = -_REQUIRED * 10
-    cost[:, [j * cap for j in range(k)]] = np.where(np.isin(np.arange(n), leads)[:, None], cost[:, [j * cap for j in range(k)]],
-                                                    _FORBIDDEN)
+    cost[leads, :] = _FORBIDDEN  # a lead sits in its own first seat only ...
+    cost[:, ::cap] = _FORBIDDEN  # ... and no other school does
+    cost[leads, np.arange(k) * cap] = -_REQUIRED * 10
     rows, cols = linear_sum_assignment(cost)
     if (cost[rows, cols] >= _FORBIDDEN / 2).any():
         return None

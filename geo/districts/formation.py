@@ -217,7 +217,7 @@ def _mip_start(h: highspy.Highs, p: Prepared, o: DistrictOptions, lp: highspy.Hi
     x = (first[ps] == pl).astype(float)
     y = np.isin(leads, first).astype(float)
     dev = p.quality - p.quality.mean()
-    d = np.array([abs(float(dev[first == l_].sum())) for l_ in leads])
+    d = np.abs(np.bincount(first, weights=dev, minlength=len(first))[leads])
     col = np.concatenate([x, y, d])
     sol = highspy.HighsSolution()
     sol.col_value = col.tolist()

@@ -23,13 +23,10 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 
 from geo.crs import lon_lat_problem
+from geo.distance import WGS84_A, WGS84_E2
 from geo.index.grid import CellGrid
 from geo.index.grid_build import build_grid
 from geo.models import Plan, Zone
-
-# WGS84 semi-major axis (m) and first eccentricity squared.
-_A = 6_378_137.0
-_E2 = 0.00669437999014
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,9 +128,9 @@ class ZoneIndex:
         assert self.grid is not None
         size = 2.0**-self.grid.finest
         phi = math.radians(min(abs(lat) + 2 * size, 90.0))
-        w = 1.0 - _E2 * math.sin(phi) ** 2
-        east = math.radians(size) * _A * math.cos(phi) / math.sqrt(w)
-        north = math.radians(size) * _A * (1.0 - _E2)
+        w = 1.0 - WGS84_E2 * math.sin(phi) ** 2
+        east = math.radians(size) * WGS84_A * math.cos(phi) / math.sqrt(w)
+        north = math.radians(size) * WGS84_A * (1.0 - WGS84_E2)
         return 0.99 * min(east, north)
 
     def interior(self, lon: float, lat: float) -> int | None:
