@@ -77,12 +77,12 @@ def network_costs(travels: Any, mode: str, units: tuple[DemandUnit, ...], school
         raise InvalidInput(exc.message, where="options.cost") from exc
     pts = shapely.point_on_surface(np.array([u.geometry for u in units], dtype=object))
     snapped = t.travel.snap(shapely.get_x(pts), shapely.get_y(pts))
-    net = np.asarray(t.travel.point_matrix(snapped), dtype=float)
+    net = np.asarray(t.travel.point_matrix(snapped), dtype=float)  # schools x units
     col = t.index_of()
     values = np.full((len(units), len(codes)), np.inf)
     for j, c in enumerate(codes):
         if c in col:
-            values[:, j] = net[:, col[c]]
+            values[:, j] = net[col[c], :]
     values = np.where(np.isnan(values), np.inf, values)
     return TravelCosts(tuple(u.id for u in units), tuple(codes), values, "s" if mode == "drive" else "m",
                        f"{mode} network {t.name}")

@@ -10,6 +10,7 @@ column that does is forbidden instead. The plan it ends with satisfies every row
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import highspy
 import numpy as np
@@ -40,11 +41,13 @@ def held(model: Model, x: NDArray[np.float64]) -> NDArray[np.bool_]:
 
 
 def dive(model: Model, h: highspy.Highs, x: NDArray[np.float64], *, time_limit_s: float,
-         batch_share: float = 0.25) -> tuple[NDArray[np.float64] | None, NDArray[np.float64]]:
+         batch_share: float = 0.25, cancel: Callable[[], bool] | None = None
+         ) -> tuple[NDArray[np.float64] | None, NDArray[np.float64]]:
     """Round the relaxation held in ``h`` (already solved, values ``x``) to a plan.
 
-    Returns the plan (None when time ran out or a rounding could not be undone) and the last
-    relaxation's values, nearly integral, for the caller to finish by branch and cut."""
+    Returns the plan (None when time ran out, ``cancel`` said stop, or a rounding could not be
+    undone) and the last relaxation's values, nearly integral, for the caller to finish by
+    branch and cut. ``cancel`` is polled before each re-solve."""
     started = time.perf_counter()
     h.setOptionValue("time_limit", float("inf"))
     n_p = model.n_pairs
@@ -52,6 +55,8 @@ def dive(model: Model, h: highspy.Highs, x: NDArray[np.float64], *, time_limit_s
     hi = model.col_hi.copy()
     head, supp = model.support
     while time.perf_counter() - started < time_limit_s:
+        if cancel is not None and cancel():
+            return None, x
         fixed = held(model, x)
         done = np.zeros(model.n_units, dtype=bool)
         done[model.pair_u[fixed]] = True
@@ -76,6 +81,8 @@ def dive(model: Model, h: highspy.Highs, x: NDArray[np.float64], *, time_limit_s
         order = order[np.argsort(-x[order])]
         size = max(1, int(np.ceil(order.size * batch_share)))
         while True:
+            if cancel is not None and cancel():
+                return None, x
             pick = order[:size]
             trial = lo.copy()
             trial[pick] = 1.0

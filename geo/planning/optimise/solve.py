@@ -8,13 +8,16 @@ So, in order, each step offering its plan and the best kept:
 1. the relaxation (dual simplex; from the last basis on a re-solve): its objective bounds every
    plan from below, so the reported gap is a true optimality gap;
 2. the warm start repaired by single-unit moves (``local.py``), then ejection chains for 2 s;
-3. LP diving (``dive.py``): round a batch of fractional columns that are already joined to their
+3. unless the plan in hand is already within ``_CLOSE`` of the bound (a re-solve after locks),
+   LP diving (``dive.py``): round a batch of fractional columns that are already joined to their
    school, re-solve from the basis, until the relaxation is integral or time runs short;
 4. branch and cut on the units the last relaxation left fractional (and their neighbours), the
    rest fixed where the relaxation holds them whole through whole neighbours;
 5. ejection chains (``eject.py``: overflow routed through full neighbouring zones to a school
-   with seats left, one boundary unit per hop) and the repair again, then, with time left and
-   the gap above target, branch and cut once more around the over-full schools (or the
+   with seats left, one boundary unit per hop) and the repair again;
+6. with time left and the gap above target, windows (``windows.py``): branch and cut on each
+   cluster of units where the plan and the relaxation disagree, one cluster at a time, wider
+   each pass; then branch and cut once more around the over-full schools (or the
    disagreements), warm-started from the best plan, with ejection chains after each round
    while overflow is left.
 
@@ -38,9 +41,12 @@ from geo.planning.optimise.eject import eject
 from geo.planning.optimise.highs import Progress, Relaxation, Solution, _highs, solve_highs
 from geo.planning.optimise.local import improve, repair
 from geo.planning.optimise.model import Model
+from geo.planning.optimise.windows import windows
 
 #: Models up to this many columns go straight to branch and cut, which proves their optimum fast.
 _SMALL = 5_000
+#: A warm start within this gap of the relaxation skips the dive (step 3) and its branch and cut (step 4).
+_CLOSE = 0.2
 
 
 def _fixings(model: Model, x: NDArray[np.float64], rings: int) -> NDArray[np.bool_]:
@@ -84,6 +90,8 @@ def search(model: Model, *, time_limit_s: float, gap: float, threads: int, warm:
     best_v: NDArray[np.float64] | None = None
 
     def report(p: Progress) -> None:
+        if best_v is not None and p.objective > float(model.cost @ best_v) + 1e-6:
+            return  # a sub-problem's own incumbent, worse than the plan in hand
         step = Progress(time.perf_counter() - started, p.objective, bound, _gap(p.objective, bound))
         trace.append(step)
         if progress is not None:
@@ -104,10 +112,14 @@ def search(model: Model, *, time_limit_s: float, gap: float, threads: int, warm:
             offer(improve(model, repair(model, solution_vector(model, model.start)), time_limit_s=max(1.0, left() / 10)))
         if _overflow(model, fixed) > 1e-6:
             offer(improve(model, eject(model, fixed, time_limit_s=min(2.0, left() / 8)), time_limit_s=max(1.0, left() / 10)))
-    dived, x_last = dive(model, h, relax.values, time_limit_s=min(25.0, left() / 3))
-    offer(dived)
+    # a warm start already close to the bound (a re-solve from the last proposal): windows do more
+    # with the time than a dive from the relaxation would
+    close = best_v is not None and _gap(float(model.cost @ best_v), bound) < _CLOSE
+    if not close:
+        dived, x_last = dive(model, h, relax.values, time_limit_s=min(25.0, left() / 3), cancel=cancel)
+        offer(dived)
     for rings in (1, 3):
-        if left() <= 1 or (cancel is not None and cancel()):
+        if close or left() <= 1 or (cancel is not None and cancel()):
             break
         lo = model.col_lo.copy()
         lo[np.flatnonzero(_fixings(model, x_last, rings))] = 1.0
@@ -116,13 +128,19 @@ def search(model: Model, *, time_limit_s: float, gap: float, threads: int, warm:
         if sub.values is not None:
             offer(sub.values)
             break
-    if best_v is not None and left() > 0.5:
+    if best_v is not None and left() > 0.5 and not (cancel is not None and cancel()):
         offer(improve(model, eject(model, best_v, time_limit_s=min(left() / 4, 10.0)), time_limit_s=min(left(), 10.0)))
-    rings = 3
-    while best_v is not None and _gap(float(model.cost @ best_v), bound) > gap and left() > 3:
+    rings, passes = 3, 0
+    while best_v is not None and _gap(float(model.cost @ best_v), bound) > gap and left() > 1.5:
         if cancel is not None and cancel():
             break
         before = float(model.cost @ best_v)
+        if passes < 3:  # windows where the plan and the relaxation disagree, wider each pass
+            passes += 1
+            offer(windows(model, best_v, relax.values, time_limit_s=left() - 0.5, rings=passes, threads=threads,
+                          accept=lambda v: feasible(model, v), progress=report, cancel=cancel))
+            if float(model.cost @ best_v) < before - 1e-6 and _overflow(model, best_v) <= 1e-6:
+                continue
         lo = model.col_lo.copy()
         lo[np.flatnonzero(_neighbourhood_fixings(model, best_v, rings))] = 1.0
         sub = solve_highs(model, time_limit_s=min(left(), 20.0), gap=gap / 2, threads=threads, warm=best_v,
@@ -139,7 +157,7 @@ def search(model: Model, *, time_limit_s: float, gap: float, threads: int, warm:
         return Solution("highs", status, None, None, bound, None, seconds, tuple(trace)), relax
     g = _gap(best.objective, bound)
     cancelled = cancel is not None and cancel()
-    status = "optimal" if g <= gap + 1e-9 else ("cancelled" if cancelled else ("time_limit" if left() <= 1 else "feasible"))
+    status = "optimal" if g <= gap + 1e-9 else ("cancelled" if cancelled else ("time_limit" if left() <= 1.5 else "feasible"))
     return Solution(best.solver + " (LP, fix, branch and cut)", status, best.values, best.objective, bound, g, seconds,
                     tuple(trace)), relax
 

@@ -230,17 +230,22 @@ def test_relock_reuses_the_model_and_honours_the_lock() -> None:
     assert solve_prepared(with_locks(again, {})).assignment["u2"] == "Q"
 
 
-def test_repair_sends_cut_off_units_home() -> None:
+def test_repair_joins_cut_off_units_to_a_neighbours_school(monkeypatch: pytest.MonkeyPatch) -> None:
+    from geo.planning.optimise import local
     from geo.planning.optimise.build import solution_vector
-    from geo.planning.optimise.local import repair
     from geo.planning.optimise.solve import feasible
 
     units, start = strip()
     prep = prepare(units, schools(), start=start, options=opts(capacity="soft"))
     m = prep.model
-    # u1 at Q while u2 stays at P: u1 is cut off from Q's zone
+    # u1 at Q while u2 stays at P: u1 is cut off from Q's zone, and u2 from P's (u1 held it up)
     bad = solution_vector(m, np.array([0, 1, 0, 1], dtype=np.intp))
     assert not feasible(m, bad)
-    fixed = repair(m, bad)
+    fixed = local.repair(m, bad)
+    # u1 joins P through u0, u2 joins Q through u3 (P is full, so Q is the cheaper of the two): the optimum
     assert feasible(m, fixed)
-    assert np.array_equal(fixed, solution_vector(m, m.start))
+    assert np.array_equal(fixed, solution_vector(m, np.array([0, 0, 1, 1], dtype=np.intp)))
+    # with no rounds of rerouting, cut-off units go back to the starting plan
+    monkeypatch.setattr(local, "_REROUTE_ROUNDS", 0)
+    home = local.repair(m, bad)
+    assert feasible(m, home) and np.array_equal(home, solution_vector(m, m.start))
