@@ -35,14 +35,23 @@ search (``solve.py``) is HiGHS throughout: relaxation (bound), local repair of t
 (``local.py``), LP diving from the relaxation's basis (``dive.py``), branch and cut on the
 units the dive left fractional, ejection chains that route overflow through full neighbouring
 zones to spare seats (``eject.py``; single-unit moves cannot, they only shift the overflow),
-repair again, and the gap against the relaxation's bound. HiGHS
+repair again, branch and cut on each cluster where the plan and the relaxation disagree
+(``windows.py``), and the gap against the relaxation's bound. HiGHS
 is already a dependency; ortools stays a benchmark peer (``bench/optimise_cpsat.py``). Small
 models (up to 5,000 columns) go straight to branch and cut, which proves their optimum.
 ``bench/bench_optimise.py`` measures ours against both peers and spopt's capacitated PMedian
-in the same run (figures in ``bench/README.md``): elementary in 60.6 s leaves 11 pupils over
-capacity at 7 schools (from 6,068 at 44), gap 29.5 % (mostly that overflow's penalty); high with
-the drive-time matrix reaches no school over capacity in 63.5 s, gap 1.09 %, mean drive 499 s
+in the same run (figures in ``bench/README.md``; run of 3 Dec 08:41): elementary in 60.1 s
+leaves no school over capacity (from 6,068 pupils at 44 schools), contiguous, gap 2.38 % against
+the LP bound; after ten locks the re-solve takes 14.6 s, no school over, gap 3.55 %; high with
+the drive-time matrix is proven within 0.46 % in 42.7 s, no school over, mean drive 496 s
 against 512 s today.
+
+Why the elementary gap stays above 1 %: the ordered-neighbour contiguity rows are weak in the
+relaxation (fractional ribbons of units reach across full zones). Measured on that model: the LP
+bound is 29,533; without contiguity the LP is 29,437 and its MIP bound 29,485 (so integral
+capacity alone costs little); HiGHS' own cuts at the root (presolve off, our plan as its start)
+lift the bound to 29,641 in 25 s, while our plans are at 30,136-30,254. A 1 % gap needs a bound
+near 29,850: stronger contiguity (separator cuts, added lazily) is the way there, not more search.
 """
 
 from geo.planning.optimise.dissolve import dissolve_zones
