@@ -27,13 +27,32 @@ def server_matrix(settings: Settings, name: str) -> Path:
 
 def request_costs(req: Any, units: tuple[DemandUnit, ...], schools: tuple[School, ...], zones: list[Zone],
            travels: Any) -> TravelCosts | None:
+    """The request's travel costs (None: straight lines), checked: every unit reaches some school."""
     if req.cost == "straight":
         return None
     if req.cost == "matrix":
         if req.matrix is None:
             raise InvalidInput("cost=matrix needs matrix= (a CSV: unit id column, then one column per school)", where="options.matrix")
-        return matrix_costs(req.matrix, schools, zones, unit=req.matrix_unit)
-    return network_costs(travels or [], req.cost, units, schools)
+        got = matrix_costs(req.matrix, schools, zones, unit=req.matrix_unit)
+    else:
+        got = network_costs(travels or [], req.cost, units, schools)
+    _check_reachable(got, units, where="options.matrix" if req.cost == "matrix" else "options.cost")
+    return got
+
+
+def _check_reachable(costs: TravelCosts, units: tuple[DemandUnit, ...], *, where: str) -> None:
+    """Before any job: units with no finite cost to any school are named (the solver could place them nowhere)."""
+    try:
+        matrix = costs.aligned([u.id for u in units], list(costs.school_codes))
+    except InvalidInput as exc:
+        raise InvalidInput(exc.message, where=where) from exc
+    lost = [u.id for u, row in zip(units, matrix, strict=True) if not np.isfinite(row).any()]
+    if lost:
+        head = ", ".join(lost[:10]) + (" ..." if len(lost) > 10 else "")
+        msg = (f"{len(lost)} of {len(units)} demand unit(s) reach no school by {costs.source} ({head}): too far from "
+               f"its streets, or missing from the table; use cost=straight or a network that covers them / "
+               f"{len(lost)} 个需求单元无法到达任何学校（{costs.source}）")
+        raise InvalidInput(msg, where=where)
 
 
 def matrix_costs(path: Path, schools: tuple[School, ...], zones: list[Zone], *, unit: str = "s") -> TravelCosts:

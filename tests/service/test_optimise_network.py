@@ -27,7 +27,7 @@ from tests.conftest import bearer
 CELL = 0.004  # degrees: about 310 m x 445 m at Portland's latitude
 
 
-def _grid(repo: Repository) -> tuple[Any, list[DemandUnit]]:
+def _grid(repo: Repository, *, all_cells: bool = False) -> tuple[Any, list[DemandUnit]]:
     plan = next(p for p in repo.list_plans(district="portland"))
     zones = repo.zones(plan.id)
     area = shapely.union_all([z.geometry for z in zones])
@@ -40,7 +40,7 @@ def _grid(repo: Repository) -> tuple[Any, list[DemandUnit]]:
                 cells.append(DemandUnit(id=f"c{i:03d}-{j:03d}", geometry=cell, counts={"middle": 12.0}))
     # cells with no street near their middle (river, parks) reach no school on foot: left out here
     matrix = _matrix(repo, cells, sorted({c for z in zones for c in z.school_codes}))
-    units = [u for k, u in enumerate(cells) if np.isfinite(matrix[:, k]).any()]
+    units = [u for k, u in enumerate(cells) if np.isfinite(matrix[:, k]).any() or all_cells]
     assert len(units) > 0.5 * len(cells)
     repo.import_demand("portland-grid", units, kind="grid", report={"units": len(units)}, actor="test")
     return plan, units
@@ -56,9 +56,9 @@ def _wait(client: TestClient, job_id: int, key: str) -> dict[str, Any]:
     raise AssertionError(f"job {job_id} still running: {body}")
 
 
-def _matrix(repo: Repository, units: list[DemandUnit], codes: list[str]) -> np.ndarray:
-    """Walk metres, schools x units, routed on the stored network directly."""
-    net = StreetNetwork.from_bytes(repo.assets.get("network", "portland"))
+def _matrix(repo: Repository, units: list[DemandUnit], codes: list[str], network: str = "portland") -> np.ndarray:
+    """Walk metres (drive seconds), schools x units, routed on the stored network directly."""
+    net = StreetNetwork.from_bytes(repo.assets.get("network", network))
     travel = SchoolTravel.from_schools(net, [repo.get_school(c) for c in codes])
     pts = shapely.point_on_surface(np.array([u.geometry for u in units], dtype=object))
     return np.asarray(travel.point_matrix(travel.snap(shapely.get_x(pts), shapely.get_y(pts))))
@@ -115,3 +115,50 @@ def test_walk_cost_on_the_cli_and_a_missing_drive_network(db_url: str, client: T
     cli_drive = CliRunner().invoke(cli, ["plans", "optimise", str(plan.id), "--demand", "portland-grid", "--level", "middle",
                                          "--cost", "drive", "--database", db_url])
     assert cli_drive.exit_code == 2 and "no drive network" in cli_drive.output
+
+
+def test_units_no_school_can_be_walked_to_are_a_422_before_any_job(client: TestClient, keys: dict[str, str],
+                                                                     repo: Repository) -> None:
+    plan, units = _grid(repo, all_cells=True)
+    walk = _matrix(repo, units, sorted({c for z in repo.zones(plan.id) for c in z.school_codes}))
+    lost = [u.id for k, u in enumerate(units) if not np.isfinite(walk[:, k]).any()]
+    assert lost  # cells in the river and the parks
+    r = client.post(f"/v1/plans/{plan.id}/optimise", json={"demand": "portland-grid", "level": "middle",
+                                                           "options": {"cost": "walk"}}, headers=bearer(keys["planner"]))
+    assert r.status_code == 422, r.text
+    problem = r.json()
+    assert problem["where"] == "options.cost" and f"{len(lost)} of {len(units)} demand unit(s) reach no school" in problem["detail"]
+    assert lost[0] in problem["detail"] and "需求单元" in problem["detail"]
+    assert client.get("/v1/jobs", headers=bearer(keys["planner"])).json() == []
+
+
+def test_drive_costs_from_a_drive_network_built_with_the_cli(db_url: str, keys: dict[str, str], repo: Repository) -> None:
+    from service.main import create_app
+    from tests.conftest import ROOT, settings_for
+
+    plan, _ = _grid(repo)
+    built = CliRunner().invoke(cli, ["network", "build", str(ROOT / "data" / "osm" / "portland.osm.pbf"), "--mode", "drive",
+                                     "--database", db_url])
+    assert built.exit_code == 0, built.output
+    name = next(n["name"] for n in repo.networks() if n["mode"] == "drive")
+    units = repo.demand_units("portland-grid")
+    drive = _matrix(repo, units, sorted({c for z in repo.zones(plan.id) for c in z.school_codes}), network=name)
+    reach = [u for k, u in enumerate(units) if np.isfinite(drive[:, k]).any()]
+    if len(reach) < len(units):  # a few cells reach no driveable street: a demand set of the rest
+        repo.import_demand("portland-drive", reach, kind="grid", report={"units": len(reach)}, actor="test")
+    demand = "portland-drive" if len(reach) < len(units) else "portland-grid"
+    with TestClient(create_app(settings_for(db_url))) as client:
+        r = client.post(f"/v1/plans/{plan.id}/optimise", json={"demand": demand, "level": "middle",
+                                                               "options": {"cost": "drive", "capacity": "soft", "time_limit_s": 20}},
+                        headers=bearer(keys["planner"]))
+        assert r.status_code == 202, r.text
+        done = _wait(client, r.json()["id"], keys["planner"])
+    assert done["status"] == "done", done.get("error")
+    report = done["result"]["report"]
+    assert report["cost_source"] == f"drive network {name}" and done["result"]["cost_unit"] == "s"
+    start = start_from_zones(reach, repo.zones(plan.id))
+    codes = sorted({c for z in repo.zones(plan.id) for c in z.school_codes})
+    seconds = _matrix(repo, reach, codes, network=name)
+    mean = float(np.mean([seconds[codes.index(start[u.id]), k] for k, u in enumerate(reach)]))
+    assert report["travel_before"]["mean"] == pytest.approx(mean, rel=1e-6)
+    assert 30 < mean < 1800  # seconds by car across a few kilometres of Portland
