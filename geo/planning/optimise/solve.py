@@ -41,7 +41,7 @@ from geo.planning.optimise.eject import eject
 from geo.planning.optimise.highs import Progress, Relaxation, Solution, _highs, solve_highs
 from geo.planning.optimise.local import improve, repair
 from geo.planning.optimise.model import Model
-from geo.planning.optimise.windows import windows
+from geo.planning.optimise.windows import over_full, windows
 
 #: Models up to this many columns go straight to branch and cut, which proves their optimum fast.
 _SMALL = 5_000
@@ -174,12 +174,8 @@ def _neighbourhood_fixings(model: Model, v: NDArray[np.float64], rings: int) -> 
     """Columns of ``v`` to fix for a neighbourhood search: everything except the units within
     ``rings`` neighbours of a boundary of a school over its limit (or, when none is, of any
     boundary a unit moved across)."""
-    n_p = model.n_pairs
-    x = v[:n_p] > 0.5
-    school = np.full(model.n_units, -1, dtype=np.intp)
-    school[model.pair_u[x]] = model.pair_s[x]
-    load = np.bincount(school, weights=model.demand, minlength=len(model.schools))
-    hot = load > model.limit + 1e-6
+    x = v[: model.n_pairs] > 0.5
+    school, hot = over_full(model, v)
     coo = model.adjacency.tocoo()
     edge = school[coo.row] != school[coo.col]
     seeds = np.zeros(model.n_units, dtype=bool)

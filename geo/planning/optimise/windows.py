@@ -6,8 +6,8 @@ clusters across the county. Branch and cut over all of them at once (a RINS neig
 slow to improve; over one cluster at a time it proves each window's optimum in a second or two.
 So: free every unit the plan and the relaxation do not both hold in the same school, plus
 ``rings`` neighbours; split the free units into connected clusters; solve each cluster's
-sub-problem (everything else fixed at the plan, the plan as warm start), largest first, keeping
-every improvement. Each sub-problem contains the current plan, so the result is never worse and
+sub-problem (everything else fixed at the plan, the plan as warm start), clusters holding a
+school over its limit first, then the largest, keeping every improvement. Each sub-problem contains the current plan, so the result is never worse and
 satisfies every row of the model. Measured from a plan at 30,805 (LP bound 29,533): one pass of
 44 windows, 3 s each at most, reached 30,214 in 24 s on the 2 shared cores; one RINS run over
 the same 783 free units reached 30,295 in 30 s.
@@ -28,6 +28,15 @@ from geo.planning.optimise.model import Model
 _WHOLE = 1.0 - 1e-6
 
 
+def over_full(model: Model, v: NDArray[np.float64]) -> tuple[NDArray[np.intp], NDArray[np.bool_]]:
+    """The school of each unit in plan ``v`` (every unit has one), and which schools are over their limit."""
+    x = v[: model.n_pairs] > 0.5
+    school = np.empty(model.n_units, dtype=np.intp)
+    school[model.pair_u[x]] = model.pair_s[x]
+    load = np.bincount(school, weights=model.demand, minlength=len(model.schools))
+    return school, load > model.limit + 1e-6
+
+
 def clusters(model: Model, v: NDArray[np.float64], relaxed: NDArray[np.float64], rings: int) -> list[NDArray[np.intp]]:
     """Units to free, as connected clusters: where ``v`` and ``relaxed`` disagree. Clusters
     holding a unit of a school over its limit come first (overflow costs most), then the largest."""
@@ -42,11 +51,8 @@ def clusters(model: Model, v: NDArray[np.float64], relaxed: NDArray[np.float64],
         return []
     _, label = connected_components(model.adjacency[idx][:, idx], directed=False)
     sizes = np.bincount(label)
-    x = v[:n_p] > 0.5
-    school = np.full(model.n_units, -1, dtype=np.intp)
-    school[model.pair_u[x]] = model.pair_s[x]
-    load = np.bincount(school[school >= 0], weights=model.demand[school >= 0], minlength=len(model.schools))
-    hot_unit = (load > model.limit + 1e-6)[np.maximum(school, 0)] & (school >= 0)
+    school, over = over_full(model, v)
+    hot_unit = over[school]
     hot = np.bincount(label, weights=hot_unit[idx].astype(float), minlength=sizes.size) > 0
     order = np.lexsort((-sizes, ~hot))
     return [idx[label == c] for c in order if sizes[c] > 1]
