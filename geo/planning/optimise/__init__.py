@@ -46,12 +46,17 @@ the LP bound; after ten locks the re-solve takes 14.6 s, no school over, gap 3.5
 the drive-time matrix is proven within 0.46 % in 42.7 s, no school over, mean drive 496 s
 against 512 s today.
 
-Why the elementary gap stays above 1 %: the ordered-neighbour contiguity rows are weak in the
-relaxation (fractional ribbons of units reach across full zones). Measured on that model: the LP
-bound is 29,533; without contiguity the LP is 29,437 and its MIP bound 29,485 (so integral
-capacity alone costs little); HiGHS' own cuts at the root (presolve off, our plan as its start)
-lift the bound to 29,641 in 25 s, while our plans are at 30,136-30,254. A 1 % gap needs a bound
-near 29,850: stronger contiguity (separator cuts, added lazily) is the way there, not more search.
+Why the elementary gap stays above 1 %: the bound. Measured on that model: the LP bound is
+29,533; without contiguity the LP is 29,437 and the best plan found 29,548, but that plan leaves
+252 pieces cut off from their schools (7,483 pupils), so contiguity is not cheap: it costs chains
+of moves (A's pupils to B, B's to C) that the relaxation prices at a fraction. HiGHS' own cuts at
+the root (presolve off, our plan as its start) lift the bound to 29,641 in 25 s; our plans are at
+30,136-30,267 (a 300 s run stalls at 30,267 after 60 s). Separator cuts do not help: valid
+minimum vertex separators between a fractional column and its school's roots, found by max-flow
+on the earlier-neighbour graph and added lazily, ten rounds and 1,521 cuts in about 7 s, lift
+the LP by 20 (to 29,553; ``python -m bench.optimise_separators``, 3 Dec), because what is left are ribbons of equal fractions that
+satisfy every separator. A 1 % gap needs a bound near 29,850: a formulation that prices the
+chains (or hours of branching, as BoundarEase budgets), not more search in a minute.
 """
 
 from geo.planning.optimise.dissolve import dissolve_zones
