@@ -1,5 +1,8 @@
-# Catchment service image: uvicorn service.main:app as a non-root user.
-FROM python:3.11-slim-bookworm
+# Catchment service image: `catchment serve` (uvicorn) as a non-root user.
+# PYTHON_IMAGE: another base with Python 3.11 and pip (deploy/offline/build.sh makes one from
+# Debian packages where Docker Hub cannot be reached).
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+FROM ${PYTHON_IMAGE}
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     CATCHMENT_DATABASE_URL=sqlite:////app/var/catchment.db \
@@ -27,4 +30,4 @@ EXPOSE 8000
 # failures during the start period do not count.
 HEALTHCHECK --interval=30s --timeout=3s --start-period=120s --retries=3 \
   CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/readyz')"
-CMD ["uvicorn", "service.main:app", "--host", "0.0.0.0", "--port", "8000"]
+CMD ["catchment", "serve", "--host", "0.0.0.0", "--port", "8000"]
