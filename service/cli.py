@@ -41,6 +41,8 @@ def serve(host: Annotated[str, typer.Option(help="address to listen on (0.0.0.0 
           workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes")] = 1, sample: Annotated[bool, typer.Option(help="load the bundled sample into an empty database first")] = True,
           database: DbOpt = None,
           server: Annotated[str, typer.Option(help="HTTP server: uvicorn (default) or granian (the granian extra)")] = "uvicorn",
+          loop: Annotated[str, typer.Option(help="uvicorn's event loop: asyncio (default; the shorter tail here) or uvloop")] = "asyncio",
+          access_log: Annotated[bool, typer.Option(help="uvicorn: log a line per request (off: a proxy in front logs them)")] = False,
           ) -> None:
     """Run the HTTP service (uvicorn, or granian with --server granian)."""
     from service import serving
@@ -49,6 +51,8 @@ def serve(host: Annotated[str, typer.Option(help="address to listen on (0.0.0.0 
 
     if server not in serving.SERVERS:
         raise typer.BadParameter(f"use one of {', '.join(serving.SERVERS)}", param_hint="--server")
+    if loop not in serving.LOOPS:
+        raise typer.BadParameter(f"use one of {', '.join(serving.LOOPS)}", param_hint="--loop")
     settings = Settings()
     url = database or settings.database.url
     os.environ["CATCHMENT_DATABASE_URL"] = url
@@ -66,7 +70,7 @@ def serve(host: Annotated[str, typer.Option(help="address to listen on (0.0.0.0 
     console.print(f"API docs: {base}/docs")
     console.print(f"Coverage map: {base}/v1/maps/coverage?district=nsw")
     console.print(f"Lookup: {base}/v1/lookup?lon=151.1796&lat=-33.7738")
-    serving.run(host=host, port=port, workers=workers, server=server)
+    serving.run(host=host, port=port, workers=workers, server=server, loop=loop, access_log=access_log)
 
 
 #: Lets ``catchment lookup 151.1796 -33.7738`` through: click would read ``-33.7738`` as the short

@@ -47,6 +47,10 @@ def page_csp(nonce: str, http: HttpSettings) -> str:
             f"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors {http.frame_ancestors}")
 
 
+async def _nothing(scope: Scope, receive: Receive, send: Send) -> None:
+    """An app for a :class:`SecurityHeaders` built only for its header lines."""
+
+
 class SecurityHeaders:
     """Add the security headers to every response that has not set its own policy."""
 
@@ -56,6 +60,11 @@ class SecurityHeaders:
         self.frame_options = {"'none'": "DENY", "'self'": "SAMEORIGIN"}.get(self.frame_ancestors)
         # The raw header lines, encoded once per policy (a request only looks which are set already).
         self._raw = {base: self._lines(f"{base}; frame-ancestors {self.frame_ancestors}") for base in (_DOCS, _PAGES, _API)}
+
+    @classmethod
+    def api_lines(cls, http: HttpSettings) -> tuple[tuple[bytes, bytes], ...]:
+        """The header lines every API answer gets (as raw ASGI header pairs)."""
+        return cls(_nothing, http=http)._raw[_API]
 
     def _lines(self, policy: str) -> tuple[tuple[bytes, bytes], ...]:
         lines = [("content-security-policy", policy), ("x-content-type-options", "nosniff"), ("referrer-policy", "same-origin")]

@@ -14,13 +14,14 @@ from service import errors, openapi
 from service.bodylimits import BodyLimits
 from service.dask_cluster import DaskClients
 from service.deps import get_remote, get_repo, get_user
+from service.fast_lookup import FastLookup
 from service.headers import SecurityHeaders, cors_options
 from service.networks import import_network_files
 from service.openapi import declare_errors
 from service.operations.jobs import JobRunner
 from service.operations.lookup_cache import AnswerCache
 from service.problem_cache import ProblemCache, VersionedCache
-from service.ratelimit import RateLimits
+from service.ratelimit import RateLimits, new_limiter
 from service.routes import (
     addresses,
     admin,
@@ -103,10 +104,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Innermost first: body limits, then rate limits, then headers on every answer (413 and
     # 429 too), CORS outermost so browsers of allowed origins can read those answers.
     app.add_middleware(BodyLimits, limits=settings.limits)
-    app.add_middleware(RateLimits, settings=settings.rate)
+    limiter = new_limiter(settings.rate)
+    app.add_middleware(RateLimits, settings=settings.rate, limiter=limiter)
     app.add_middleware(SecurityHeaders, http=settings.http)
     if settings.http.cors_origins:
         app.add_middleware(CORSMiddleware, **cors_options(settings.http))
+    # Outermost of ours: a plain point lookup is answered here, the same checks, no stack.
+    app.state.fast_lookup = {"served": 0}
+    app.add_middleware(FastLookup, settings=settings, limiter=limiter, stats=app.state.fast_lookup)
     # planning before plans: /v1/plans/compare must win over /v1/plans/{plan_id}.
     # lookup_zones and workspace before lookup and travel: their paths extend /v1/lookup and /v1/reports/travel.
     for module in (health, schools, planning, rules, plans, lookup_zones, lookup, addresses, imports, workspace, reports, travel,

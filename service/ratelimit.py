@@ -101,25 +101,39 @@ class MemoryWindow:
             del self.events[key]
 
 
-class RateLimits:
-    """ASGI middleware counting lookups and 401 answers per client address and key prefix."""
+Limiter = MemoryWindow | MovingWindowRateLimiter
 
-    def __init__(self, app: ASGIApp, *, settings: RateLimitSettings) -> None:
+
+def lookup_items(settings: RateLimitSettings) -> list[RateLimitItem]:
+    """The per-client lookup limits."""
+    return _items(settings.lookups_per_client)
+
+
+def new_limiter(settings: RateLimitSettings) -> Limiter:
+    """The counter of every limit: in memory per worker, or the configured shared storage."""
+    if settings.storage.strip() == "async+memory://":
+        items = lookup_items(settings) + _items(settings.auth_failures_per_client) + _items(settings.auth_failures_per_key)
+        return MemoryWindow(max((i.get_expiry() for i in items), default=60))
+    storage = storage_from_string(settings.storage)
+    if not isinstance(storage, Storage):
+        msg = f"rate limit storage {settings.storage!r} must be an async one (async+memory://, async+redis://...)"
+        raise TypeError(msg)
+    return MovingWindowRateLimiter(storage)
+
+
+class RateLimits:
+    """ASGI middleware counting lookups and 401 answers per client address and key prefix.
+
+    ``limiter`` shares the counters with the fast lookup path (:mod:`service.fast_lookup`).
+    """
+
+    def __init__(self, app: ASGIApp, *, settings: RateLimitSettings, limiter: Limiter | None = None) -> None:
         self.app = app
         self.enabled = settings.enabled
-        self.lookups = _items(settings.lookups_per_client)
+        self.lookups = lookup_items(settings)
         self.auth_client = _items(settings.auth_failures_per_client)
         self.auth_key = _items(settings.auth_failures_per_key)
-        self.limiter: MemoryWindow | MovingWindowRateLimiter
-        if settings.storage.strip() == "async+memory://":
-            items = self.lookups + self.auth_client + self.auth_key
-            self.limiter = MemoryWindow(max((i.get_expiry() for i in items), default=60))
-        else:
-            storage = storage_from_string(settings.storage)
-            if not isinstance(storage, Storage):
-                msg = f"rate limit storage {settings.storage!r} must be an async one (async+memory://, async+redis://...)"
-                raise TypeError(msg)
-            self.limiter = MovingWindowRateLimiter(storage)
+        self.limiter: Limiter = limiter if limiter is not None else new_limiter(settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not self.enabled:
