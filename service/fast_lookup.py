@@ -4,7 +4,7 @@ The middleware every request passes (body limits, rate limits, security headers,
 handlers, the router's match over every route) cost a third of a lookup's time in the server
 (py-spy, 3 Dec). A plain point lookup needs only two of their checks: the per-client lookup limit
 (the same counter as :class:`~service.ratelimit.RateLimits`, so each lookup counts once) and the
-security headers (the same lines as :class:`~service.headers.SecurityHeaders`). Anything else
+security headers (:func:`~service.headers.header_lines`, as :class:`~service.headers.SecurityHeaders`). Anything else
 goes through the whole stack unchanged: other methods and paths, a body, an ``Authorization``
 header, an ``Origin`` when CORS is on, an address, a query the strict parser refuses, a client
 at its limit, or any error while answering (the stack answers it again, with its problem+json).
@@ -17,7 +17,7 @@ from typing import Any
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.bodylimits import route_path
-from service.headers import SecurityHeaders
+from service.headers import header_lines
 from service.operations.lookup import lookup_json
 from service.query import lookup_query
 from service.ratelimit import Limiter, lookup_items
@@ -37,7 +37,7 @@ class FastLookup:
         self.items = lookup_items(settings.rate)
         self.limiter = limiter
         self.cors = bool(settings.http.cors_origins)
-        self.lines = SecurityHeaders.api_lines(settings.http)
+        self.lines = header_lines(settings.http)
         self.stats = stats  # "served": lookups answered here (tests read it)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

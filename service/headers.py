@@ -47,8 +47,15 @@ def page_csp(nonce: str, http: HttpSettings) -> str:
             f"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors {http.frame_ancestors}")
 
 
-async def _nothing(scope: Scope, receive: Receive, send: Send) -> None:
-    """An app for a :class:`SecurityHeaders` built only for its header lines."""
+def header_lines(http: HttpSettings, base: str = _API) -> tuple[tuple[bytes, bytes], ...]:
+    """The security header lines (raw ASGI pairs) for a policy ``base`` (default: an API answer's)."""
+    frame_ancestors = http.frame_ancestors.strip()
+    lines = [("content-security-policy", f"{base}; frame-ancestors {frame_ancestors}"), ("x-content-type-options", "nosniff"),
+             ("referrer-policy", "same-origin")]
+    frame_options = {"'none'": "DENY", "'self'": "SAMEORIGIN"}.get(frame_ancestors)
+    if frame_options:
+        lines.append(("x-frame-options", frame_options))
+    return tuple((k.encode("latin-1"), v.encode("latin-1")) for k, v in lines)
 
 
 class SecurityHeaders:
@@ -56,21 +63,8 @@ class SecurityHeaders:
 
     def __init__(self, app: ASGIApp, *, http: HttpSettings) -> None:
         self.app = app
-        self.frame_ancestors = http.frame_ancestors.strip()
-        self.frame_options = {"'none'": "DENY", "'self'": "SAMEORIGIN"}.get(self.frame_ancestors)
         # The raw header lines, encoded once per policy (a request only looks which are set already).
-        self._raw = {base: self._lines(f"{base}; frame-ancestors {self.frame_ancestors}") for base in (_DOCS, _PAGES, _API)}
-
-    @classmethod
-    def api_lines(cls, http: HttpSettings) -> tuple[tuple[bytes, bytes], ...]:
-        """The header lines every API answer gets (as raw ASGI header pairs)."""
-        return cls(_nothing, http=http)._raw[_API]
-
-    def _lines(self, policy: str) -> tuple[tuple[bytes, bytes], ...]:
-        lines = [("content-security-policy", policy), ("x-content-type-options", "nosniff"), ("referrer-policy", "same-origin")]
-        if self.frame_options:
-            lines.append(("x-frame-options", self.frame_options))
-        return tuple((k.encode("latin-1"), v.encode("latin-1")) for k, v in lines)
+        self._raw = {base: header_lines(http, base) for base in (_DOCS, _PAGES, _API)}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
